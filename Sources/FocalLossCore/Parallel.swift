@@ -1,0 +1,51 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Fixed chunking and fan-out over threads.
+///
+/// The work is cut into chunks whose boundaries depend only on the problem size, never on
+/// the thread count; each chunk's partial result lands in its own slot and the slots are
+/// combined in chunk order. So every `num_threads` gives bitwise the same answer.
+enum Parallel {
+    /// At most this many chunks, so per-chunk partial sums fit in a small stack buffer.
+    static let maxChunks = 1024
+
+    /// The number of online CPUs, read once.
+    static let defaultThreadCount: Int = {
+        let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return n > 0 ? n : 1
+    }()
+
+    /// Chunks of `count` work items: at least `grain` items each (so small calls stay on
+    /// one thread) and at most `maxChunks` of them.
+    static func chunking(count: Int, grain: Int) -> (size: Int, count: Int) {
+        guard count > 0 else { return (size: max(grain, 1), count: 0) }
+        let minSize = (count + maxChunks - 1) / maxChunks
+        let size = max(grain, minSize)
+        return (size: size, count: (count + size - 1) / size)
+    }
+
+    /// Runs `body(chunk)` for every chunk in `0 ..< chunks`, on up to `threads` threads;
+    /// on the caller's thread alone when `threads <= 1` or there is one chunk. Worker `w`
+    /// takes chunks `w, w + workers, …`: which thread runs a chunk never changes its result.
+    static func forEachChunk(_ chunks: Int, threads: Int, _ body: (Int) -> Void) {
+        let workers = min(threads, chunks)
+        if workers <= 1 {
+            for chunk in 0 ..< chunks { body(chunk) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            // The closure only reads shared inputs and writes disjoint chunk ranges.
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var chunk = worker
+                while chunk < chunks {
+                    body(chunk)
+                    chunk += workers
+                }
+            }
+        }
+    }
+}

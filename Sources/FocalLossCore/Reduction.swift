@@ -1,0 +1,79 @@
+/// How per-element losses become the output (DESIGN §1.3).
+public enum Reduction: Int32, Sendable, CaseIterable {
+    /// One loss per element (sigmoid) or per target position (softmax).
+    case none = 0
+    /// The sum of the losses.
+    case sum = 1
+    /// The sum over a divisor: the element count (sigmoid), the sum of the targets' class
+    /// weights (softmax), or the caller's normalizer.
+    case mean = 2
+}
+
+/// A compensated (Neumaier / Kahan–Babuška) sum: the running sum plus the rounding error of
+/// every addition, so the result is as good as a sum in twice the precision, whatever the
+/// length, and it depends only on the order of the terms, which the callers fix.
+struct CompensatedSum: Sendable {
+    private(set) var sum = 0.0
+    private var compensation = 0.0
+
+    init() {}
+
+    @inline(__always)
+    mutating func add(_ x: Double) {
+        let t = sum + x
+        // The rounding error of `sum + x`, exact when |sum| >= |x| (and symmetrically).
+        if abs(sum) >= abs(x) {
+            compensation += (sum - t) + x
+        } else {
+            compensation += (x - t) + sum
+        }
+        sum = t
+    }
+
+    @inline(__always)
+    mutating func add(_ other: CompensatedSum) {
+        add(other.sum)
+        add(other.compensation)
+    }
+
+    var value: Double { sum + compensation }
+}
+
+/// The divisor that turns a sum into the requested reduction, and the factor that scales
+/// each element's derivative into the gradient of the returned loss.
+struct ReductionPlan {
+    let reduction: Reduction
+    let normalizer: Double?
+
+    /// Validates the normalizer against the reduction (DESIGN §1.3).
+    init(reduction: Reduction, normalizer: Double?) throws(FocalError) {
+        if let normalizer {
+            guard normalizer.isFinite, normalizer > 0 else {
+                throw FocalError(.invalidNormalizer,
+                                 "normalizer = \(normalizer) must be finite and > 0")
+            }
+            guard reduction == .mean else {
+                throw FocalError(.invalidNormalizer,
+                                 "normalizer = \(normalizer) is set but reduction is \(reduction); a normalizer replaces the divisor of reduction mean only")
+            }
+        }
+        self.reduction = reduction
+        self.normalizer = normalizer
+    }
+
+    /// The divisor of `mean` given the default one (count or weight sum); 1 otherwise.
+    func divisor(default defaultDivisor: Double) -> Double {
+        switch reduction {
+        case .none, .sum: return 1
+        case .mean: return normalizer ?? defaultDivisor
+        }
+    }
+}
+
+/// The thread count a call runs with: 0 asks for the library default.
+func validatedThreadCount(_ requested: Int) throws(FocalError) -> Int {
+    guard requested >= 0 else {
+        throw FocalError(.invalidThreadCount, "num_threads = \(requested) must be >= 0 (0 = library default)")
+    }
+    return requested == 0 ? Parallel.defaultThreadCount : requested
+}

@@ -1,0 +1,304 @@
+/*
+ * focalloss.h: the focal loss (Lin et al., "Focal Loss for Dense Object
+ * Detection") and its gradient, fused in one pass.
+ *
+ * This is the one public header of libfocalloss.so. It is plain C99 and
+ * compiles as C++ as well. The library behind it needs no Swift runtime.
+ *
+ * Conventions shared by every entry point
+ * ---------------------------------------
+ * - Every function that can fail returns a focal_status. FOCAL_OK (0) is
+ *   success; every other value is an error, explained by
+ *   focal_status_string() (static text) and focal_last_error_message()
+ *   (a sentence naming the bad argument, kept per thread).
+ * - On any error NOTHING is written to any output buffer: every argument and
+ *   every target value is validated before the first write.
+ * - Sizes are int64_t element counts. Negative sizes, products that overflow
+ *   int64_t, and buffers whose size in bytes does not fit the address space
+ *   are errors (FOCAL_ERROR_INVALID_SHAPE).
+ * - A pointer to an array may be NULL only where that array has no elements,
+ *   unless its documentation says what NULL means.
+ * - Output buffers must not overlap any input buffer or each other
+ *   (FOCAL_ERROR_OVERLAPPING_BUFFERS). Inputs may overlap each other.
+ * - No pointer is kept after a function returns; the caller owns every buffer.
+ * - Every function is reentrant and thread-safe; the library has no global
+ *   mutable state. num_threads in the options selects the parallelism of one
+ *   call (0 = library default, 1 = the caller's thread only); results are
+ *   bitwise identical for every num_threads.
+ * - Arrays are dense, row-major (C order), of the element type in the
+ *   function's name: f32 = float, f64 = double, i32 = int32_t, i64 = int64_t.
+ */
+#ifndef FOCALLOSS_H
+#define FOCALLOSS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define FOCAL_VERSION_MAJOR 0
+#define FOCAL_VERSION_MINOR 1
+#define FOCAL_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH, e.g. 100 for 0.1.0. */
+#define FOCAL_VERSION_NUMBER \
+    (FOCAL_VERSION_MAJOR * 10000 + FOCAL_VERSION_MINOR * 100 + FOCAL_VERSION_PATCH)
+#define FOCAL_VERSION_STRING "0.1.0"
+
+/* The FOCAL_VERSION_NUMBER the library was built with. A binding compares it
+ * with the number it was written for and refuses a mismatch. Never fails. */
+uint32_t focal_version_number(void);
+
+/* The library's version as static, NUL-terminated text, e.g. "0.1.0".
+ * Never NULL, never to be freed. */
+const char *focal_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Status codes. The numeric values are stable: they never change meaning. */
+typedef enum focal_status {
+    FOCAL_OK = 0,
+    /* A pointer that must not be NULL is NULL. */
+    FOCAL_ERROR_NULL_POINTER = 1,
+    /* A size is negative, zero where at least one is needed (classes), or
+     * too large: its product overflows int64_t or its bytes the address
+     * space. */
+    FOCAL_ERROR_INVALID_SHAPE = 2,
+    /* A target is outside its range: sigmoid targets outside [0, 1] or NaN;
+     * softmax targets outside [0, classes) that are not ignore_index. */
+    FOCAL_ERROR_TARGET_OUT_OF_RANGE = 3,
+    /* alpha is NaN or outside [0, 1] (sigmoid; -1 disables), or a per-class
+     * weight is negative, NaN or infinite (softmax). */
+    FOCAL_ERROR_INVALID_ALPHA = 4,
+    /* gamma is negative, NaN or infinite. */
+    FOCAL_ERROR_INVALID_GAMMA = 5,
+    /* label_smoothing is outside [0, 1] or NaN. */
+    FOCAL_ERROR_INVALID_LABEL_SMOOTHING = 6,
+    /* normalizer is <= 0, NaN or infinite, or is set with a reduction other
+     * than FOCAL_REDUCTION_MEAN. */
+    FOCAL_ERROR_INVALID_NORMALIZER = 7,
+    /* reduction is not one of the focal_reduction values. */
+    FOCAL_ERROR_INVALID_REDUCTION = 8,
+    /* The options struct's version is not one this library knows. */
+    FOCAL_ERROR_INVALID_OPTIONS_VERSION = 9,
+    /* num_threads is negative. */
+    FOCAL_ERROR_INVALID_THREAD_COUNT = 10,
+    /* An output buffer overlaps an input buffer or another output. */
+    FOCAL_ERROR_OVERLAPPING_BUFFERS = 11
+} focal_status;
+
+/* A static, NUL-terminated name and one-line description of a status, e.g.
+ * "FOCAL_ERROR_INVALID_GAMMA: gamma must be finite and >= 0". Unknown values
+ * give "FOCAL_ERROR_UNKNOWN: unknown status". Never NULL, never to be freed. */
+const char *focal_status_string(focal_status status);
+
+/* The message of the most recent failed call made on the calling thread: one
+ * sentence naming the argument and, for a bad target, its index and value,
+ * e.g. "targets[37] = 80 is out of range: expected 0 <= target < 80 or
+ * ignore_index (-100)". "no error" before the first failure. A successful
+ * call leaves the message as it was. Never NULL; the text belongs to the
+ * thread and stays valid until that thread's next failed call or its exit.
+ * Never to be freed. */
+const char *focal_last_error_message(void);
+
+/* ------------------------------------------------------------------------ */
+/* Options                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* How per-element losses become the output. */
+typedef enum focal_reduction {
+    /* One loss per element (sigmoid) or per target position (softmax;
+     * ignored positions give 0). */
+    FOCAL_REDUCTION_NONE = 0,
+    /* The sum of all losses. */
+    FOCAL_REDUCTION_SUM = 1,
+    /* The sum divided by: the element count (sigmoid, as torchvision);
+     * the sum of alpha[y_i] over non-ignored targets, i.e. their count when
+     * alpha is NULL (softmax, as torch.nn.functional.cross_entropy); or the
+     * normalizer when use_normalizer is set. An empty or fully ignored input
+     * gives 0 / 0 = NaN, as PyTorch does. */
+    FOCAL_REDUCTION_MEAN = 2
+} focal_reduction;
+
+/* alpha value that disables the sigmoid's class balancing (torchvision's -1). */
+#define FOCAL_ALPHA_DISABLED (-1.0)
+
+/* The options struct versions this header describes. */
+#define FOCAL_SIGMOID_OPTIONS_VERSION 1
+#define FOCAL_SOFTMAX_OPTIONS_VERSION 1
+
+/* Options of the sigmoid focal loss. Initialise with
+ * focal_sigmoid_options_init() or FOCAL_SIGMOID_OPTIONS_INIT, then set the
+ * fields you need; new fields are only ever appended, under a new version. */
+typedef struct focal_sigmoid_options {
+    /* FOCAL_SIGMOID_OPTIONS_VERSION. */
+    uint32_t version;
+    /* Default FOCAL_REDUCTION_NONE (torchvision's default). */
+    focal_reduction reduction;
+    /* Weight of the positive class, in [0, 1]; FOCAL_ALPHA_DISABLED (-1)
+     * disables weighting. Default 0.25. */
+    double alpha;
+    /* Focusing parameter, finite and >= 0 (any real). Default 2. */
+    double gamma;
+    /* Non-zero: divide the sum by `normalizer` instead of the element count.
+     * Only with FOCAL_REDUCTION_MEAN. Default 0. */
+    int32_t use_normalizer;
+    /* The divisor when use_normalizer is set: finite and > 0 (e.g. the
+     * number of positive anchors, all-reduced over ranks). Default 0. */
+    double normalizer;
+    /* Threads for this call: 0 = library default (the online CPU count),
+     * 1 = the caller's thread only. Must be >= 0. Default 0. */
+    int32_t num_threads;
+    /* Non-zero: add the gradient into grad_logits (accumulation over
+     * micro-batches); zero: overwrite it. Default 0. */
+    int32_t accumulate_grad;
+} focal_sigmoid_options;
+
+#define FOCAL_SIGMOID_OPTIONS_INIT \
+    { FOCAL_SIGMOID_OPTIONS_VERSION, FOCAL_REDUCTION_NONE, 0.25, 2.0, 0, 0.0, 0, 0 }
+
+/* Options of the softmax focal loss. Initialise with
+ * focal_softmax_options_init() or FOCAL_SOFTMAX_OPTIONS_INIT. */
+typedef struct focal_softmax_options {
+    /* FOCAL_SOFTMAX_OPTIONS_VERSION. */
+    uint32_t version;
+    /* Default FOCAL_REDUCTION_MEAN (cross_entropy's default). */
+    focal_reduction reduction;
+    /* Focusing parameter, finite and >= 0 (any real). Default 2.
+     * gamma = 0 is exactly torch.nn.functional.cross_entropy. */
+    double gamma;
+    /* NULL (default: every class weighs 1) or `classes` per-class weights,
+     * each finite and >= 0 (cross_entropy's `weight`). Read during the call
+     * only. kornia's scalar alpha a is the vector {1 - a, a, a, ...}. */
+    const double *alpha;
+    /* Targets equal to this value contribute 0 to the loss and gradient and
+     * are left out of the mean's divisor. Default -100. */
+    int64_t ignore_index;
+    /* Label smoothing eps in [0, 1]: the target distribution is
+     * (1 - eps) * onehot(y) + eps / classes. Default 0. */
+    double label_smoothing;
+    /* Non-zero: divide the sum by `normalizer` instead of the sum of target
+     * weights. Only with FOCAL_REDUCTION_MEAN. Default 0. */
+    int32_t use_normalizer;
+    /* The divisor when use_normalizer is set: finite and > 0. Default 0. */
+    double normalizer;
+    /* As in focal_sigmoid_options. Default 0. */
+    int32_t num_threads;
+    /* As in focal_sigmoid_options. Default 0. */
+    int32_t accumulate_grad;
+} focal_softmax_options;
+
+#define FOCAL_SOFTMAX_OPTIONS_INIT \
+    { FOCAL_SOFTMAX_OPTIONS_VERSION, FOCAL_REDUCTION_MEAN, 2.0, 0, -100, 0.0, 0, 0.0, 0, 0 }
+
+/* Fill *options with the defaults above for the given struct version
+ * (pass FOCAL_SIGMOID_OPTIONS_VERSION). Errors: FOCAL_ERROR_NULL_POINTER,
+ * FOCAL_ERROR_INVALID_OPTIONS_VERSION (nothing written). */
+focal_status focal_sigmoid_options_init(focal_sigmoid_options *options, uint32_t version);
+
+/* Fill *options with the defaults above for the given struct version
+ * (pass FOCAL_SOFTMAX_OPTIONS_VERSION). Errors as focal_sigmoid_options_init. */
+focal_status focal_softmax_options_init(focal_softmax_options *options, uint32_t version);
+
+/* ------------------------------------------------------------------------ */
+/* Sigmoid focal loss (binary and multi-label; torchvision's definition)     */
+/* ------------------------------------------------------------------------ */
+
+/* Per element, with p = sigmoid(x) and target t in [0, 1] (hard or soft):
+ *
+ *     p_t   = p t + (1 - p)(1 - t)
+ *     alpha_t = alpha t + (1 - alpha)(1 - t)    (1 when alpha is disabled)
+ *     loss  = alpha_t * BCEWithLogits(x, t) * (1 - p_t)^gamma
+ *
+ * equal to torchvision.ops.sigmoid_focal_loss, computed in log space so that
+ * it stays finite and accurate for every finite logit and every gamma >= 0.
+ *
+ * options      NULL for the defaults (FOCAL_SIGMOID_OPTIONS_INIT).
+ * count        number of elements, >= 0. Any shape: the layout is flat.
+ * logits       count values. A NaN or infinite logit gives a NaN loss and
+ *              gradient for that element only.
+ * targets      count values in [0, 1].
+ * grad_loss    the upstream gradient dL/d(loss), used only when grad_logits
+ *              is not NULL: count values for FOCAL_REDUCTION_NONE, one value
+ *              for SUM and MEAN. NULL means all ones.
+ * loss         output: count values for NONE, one value for SUM and MEAN.
+ * grad_logits  output, or NULL when the gradient is not wanted: count values,
+ *              grad_logits[i] = sum_j grad_loss[j] * d loss[j] / d logits[i]
+ *              (added to the existing values when accumulate_grad is set).
+ *
+ * Errors: FOCAL_ERROR_NULL_POINTER, _INVALID_SHAPE, _TARGET_OUT_OF_RANGE,
+ * _INVALID_ALPHA, _INVALID_GAMMA, _INVALID_NORMALIZER, _INVALID_REDUCTION,
+ * _INVALID_OPTIONS_VERSION, _INVALID_THREAD_COUNT, _OVERLAPPING_BUFFERS. */
+focal_status focal_sigmoid_f32(const focal_sigmoid_options *options, int64_t count,
+                               const float *logits, const float *targets,
+                               const float *grad_loss, float *loss, float *grad_logits);
+
+/* As focal_sigmoid_f32, in double precision. */
+focal_status focal_sigmoid_f64(const focal_sigmoid_options *options, int64_t count,
+                               const double *logits, const double *targets,
+                               const double *grad_loss, double *loss, double *grad_logits);
+
+/* ------------------------------------------------------------------------ */
+/* Softmax focal loss (multi-class)                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Logits in PyTorch's layout (batch, classes, inner): element (n, c, i) is at
+ * logits[(n * classes + c) * inner + i]. (N, C) is inner = 1; (N, C, H, W) is
+ * inner = H * W. Targets have layout (batch, inner): targets[n * inner + i].
+ * With p = softmax over the class axis, weights a_c (options->alpha, or 1)
+ * and q_c = (1 - eps) [c = y] + eps / classes, per target position:
+ *
+ *     loss = - sum_c a_c q_c (1 - p_c)^gamma log p_c
+ *
+ * and 0 where the target equals ignore_index. gamma = 0 is exactly
+ * torch.nn.functional.cross_entropy(x, y, weight, ignore_index,
+ * label_smoothing, reduction).
+ *
+ * options      NULL for the defaults (FOCAL_SOFTMAX_OPTIONS_INIT).
+ * batch        N >= 0.  classes: C >= 1.  inner: >= 0.
+ * logits       batch * classes * inner values. A NaN or infinite logit gives
+ *              a NaN loss and gradient for its whole (n, :, i) row only.
+ * targets      batch * inner class indices in [0, classes) or ignore_index.
+ * grad_loss    upstream gradient, used only when grad_logits is not NULL:
+ *              batch * inner values for FOCAL_REDUCTION_NONE, one value for
+ *              SUM and MEAN. NULL means all ones.
+ * loss         output: batch * inner values for NONE, one for SUM and MEAN.
+ * grad_logits  output or NULL: batch * classes * inner values (added to when
+ *              accumulate_grad is set). Ignored positions get 0 (or are left
+ *              as they are when accumulating).
+ *
+ * Errors: as focal_sigmoid_f32, plus _INVALID_LABEL_SMOOTHING. */
+focal_status focal_softmax_f32_i64(const focal_softmax_options *options,
+                                   int64_t batch, int64_t classes, int64_t inner,
+                                   const float *logits, const int64_t *targets,
+                                   const float *grad_loss, float *loss, float *grad_logits);
+
+/* As focal_softmax_f32_i64, with int32_t targets. */
+focal_status focal_softmax_f32_i32(const focal_softmax_options *options,
+                                   int64_t batch, int64_t classes, int64_t inner,
+                                   const float *logits, const int32_t *targets,
+                                   const float *grad_loss, float *loss, float *grad_logits);
+
+/* As focal_softmax_f32_i64, in double precision. */
+focal_status focal_softmax_f64_i64(const focal_softmax_options *options,
+                                   int64_t batch, int64_t classes, int64_t inner,
+                                   const double *logits, const int64_t *targets,
+                                   const double *grad_loss, double *loss, double *grad_logits);
+
+/* As focal_softmax_f64_i64, with int32_t targets. */
+focal_status focal_softmax_f64_i32(const focal_softmax_options *options,
+                                   int64_t batch, int64_t classes, int64_t inner,
+                                   const double *logits, const int32_t *targets,
+                                   const double *grad_loss, double *loss, double *grad_logits);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* FOCALLOSS_H */
