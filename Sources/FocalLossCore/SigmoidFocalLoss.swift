@@ -28,7 +28,7 @@ public struct SigmoidFocalOptions: Sendable {
 ///   `log s = min(x, 0) − log1p(e^{−|x|})`, `log s̄ = min(−x, 0) − log1p(e^{−|x|})`,
 /// and `s`, `s̄` come from `1 / (1 + e^{−|x|})` and `e^{−|x|} / (1 + e^{−|x|})`.
 ///
-/// Derivative. `dB/dx = s − t = s·(1 − t) − t·s̄` and `dm/dx = s·s̄·(1 − 2t)`, so
+/// Derivative. `dB/dx = s − t` (see `sigmoidMinusTarget`) and `dm/dx = s·s̄·(1 − 2t)`, so
 ///   `dℓ/dx = α_t·m^γ·[(s − t) + γ·B·r]`,  with  `r = s·s̄·(1 − 2t) / m`.
 /// The textbook form `γ·B·m^{γ−1}·dm/dx` is 0·∞ at γ < 1 when `p_t → 1`; here `m^γ` is
 /// factored out and `r` is bounded (`|r| ≤ 1`, since `m ≥ t·s̄` and `m ≥ (1 − t)·s`), so the
@@ -65,20 +65,39 @@ struct SigmoidFocalTerm: Sendable {
         let m: Double
         let logM: Double
         let r: Double
+        let dBCE: Double  // s − t
         if t == 1 {
-            (m, logM, r) = (sBar, logSBar, -s)
+            (m, logM, r, dBCE) = (sBar, logSBar, -s, -sBar)
         } else if t == 0 {
-            (m, logM, r) = (s, logS, sBar)
+            (m, logM, r, dBCE) = (s, logS, sBar, s)
         } else {
             m = t * sBar + (1 - t) * s
             logM = flog(m)
             r = (1 - 2 * t) * s * sBar / m
+            dBCE = Self.sigmoidMinusTarget(x, t, e: e, s: s, sBar: sBar, big: big)
         }
         let focus = power(m, log: logM)
         let alphaT = alpha.map { $0 * t + (1 - $0) * (1 - t) } ?? 1
         let loss = alphaT * bce * focus
-        let derivative = alphaT * focus * ((s * (1 - t) - t * sBar) + gamma * bce * r)
+        let derivative = alphaT * focus * (dBCE + gamma * bce * r)
         return (loss, derivative)
+    }
+}
+
+extension SigmoidFocalTerm {
+    /// `σ(x) − t` for a soft target, the better of two forms by their rounding-error bounds:
+    /// `s·(1 − t) − t·s̄` (error ~ u·(s·(1 − t) + t·s̄)) and `(s − ½) + (½ − t)` with
+    /// `s − ½ = ±(1 − e)/(2(1 + e))`, `e = e^{−|x|}`, taken from `expm1` when `e` is near 1
+    /// (error ~ u·(|s − ½| + |½ − t|)). The second wins where `s ≈ t ≈ ½`, e.g. x = 1e−8,
+    /// t = 0.5, whose gradient the first form gets only to ~1e−8 relative.
+    @inline(__always)
+    static func sigmoidMinusTarget(_ x: Double, _ t: Double, e: Double, s: Double, sBar: Double, big: Double) -> Double {
+        let oneMinusE = e > 0.5 ? -fexpm1(-abs(x)) : 1 - e
+        let halfTanh = 0.5 * oneMinusE * big  // σ(|x|) − ½
+        let sMinusHalf = x >= 0 ? halfTanh : -halfTanh
+        let centered = sMinusHalf + (0.5 - t)
+        let direct = s * (1 - t) - t * sBar
+        return abs(0.5 - t) + halfTanh < s * (1 - t) + t * sBar ? centered : direct
     }
 }
 
