@@ -59,7 +59,8 @@ func softmaxRowReference(_ x: [Wide], weights a: [Wide], gamma: Wide) -> Softmax
             let dLogP = (i == j ? 1 : 0) - p[j]          // ∂ log p_i / ∂x_j
             let dM = -p[i] * dLogP                        // ∂ m_i / ∂x_j
             let t1 = -a[i] * focus * dLogP
-            let t2 = gamma == 0 ? 0 : -a[i] * gamma * pow(m[i], gamma - 1) * dM * logP[i]
+            // dM = 0 exactly (C = 1) leaves m = 0, where m^{γ−1} is infinite: the term's limit is 0.
+            let t2 = gamma == 0 || dM == 0 ? 0 : -a[i] * gamma * pow(m[i], gamma - 1) * dM * logP[i]
             grad[j] += t1 + t2
             scale[j] += abs(t1) + abs(t2)
         }
