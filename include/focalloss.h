@@ -121,8 +121,10 @@ typedef enum focal_reduction {
     /* The sum divided by: the element count (sigmoid, as torchvision);
      * the sum of alpha[y_i] over non-ignored targets, i.e. their count when
      * alpha is NULL (softmax, as torch.nn.functional.cross_entropy); or the
-     * normalizer when use_normalizer is set. An empty or fully ignored input
-     * gives 0 / 0 = NaN, as PyTorch does. */
+     * normalizer when use_normalizer is set. When that divisor is 0 (empty
+     * input, every target ignored, or zero total weight) the mean is undefined:
+     * the loss is NaN and so is the gradient of every non-ignored element, as
+     * in PyTorch; ignored positions still get 0. */
     FOCAL_REDUCTION_MEAN = 2
 } focal_reduction;
 

@@ -68,6 +68,19 @@ struct ReductionPlan {
         case .mean: return normalizer ?? defaultDivisor
         }
     }
+
+    /// The reduced loss. A mean over nothing (no elements, every target ignored, or zero
+    /// total weight) is undefined: NaN, as PyTorch's 0 / 0, even where the sum is not 0.
+    func reduce(_ total: Double, divisor: Double) -> Double {
+        divisor == 0 ? .nan : total / divisor
+    }
+
+    /// The factor from an element's derivative to the gradient of the reduced loss under the
+    /// scalar upstream gradient; NaN for an undefined mean, so every contributing element's
+    /// gradient is NaN as in PyTorch (ignored positions still get 0).
+    func gradientScale(upstream: Double, divisor: Double) -> Double {
+        divisor == 0 ? .nan : upstream / divisor
+    }
 }
 
 /// The thread count a call runs with: 0 asks for the library default.

@@ -158,7 +158,7 @@ public enum SigmoidFocalLoss {
         let term = SigmoidFocalTerm(alpha: options.alpha, gamma: options.gamma)
         let divisor = plan.divisor(default: Double(n))
         let scalarUpstream = reduction == .none ? 1 : (gradLoss?[0].double ?? 1)
-        let reducedScale = scalarUpstream / divisor
+        let reducedScale = plan.gradientScale(upstream: scalarUpstream, divisor: divisor)
         let accumulate = options.accumulateGradient
         let chunking = Parallel.chunking(count: n, grain: grain)
 
@@ -186,7 +186,7 @@ public enum SigmoidFocalLoss {
             return total.value
         }
         if reduction != .none {
-            loss[0] = T(total / divisor)
+            loss[0] = T(plan.reduce(total, divisor: divisor))
         }
     }
 }

@@ -172,7 +172,7 @@ public enum SoftmaxFocalLoss {
         let power = FocusingPower(gamma: gamma)
         let divisor = plan.divisor(default: weightSum.value)
         let scalarUpstream = reduction == .none ? 1 : (gradLoss?[0].double ?? 1)
-        let reducedScale = scalarUpstream / divisor
+        let reducedScale = plan.gradientScale(upstream: scalarUpstream, divisor: divisor)
         let accumulate = options.accumulateGradient
         let uniformShare = epsilon / Double(classes)
         let chunking = Parallel.chunking(count: positions, grain: max(1, grain / classes))
@@ -268,7 +268,7 @@ public enum SoftmaxFocalLoss {
             return total.value
         }
         if reduction != .none {
-            loss[0] = T(total / divisor)
+            loss[0] = T(plan.reduce(total, divisor: divisor))
         }
     }
 }
