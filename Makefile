@@ -18,7 +18,7 @@ SHIP_FLAGS := -c release --product focalloss --scratch-path $(SCRATCH) \
               -Xlinker --version-script=$(CURDIR)/tools/exports.map
 
 C_WARNINGS := -Wall -Wextra -pedantic -Werror
-C_TEST_FLAGS := -Iinclude $(C_WARNINGS) -O1 -g
+C_TEST_FLAGS := -Iinclude $(C_WARNINGS) -O1 -g -pthread
 LINK_LIB   := -L$(BUILD_DIR) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
 
 .PHONY: all test test-swift test-c test-symbols demo clean
