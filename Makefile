@@ -21,9 +21,14 @@ C_WARNINGS := -Wall -Wextra -pedantic -Werror
 C_TEST_FLAGS := -Iinclude $(C_WARNINGS) -O1 -g -pthread
 LINK_LIB   := -L$(BUILD_DIR) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
 
-.PHONY: all test test-swift test-c test-symbols demo clean
+PY_PACKAGE := bindings/python/focalloss
+PY_INCLUDES = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_paths()['include'])")
+PY_EXT_SUFFIX = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
+PY_EXT      = $(PY_PACKAGE)/_ext$(PY_EXT_SUFFIX)
 
-all: $(LIB)
+.PHONY: all python test test-swift test-c test-symbols test-python demo clean
+
+all: $(LIB) python
 
 $(LIB): $(SOURCES)
 	$(SWIFT) build $(SHIP_FLAGS)
@@ -31,6 +36,17 @@ $(LIB): $(SOURCES)
 	cp $(SCRATCH)/release/libfocalloss.so $(LIB).tmp
 	strip --strip-unneeded $(LIB).tmp
 	mv $(LIB).tmp $(LIB)
+
+# The Python package, importable from the checkout with PYTHONPATH=bindings/python: the
+# library next to the package (both backends find it there; the extension via $$ORIGIN).
+python: $(PY_PACKAGE)/libfocalloss.so $(PY_EXT)
+
+$(PY_PACKAGE)/libfocalloss.so: $(LIB)
+	cp $(LIB) $@
+
+$(PY_EXT): $(PY_PACKAGE)/_ext.c include/focalloss.h $(LIB)
+	$(CC) -std=c99 -O2 -shared -fPIC $(C_WARNINGS) -Iinclude -I$(PY_INCLUDES) $< \
+	    -o $@ -L$(BUILD_DIR) -lfocalloss -Wl,-rpath,'$$ORIGIN'
 
 # C tests: the header alone under C99 and C++, then the API test as C and as C++.
 $(BUILD_DIR)/header_c99.o: include/focalloss.h
@@ -50,7 +66,7 @@ $(BUILD_DIR)/test_api_cxx: Tests/c/test_api.c include/focalloss.h $(LIB)
 $(BUILD_DIR)/quickstart: examples/quickstart.c include/focalloss.h $(LIB)
 	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O2 examples/quickstart.c -o $@ $(LINK_LIB)
 
-test: test-swift test-c test-symbols
+test: test-swift test-c test-symbols test-python
 
 test-swift:
 	$(SWIFT) test
@@ -63,8 +79,15 @@ test-symbols: $(LIB) $(BUILD_DIR)/quickstart
 	sh tools/check_symbols.sh $(LIB) include/focalloss.h
 	sh tools/check_standalone.sh $(LIB) $(BUILD_DIR)/quickstart
 
+# The Python suite once per backend, then the slow packaging test (pip install into a fresh venv).
+PYTEST := cd bindings/python && PYTHONPATH=. $(PYTHON) -m pytest -q -p no:cacheprovider
+test-python: python
+	$(PYTEST) -m "not slow" --backend ctypes tests
+	$(PYTEST) -m "not slow" --backend extension tests
+	$(PYTEST) -m slow tests
+
 demo: $(BUILD_DIR)/quickstart
 	./$(BUILD_DIR)/quickstart
 
 clean:
-	rm -rf $(BUILD_DIR) $(SCRATCH) .build
+	rm -rf $(BUILD_DIR) $(SCRATCH) .build $(PY_PACKAGE)/libfocalloss.so $(PY_PACKAGE)/_ext*.so

@@ -1,0 +1,129 @@
+"""focalloss: the focal loss and its gradient, exact and fused, on numpy arrays.
+
+    import focalloss
+    loss = focalloss.sigmoid_focal_loss(logits, targets)                  # torchvision's defaults
+    loss, grad = focalloss.softmax_focal_loss(logits, labels, gamma=2.0, return_grad=True)
+
+Two backends behave identically, bit for bit: ``extension`` (a CPython extension that
+releases the GIL) and ``ctypes``. ``FOCALLOSS_BACKEND=ctypes|extension`` picks one; the
+default is the extension when it is built. ``focalloss.backend`` says which is live.
+"""
+
+import os as _os
+
+from . import _frontend
+from ._version import VERSION_NUMBER as _VERSION_NUMBER, __version__
+
+
+def _load_backend():
+    choice = _os.environ.get("FOCALLOSS_BACKEND", "")
+    if choice not in ("", "ctypes", "extension"):
+        raise ImportError("FOCALLOSS_BACKEND=%r: expected 'ctypes' or 'extension'" % choice)
+    if choice in ("", "extension"):
+        try:
+            from . import _ext
+        except ImportError:
+            if choice == "extension":
+                raise
+        else:
+            if _ext.version_number() != _VERSION_NUMBER:
+                raise ImportError("focalloss: the library has version number %d but this package needs %d"
+                                  % (_ext.version_number(), _VERSION_NUMBER))
+            return _ext
+    from . import _ctypes_backend
+
+    return _ctypes_backend
+
+
+_backend = _load_backend()
+
+#: The live backend: "extension" or "ctypes".
+backend = _backend.name
+
+
+def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none", *, normalizer=None,
+                       return_grad=False, num_threads=None):
+    """Sigmoid focal loss (binary and multi-label), as ``torchvision.ops.sigmoid_focal_loss``.
+
+    Per element, with ``p = sigmoid(x)`` and target ``t`` in [0, 1] (hard 0/1 or soft)::
+
+        p_t     = p t + (1 - p)(1 - t)
+        alpha_t = alpha t + (1 - alpha)(1 - t)        (1 when alpha is None or -1)
+        loss    = alpha_t * BCEWithLogits(x, t) * (1 - p_t) ** gamma
+
+    computed in log space: finite and accurate for every finite logit and every gamma >= 0.
+
+    Args:
+        logits: numpy array of float32 or float64, any shape.
+        targets: array of the logits' shape and dtype, values in [0, 1].
+        alpha: weight of the positives in [0, 1]; None or -1 disables weighting. Default 0.25.
+        gamma: focusing parameter, any real >= 0. Default 2.
+        reduction: "none" (one loss per element, default), "sum", or "mean" (sum / element count).
+        normalizer: positive number replacing the mean's divisor (e.g. the number of positive
+            anchors); only with reduction="mean".
+        return_grad: also return the gradient of the returned loss (of its sum for "none")
+            with respect to ``logits``, same shape and dtype.
+        num_threads: None or 0 for the library default, 1 for the calling thread only. Results
+            are bitwise identical for every value.
+
+    Returns:
+        The loss: an array of the logits' shape for "none", otherwise a numpy scalar of the
+        logits' dtype; ``(loss, grad)`` with ``return_grad=True``.
+
+    Raises:
+        TypeError: an argument of the wrong type, or an array of the wrong dtype (nothing is
+            converted to another dtype).
+        ValueError: a wrong shape, an unknown reduction, or a value out of range (alpha, gamma,
+            normalizer, a target outside [0, 1], num_threads < 0), with the library's message.
+    """
+    return _frontend.sigmoid_focal_loss(_backend, logits, targets, alpha, gamma, reduction, normalizer=normalizer,
+                                        return_grad=return_grad, num_threads=num_threads)
+
+
+def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean", *, ignore_index=-100,
+                       label_smoothing=0.0, normalizer=None, return_grad=False, num_threads=None):
+    """Softmax focal loss (multi-class). At gamma = 0 it is exactly
+    ``torch.nn.functional.cross_entropy(x, y, weight=alpha, ignore_index=..., label_smoothing=...,
+    reduction=...)``.
+
+    With ``p = softmax(x)`` over axis 1, weights ``a_c`` (alpha, or 1) and
+    ``q_c = (1 - eps) [c == y] + eps / C``, per target position::
+
+        loss = - sum_c a_c q_c (1 - p_c) ** gamma log p_c
+
+    and 0 where the target equals ``ignore_index``.
+
+    Args:
+        logits: numpy array of float32 or float64 of shape (N, C) or (N, C, d1, ..., dk).
+        targets: int64 or int32 class indices of shape (N,) or (N, d1, ..., dk), each in
+            [0, C) or equal to ignore_index.
+        alpha: None (every class weighs 1, default) or a sequence of C class weights, each finite
+            and >= 0 (cross_entropy's ``weight``). kornia's scalar a is [1 - a, a, ..., a].
+        gamma: focusing parameter, any real >= 0. Default 2.
+        reduction: "mean" (default: sum / sum of alpha[y] over non-ignored targets, i.e. their
+            count without alpha), "sum", or "none" (one loss per target position).
+        ignore_index: targets with this value contribute 0 and leave the mean's divisor.
+            Default -100.
+        label_smoothing: eps in [0, 1]. Default 0.
+        normalizer: positive number replacing the mean's divisor; only with reduction="mean".
+        return_grad: also return the gradient of the returned loss (of its sum for "none")
+            with respect to ``logits``, same shape and dtype.
+        num_threads: None or 0 for the library default, 1 for the calling thread only.
+
+    Returns:
+        The loss: an array of the targets' shape for "none", otherwise a numpy scalar of the
+        logits' dtype; ``(loss, grad)`` with ``return_grad=True``. A mean over no target (all
+        ignored, or zero total weight) is NaN, as in PyTorch.
+
+    Raises:
+        TypeError: wrong argument types or dtypes (float32/float64 logits, int32/int64 targets).
+        ValueError: wrong shapes, an unknown reduction, or a value out of range (a target
+            outside [0, C), a negative class weight, gamma, label_smoothing, normalizer,
+            num_threads < 0), with the library's message.
+    """
+    return _frontend.softmax_focal_loss(_backend, logits, targets, alpha, gamma, reduction, ignore_index=ignore_index,
+                                        label_smoothing=label_smoothing, normalizer=normalizer,
+                                        return_grad=return_grad, num_threads=num_threads)
+
+
+__all__ = ["sigmoid_focal_loss", "softmax_focal_loss", "backend", "__version__"]

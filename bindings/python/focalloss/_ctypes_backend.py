@@ -1,0 +1,130 @@
+"""The ctypes backend: the C API of include/focalloss.h called through ctypes.
+
+Same interface as the extension (focalloss._ext): sigmoid(...) and softmax(...) take
+C-contiguous numpy arrays of already-checked dtypes and return (status, message).
+"""
+
+import ctypes
+from ctypes import POINTER, c_char_p, c_double, c_int32, c_int64, c_uint32, c_void_p
+
+import numpy as np
+
+from . import _library
+from ._version import VERSION_NUMBER
+
+name = "ctypes"
+
+
+class SigmoidOptions(ctypes.Structure):
+    """focal_sigmoid_options, version 1."""
+
+    _fields_ = [
+        ("version", c_uint32),
+        ("reduction", c_uint32),
+        ("alpha", c_double),
+        ("gamma", c_double),
+        ("use_normalizer", c_int32),
+        ("normalizer", c_double),
+        ("num_threads", c_int32),
+        ("accumulate_grad", c_int32),
+    ]
+
+
+class SoftmaxOptions(ctypes.Structure):
+    """focal_softmax_options, version 1."""
+
+    _fields_ = [
+        ("version", c_uint32),
+        ("reduction", c_uint32),
+        ("gamma", c_double),
+        ("alpha", POINTER(c_double)),
+        ("ignore_index", c_int64),
+        ("label_smoothing", c_double),
+        ("use_normalizer", c_int32),
+        ("normalizer", c_double),
+        ("num_threads", c_int32),
+        ("accumulate_grad", c_int32),
+    ]
+
+
+_SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64",
+           np.dtype(np.int32): "i32", np.dtype(np.int64): "i64"}
+
+
+def _load():
+    path = _library.find()
+    lib = ctypes.CDLL(path)
+    lib.focal_version_number.argtypes = []
+    lib.focal_version_number.restype = c_uint32
+    found = lib.focal_version_number()
+    if found != VERSION_NUMBER:
+        raise ImportError(
+            "focalloss: %s has version number %d but this package needs %d" % (path, found, VERSION_NUMBER)
+        )
+    lib.focal_last_error_message.argtypes = []
+    lib.focal_last_error_message.restype = c_char_p
+    lib.focal_status_string.argtypes = [ctypes.c_int]
+    lib.focal_status_string.restype = c_char_p
+    lib.focal_version_string.argtypes = []
+    lib.focal_version_string.restype = c_char_p
+    lib.focal_sigmoid_options_init.argtypes = [POINTER(SigmoidOptions), c_uint32]
+    lib.focal_sigmoid_options_init.restype = ctypes.c_int
+    lib.focal_softmax_options_init.argtypes = [POINTER(SoftmaxOptions), c_uint32]
+    lib.focal_softmax_options_init.restype = ctypes.c_int
+    # Array arguments are declared c_void_p and passed as addresses (`ndarray.ctypes.data`):
+    # the front end has already matched every dtype to the function's name, and building typed
+    # pointers with `data_as` costs a few microseconds per array per call.
+    functions = {}
+    for dtype in (np.dtype(np.float32), np.dtype(np.float64)):
+        f = getattr(lib, "focal_sigmoid_" + _SUFFIX[dtype])
+        f.argtypes = [POINTER(SigmoidOptions), c_int64] + [c_void_p] * 5
+        f.restype = ctypes.c_int
+        functions[("sigmoid", dtype)] = f
+        for target in (np.dtype(np.int32), np.dtype(np.int64)):
+            f = getattr(lib, "focal_softmax_%s_%s" % (_SUFFIX[dtype], _SUFFIX[target]))
+            f.argtypes = [POINTER(SoftmaxOptions), c_int64, c_int64, c_int64] + [c_void_p] * 5
+            f.restype = ctypes.c_int
+            functions[("softmax", dtype, target)] = f
+    return lib, functions
+
+
+_lib, _functions = _load()
+
+#: Struct versions this module's Structures describe (FOCAL_*_OPTIONS_VERSION).
+_SIGMOID_VERSION = 1
+_SOFTMAX_VERSION = 1
+
+
+def version_number():
+    return _lib.focal_version_number()
+
+
+def _address(array):
+    """The address of a contiguous array's data, or NULL for None."""
+    return None if array is None else array.ctypes.data
+
+
+def _result(status):
+    if status == 0:
+        return 0, None
+    return status, _lib.focal_last_error_message().decode("utf-8", "replace")
+
+
+def sigmoid(logits, targets, grad_loss, loss, grad, reduction, alpha, gamma, use_normalizer, normalizer,
+            num_threads):
+    options = SigmoidOptions(_SIGMOID_VERSION, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, 0)
+    function = _functions[("sigmoid", logits.dtype)]
+    status = function(ctypes.byref(options), logits.size, _address(logits), _address(targets), _address(grad_loss),
+                      _address(loss), _address(grad))
+    return _result(status)
+
+
+def softmax(logits, targets, batch, classes, inner, grad_loss, loss, grad, reduction, gamma, alpha, ignore_index,
+            label_smoothing, use_normalizer, normalizer, num_threads):
+    weights = None if alpha is None else alpha.ctypes.data_as(POINTER(c_double))
+    options = SoftmaxOptions(_SOFTMAX_VERSION, reduction, gamma, weights, ignore_index, label_smoothing, use_normalizer,
+                             normalizer, num_threads, 0)
+    function = _functions[("softmax", logits.dtype, targets.dtype)]
+    status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(targets),
+                      _address(grad_loss), _address(loss), _address(grad))
+    return _result(status)

@@ -1,0 +1,168 @@
+"""The one Python API over either backend.
+
+Everything a user can get wrong in Python terms (types, dtypes, shapes, the reduction's
+name) is checked here, the same way for both backends; every value the library validates
+(alpha, gamma, label smoothing, normalizer, targets, thread count) goes to the library, whose
+message becomes the ValueError. Arrays are never converted to another dtype; non-contiguous
+arrays are copied to contiguous ones of the same dtype.
+"""
+
+import math
+import numbers
+import operator
+
+import numpy as np
+
+_REDUCTIONS = {"none": 0, "sum": 1, "mean": 2}
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_INTS = (np.dtype(np.int32), np.dtype(np.int64))
+_INT32_MAX = 2**31 - 1
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _array(name, value):
+    if not isinstance(value, np.ndarray):
+        raise TypeError("%s must be a numpy.ndarray, got %s" % (name, type(value).__name__))
+    return value
+
+
+def _logits(value):
+    logits = _array("logits", value)
+    if logits.dtype not in _FLOATS:
+        raise TypeError("logits must have dtype float32 or float64, got %s" % logits.dtype)
+    return logits
+
+
+def _real(name, value):
+    if type(value) is float:  # the common case, without the slower ABC check
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError("%s must be a real number, got %s" % (name, type(value).__name__))
+    return float(value)
+
+
+def _integer(name, value, low, high):
+    if type(value) is int and low <= value <= high:
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError("%s must be an integer, got bool" % name)
+    try:
+        result = operator.index(value)
+    except TypeError:
+        raise TypeError("%s must be an integer, got %s" % (name, type(value).__name__)) from None
+    if not low <= result <= high:
+        raise ValueError("%s = %d is out of range [%d, %d]" % (name, result, low, high))
+    return result
+
+
+def _reduction(value):
+    if not isinstance(value, str):
+        raise TypeError("reduction must be a str, got %s" % type(value).__name__)
+    if value not in _REDUCTIONS:
+        raise ValueError("reduction = %r is not one of 'none', 'sum', 'mean'" % value)
+    return _REDUCTIONS[value]
+
+
+def _normalizer(value):
+    if value is None:
+        return 0, 0.0
+    return 1, _real("normalizer", value)
+
+
+def _threads(value):
+    if value is None:
+        return 0
+    # Negative values go to the library, which names them; only what int32 cannot hold stops here.
+    return _integer("num_threads", value, -_INT32_MAX - 1, _INT32_MAX)
+
+
+def _flag(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError("%s must be a bool, got %s" % (name, type(value).__name__))
+    return bool(value)
+
+
+def _contiguous(array):
+    """The array itself when C-contiguous, else a C-ordered copy of the same dtype and shape
+    (np.ascontiguousarray would turn a 0-d array into a 1-d one)."""
+    return array if array.flags.c_contiguous else array.copy(order="C")
+
+
+def _raise_for(status, message):
+    """Every library error is about a value, a shape or a range: ValueError with its message."""
+    if status != 0:
+        raise ValueError(message)
+
+
+def _finish(loss, reduced, grad, return_grad):
+    value = loss if not reduced else loss[0]
+    return (value, grad) if return_grad else value
+
+
+def sigmoid_focal_loss(backend, logits, targets, alpha=0.25, gamma=2.0, reduction="none", *, normalizer=None,
+                       return_grad=False, num_threads=None):
+    logits = _logits(logits)
+    targets = _array("targets", targets)
+    if targets.dtype != logits.dtype:
+        raise TypeError("targets must have the logits' dtype %s, got %s" % (logits.dtype, targets.dtype))
+    if targets.shape != logits.shape:
+        raise ValueError("targets must have the logits' shape %s, got %s" % (logits.shape, targets.shape))
+    alpha = -1.0 if alpha is None else _real("alpha", alpha)
+    gamma = _real("gamma", gamma)
+    reduction = _reduction(reduction)
+    use_normalizer, normalizer = _normalizer(normalizer)
+    threads = _threads(num_threads)
+    return_grad = _flag("return_grad", return_grad)
+
+    x = _contiguous(logits)
+    t = _contiguous(targets)
+    loss = np.empty(x.shape if reduction == 0 else (1,), dtype=x.dtype)
+    grad = np.empty(x.shape, dtype=x.dtype) if return_grad else None
+    status, message = backend.sigmoid(x, t, None, loss, grad, reduction, alpha, gamma, use_normalizer, normalizer,
+                                      threads)
+    _raise_for(status, message)
+    return _finish(loss, reduction != 0, grad, return_grad)
+
+
+def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reduction="mean", *, ignore_index=-100,
+                       label_smoothing=0.0, normalizer=None, return_grad=False, num_threads=None):
+    logits = _logits(logits)
+    if logits.ndim < 2:
+        raise ValueError("logits must have shape (N, C, ...) with the classes on axis 1, got %s" % (logits.shape,))
+    targets = _array("targets", targets)
+    if targets.dtype not in _INTS:
+        raise TypeError("targets must have dtype int64 or int32, got %s" % targets.dtype)
+    expected = logits.shape[:1] + logits.shape[2:]
+    if targets.shape != expected:
+        raise ValueError("targets must have shape %s for logits of shape %s, got %s"
+                         % (expected, logits.shape, targets.shape))
+    batch, classes = logits.shape[0], logits.shape[1]
+    inner = math.prod(logits.shape[2:])
+    if alpha is not None:
+        if isinstance(alpha, (numbers.Number, np.generic, str, bytes)):
+            raise TypeError("softmax alpha must be a sequence of C = %d class weights, got %s (kornia's scalar a "
+                            "is the vector [1 - a, a, ..., a])" % (classes, type(alpha).__name__))
+        try:
+            weights = np.array(alpha, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError("softmax alpha must be a sequence of C = %d real class weights" % classes) from None
+        if weights.shape != (classes,):
+            raise ValueError("alpha must hold one weight per class, C = %d, got shape %s" % (classes, weights.shape))
+    else:
+        weights = None
+    gamma = _real("gamma", gamma)
+    reduction = _reduction(reduction)
+    ignore_index = _integer("ignore_index", ignore_index, _INT64_MIN, _INT64_MAX)
+    label_smoothing = _real("label_smoothing", label_smoothing)
+    use_normalizer, normalizer = _normalizer(normalizer)
+    threads = _threads(num_threads)
+    return_grad = _flag("return_grad", return_grad)
+
+    x = _contiguous(logits)
+    y = _contiguous(targets)
+    loss = np.empty(expected if reduction == 0 else (1,), dtype=x.dtype)
+    grad = np.empty(x.shape, dtype=x.dtype) if return_grad else None
+    status, message = backend.softmax(x, y, batch, classes, inner, None, loss, grad, reduction, gamma, weights,
+                                      ignore_index, label_smoothing, use_normalizer, normalizer, threads)
+    _raise_for(status, message)
+    return _finish(loss, reduction != 0, grad, return_grad)
