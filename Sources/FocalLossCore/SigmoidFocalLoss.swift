@@ -79,7 +79,9 @@ struct SigmoidFocalTerm: Sendable {
         let focus = power(m, log: logM)
         let alphaT = alpha.map { $0 * t + (1 - $0) * (1 - t) } ?? 1
         let loss = alphaT * bce * focus
-        let derivative = alphaT * focus * (dBCE + gamma * bce * r)
+        // B·r is bounded (|B·r| ≲ 1: B grows like |x| where r decays like e^{−|x|}), so it is formed
+        // first: γ·B·r then stays finite for every finite γ, where (γ·B)·r overflows to ∞·0.
+        let derivative = alphaT * focus * (dBCE + gamma * (bce * r))
         return (loss, derivative)
     }
 }

@@ -49,7 +49,8 @@ struct SoftmaxClassTerm {
         let focus = power(m, log: flog(m))
         value = -focus * u
         let rho = m > 0 ? u / m : -1
-        derivative = -focus * (1 - gamma * p * rho)
+        // p·ρ = p·u/m is bounded (→ −1 as p → 1, → 0 as p → 0), so it is formed before γ multiplies it.
+        derivative = -focus * (1 - gamma * (p * rho))
     }
 }
 

@@ -274,3 +274,29 @@ struct SigmoidErrorTests {
         expectFailure(.invalidShape, "grad_loss", options: o, gradLoss: [1])
     }
 }
+
+/// Found by the fuzzer (Tests/fuzz): γ = 1e10 with a confidently wrong logit formed γ·B first,
+/// overflowed to ∞ and multiplied it by r = 0, giving a NaN gradient. γ·(B·r) stays finite.
+struct HugeGammaTests {
+    @Test func sigmoidGradientStaysFinite() throws {
+        for gamma in [1e10, 1e300] {
+            var options = SigmoidFocalOptions()
+            options.gamma = gamma
+            let x = [1e300, -1e300, 800, -800, 30, 0.5]
+            let out = try sigmoid(Double.self, logits: x, targets: [0, 1, 0, 1, 1, 0.3], options: options)
+            #expect(out.loss.allSatisfy(\.isFinite) && out.grad.allSatisfy(\.isFinite), "\(out)")
+            // Confidently wrong: (1 − p_t)^γ = 1 exactly, so the gradient is α_t·(s − t) = ±α_t.
+            #expect(out.grad[0] == 0.75 && out.grad[1] == -0.25)
+        }
+    }
+
+    @Test func softmaxGradientStaysFinite() throws {
+        for gamma in [1e10, 1e300] {
+            var options = SoftmaxFocalOptions()
+            options.gamma = gamma; options.reduction = .none; options.labelSmoothing = 0.1
+            let out = try softmax(Double.self, logits: [1e300, -1e300, 0, 700, -700, 3], targets: [1, 2], batch: 2, classes: 3,
+                                  options: options)
+            #expect(out.loss.allSatisfy(\.isFinite) && out.grad.allSatisfy(\.isFinite), "\(out)")
+        }
+    }
+}
