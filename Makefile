@@ -26,7 +26,8 @@ PY_INCLUDES = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_paths(
 PY_EXT_SUFFIX = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
 PY_EXT      = $(PY_PACKAGE)/_ext$(PY_EXT_SUFFIX)
 
-.PHONY: all python test test-swift test-c test-symbols test-python demo clean
+.PHONY: all python test test-swift test-c test-symbols test-python test-hardening test-sanitizers \
+        test-fuzz test-valgrind test-memory fuzz demo clean
 
 all: $(LIB) python
 
@@ -66,7 +67,7 @@ $(BUILD_DIR)/test_api_cxx: Tests/c/test_api.c include/focalloss.h $(LIB)
 $(BUILD_DIR)/quickstart: examples/quickstart.c include/focalloss.h $(LIB)
 	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O2 examples/quickstart.c -o $@ $(LINK_LIB)
 
-test: test-swift test-c test-symbols test-python
+test: test-swift test-c test-symbols test-python test-hardening
 
 test-swift:
 	$(SWIFT) test
@@ -86,8 +87,79 @@ test-python: python
 	$(PYTEST) -m "not slow" --backend extension tests
 	$(PYTEST) -m slow tests
 
+# ---------------------------------------------------------------- hardening (Tests/fuzz, Tests/c)
+# Sanitizer builds of the library: ASan + coverage (for libFuzzer) and TSan. They use the Swift
+# runtime's shared libraries from the toolchain, which the binaries find through its RUNPATH.
+SANITIZER_CC   := clang
+SWIFT_LIB_DIR  := $(dir $(shell command -v swiftc))../lib/swift/linux
+ASAN_LIB       := $(BUILD_DIR)/asan/libfocalloss.so
+TSAN_LIB       := $(BUILD_DIR)/tsan/libfocalloss.so
+SAN_FLAGS      := -std=c99 -Iinclude -g -O1 -pthread -fno-omit-frame-pointer -fuse-ld=bfd
+FUZZ_SECONDS   ?= 600
+FUZZ_TEST_SECONDS ?= 60
+# The Swift runtime's crash reporter would read memory ASan has not mapped: report through ASan only.
+SAN_ENV        := SWIFT_BACKTRACE=enable=no
+
+$(ASAN_LIB): $(SOURCES)
+	$(SWIFT) build -c release --product focalloss --scratch-path .build-asan -Xswiftc -sanitize=fuzzer,address
+	mkdir -p $(@D)
+	cp .build-asan/release/libfocalloss.so $@
+
+$(TSAN_LIB): $(SOURCES)
+	$(SWIFT) build -c release --product focalloss --scratch-path .build-tsan -Xswiftc -sanitize=thread
+	mkdir -p $(@D)
+	cp .build-tsan/release/libfocalloss.so $@
+
+$(BUILD_DIR)/asan/test_api: Tests/c/test_api.c include/focalloss.h $(ASAN_LIB)
+	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ \
+	    -L$(@D) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
+
+$(BUILD_DIR)/asan/fuzz_api: Tests/fuzz/fuzz_api.c include/focalloss.h $(ASAN_LIB)
+	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $< -o $@ \
+	    -L$(@D) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
+
+$(BUILD_DIR)/tsan/test_concurrency: Tests/c/test_concurrency.c include/focalloss.h $(TSAN_LIB)
+	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=thread $< -o $@ -L$(@D) -lfocalloss -L$(SWIFT_LIB_DIR) -ldispatch \
+	    -lBlocksRuntime -Wl,-rpath,'$$ORIGIN' -Wl,-rpath,$(SWIFT_LIB_DIR)
+
+$(BUILD_DIR)/test_concurrency: Tests/c/test_concurrency.c include/focalloss.h $(LIB)
+	$(CC) -std=c99 $(C_TEST_FLAGS) $< -o $@ $(LINK_LIB)
+
+$(BUILD_DIR)/test_memory: Tests/c/test_memory.c include/focalloss.h $(LIB)
+	$(CC) -std=c99 $(C_TEST_FLAGS) $< -o $@ $(LINK_LIB)
+
+test-hardening: test-sanitizers test-fuzz test-valgrind test-memory
+
+# The C tests under ASan + UBSan (library built with ASan), the concurrency test plain and
+# under TSan (library built with TSan).
+test-sanitizers: $(BUILD_DIR)/asan/test_api $(BUILD_DIR)/test_concurrency $(BUILD_DIR)/tsan/test_concurrency
+	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ./$(BUILD_DIR)/asan/test_api
+	./$(BUILD_DIR)/test_concurrency
+	$(SAN_ENV) TSAN_OPTIONS=halt_on_error=1 ./$(BUILD_DIR)/tsan/test_concurrency
+
+# A bounded fuzz run for `make test`; `make fuzz FUZZ_SECONDS=N` for as long as you like. New
+# inputs go to build/fuzz-corpus; Tests/fuzz/corpus is the committed seed corpus.
+test-fuzz: $(BUILD_DIR)/asan/fuzz_api
+	mkdir -p $(BUILD_DIR)/fuzz-corpus
+	$(SAN_ENV) ./$(BUILD_DIR)/asan/fuzz_api $(BUILD_DIR)/fuzz-corpus Tests/fuzz/corpus \
+	    -max_total_time=$(FUZZ_TEST_SECONDS) -print_final_stats=1 -artifact_prefix=$(BUILD_DIR)/
+
+fuzz: $(BUILD_DIR)/asan/fuzz_api
+	mkdir -p $(BUILD_DIR)/fuzz-corpus
+	$(SAN_ENV) ./$(BUILD_DIR)/asan/fuzz_api $(BUILD_DIR)/fuzz-corpus Tests/fuzz/corpus \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(BUILD_DIR)/
+
+# valgrind memcheck on the shipped library through the C tests: no error, no definite leak.
+test-valgrind: $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_concurrency
+	valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite ./$(BUILD_DIR)/test_api_c
+	valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite ./$(BUILD_DIR)/test_concurrency
+
+# A million small calls and thousands of short-lived threads with a flat resident set.
+test-memory: $(BUILD_DIR)/test_memory
+	./$(BUILD_DIR)/test_memory
+
 demo: $(BUILD_DIR)/quickstart
 	./$(BUILD_DIR)/quickstart
 
 clean:
-	rm -rf $(BUILD_DIR) $(SCRATCH) .build $(PY_PACKAGE)/libfocalloss.so $(PY_PACKAGE)/_ext*.so
+	rm -rf $(BUILD_DIR) $(SCRATCH) .build .build-asan .build-tsan $(PY_PACKAGE)/libfocalloss.so $(PY_PACKAGE)/_ext*.so

@@ -40,13 +40,17 @@ static int close_to(long double a, long double b, long double tol, long double s
 
 static void sigmoid_ref(long double x, long double t, long double alpha, long double gamma,
                         long double *loss, long double *grad) {
-    long double logp = -log1pl(expl(-x)), logq = -log1pl(expl(x));
+    /* log sigma(+-x), written so that exp never overflows (valgrind runs long double at
+     * double precision, where e^1e4 would be infinite). */
+    long double logp = x < 0 ? x - log1pl(expl(x)) : -log1pl(expl(-x));
+    long double logq = x > 0 ? -x - log1pl(expl(-x)) : -log1pl(expl(x));
     long double p = expl(logp), q = expl(logq);
     long double bce = -(t * logp + (1 - t) * logq);
     long double m = t * q + (1 - t) * p;
     long double at = alpha < 0 ? 1 : alpha * t + (1 - alpha) * (1 - t);
     long double focus = gamma == 0 ? 1 : powl(m, gamma);
-    long double second = gamma == 0 ? 0 : bce * gamma * powl(m, gamma - 1) * p * q * (1 - 2 * t);
+    /* m = 0 only where it underflowed; the term's limit there is 0. */
+    long double second = gamma == 0 || m == 0 ? 0 : bce * gamma * powl(m, gamma - 1) * p * q * (1 - 2 * t);
     *loss = at * bce * focus;
     *grad = at * ((p * (1 - t) - t * q) * focus + second);
 }
