@@ -27,7 +27,7 @@ PY_EXT_SUFFIX = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_conf
 PY_EXT      = $(PY_PACKAGE)/_ext$(PY_EXT_SUFFIX)
 
 .PHONY: all python test test-swift test-c test-symbols test-python test-hardening test-sanitizers \
-        test-fuzz test-valgrind test-memory fuzz demo clean
+        test-swift-sanitizers test-fuzz test-valgrind test-memory fuzz demo clean
 
 all: $(LIB) python
 
@@ -128,7 +128,12 @@ $(BUILD_DIR)/test_concurrency: Tests/c/test_concurrency.c include/focalloss.h $(
 $(BUILD_DIR)/test_memory: Tests/c/test_memory.c include/focalloss.h $(LIB)
 	$(CC) -std=c99 $(C_TEST_FLAGS) $< -o $@ $(LINK_LIB)
 
-test-hardening: test-sanitizers test-fuzz test-valgrind test-memory
+test-hardening: test-sanitizers test-swift-sanitizers test-fuzz test-valgrind test-memory
+
+# The Swift tests of the core under Swift's own -sanitize=address and -sanitize=thread.
+test-swift-sanitizers:
+	$(SAN_ENV) $(SWIFT) test --sanitize=address --scratch-path .build-swift-asan
+	$(SAN_ENV) $(SWIFT) test --sanitize=thread --scratch-path .build-swift-tsan
 
 # The C tests under ASan + UBSan (library built with ASan), the concurrency test plain and
 # under TSan (library built with TSan).
@@ -162,4 +167,4 @@ demo: $(BUILD_DIR)/quickstart
 	./$(BUILD_DIR)/quickstart
 
 clean:
-	rm -rf $(BUILD_DIR) $(SCRATCH) .build .build-asan .build-tsan $(PY_PACKAGE)/libfocalloss.so $(PY_PACKAGE)/_ext*.so
+	rm -rf $(BUILD_DIR) $(SCRATCH) .build .build-asan .build-tsan .build-swift-asan .build-swift-tsan $(PY_PACKAGE)/libfocalloss.so $(PY_PACKAGE)/_ext*.so
