@@ -48,10 +48,9 @@ static void release_all(buffers *b) {
  * writable when asked, holding `kind` elements. Sets a Python exception and returns -1 on
  * failure. */
 static int acquire(buffers *b, int i, PyObject *obj, const char *name, int writable, int optional,
-                   enum kind want, void **data, Py_ssize_t *count) {
+                   enum kind want, void **data) {
     int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
     *data = NULL;
-    if (count) *count = 0;
     if (obj == Py_None) {
         if (optional) return 0;
         PyErr_Format(PyExc_TypeError, "%s must be a buffer, not None", name);
@@ -69,7 +68,25 @@ static int acquire(buffers *b, int i, PyObject *obj, const char *name, int writa
         return -1;
     }
     *data = b->views[i].buf;
-    if (count) *count = b->views[i].len / b->views[i].itemsize;
+    return 0;
+}
+
+/* Acquires slot `i` from `obj`, C-contiguous, holding one of the kinds `a` or `b` (the logits:
+ * float32 or float64; softmax targets: int32 or int64), and reports which. */
+static int acquire_either(buffers *b, int i, PyObject *obj, const char *name, enum kind a, enum kind c,
+                          const char *kinds, void **data, enum kind *found) {
+    if (PyObject_GetBuffer(obj, &b->views[i], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s must be a C-contiguous buffer", name);
+        return -1;
+    }
+    b->held[i] = 1;
+    *found = buffer_kind(&b->views[i]);
+    if (*found != a && *found != c) {
+        PyErr_Format(PyExc_TypeError, "%s must hold %s", name, kinds);
+        return -1;
+    }
+    *data = b->views[i].buf;
     return 0;
 }
 
@@ -96,23 +113,12 @@ static PyObject *ext_sigmoid(PyObject *self, PyObject *args) {
         return NULL;
     }
     /* The logits decide the dtype; everything else must match it. */
-    if (PyObject_GetBuffer(logits, &b.views[0], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
-        PyErr_Clear();
-        PyErr_SetString(PyExc_TypeError, "logits must be a C-contiguous buffer");
-        return NULL;
-    }
-    b.held[0] = 1;
-    kind = buffer_kind(&b.views[0]);
-    if (kind != KIND_F32 && kind != KIND_F64) {
-        PyErr_SetString(PyExc_TypeError, "logits must hold float32 or float64");
-        goto fail;
-    }
-    x = b.views[0].buf;
+    if (acquire_either(&b, 0, logits, "logits", KIND_F32, KIND_F64, "float32 or float64", &x, &kind)) goto fail;
     count = b.views[0].len / b.views[0].itemsize;
-    if (acquire(&b, 1, targets, "targets", 0, 0, kind, &t, NULL) ||
-        acquire(&b, 2, grad_loss, "grad_loss", 0, 1, kind, &g, NULL) ||
-        acquire(&b, 3, loss, "loss", 1, 0, kind, &l, NULL) ||
-        acquire(&b, 4, grad, "grad", 1, 1, kind, &d, NULL)) {
+    if (acquire(&b, 1, targets, "targets", 0, 0, kind, &t) ||
+        acquire(&b, 2, grad_loss, "grad_loss", 0, 1, kind, &g) ||
+        acquire(&b, 3, loss, "loss", 1, 0, kind, &l) ||
+        acquire(&b, 4, grad, "grad", 1, 1, kind, &d)) {
         goto fail;
     }
     focal_sigmoid_options_init(&options, FOCAL_SIGMOID_OPTIONS_VERSION);
@@ -151,34 +157,12 @@ static PyObject *ext_softmax(PyObject *self, PyObject *args) {
                           &normalizer, &num_threads)) {
         return NULL;
     }
-    if (PyObject_GetBuffer(logits, &b.views[0], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
-        PyErr_Clear();
-        PyErr_SetString(PyExc_TypeError, "logits must be a C-contiguous buffer");
-        return NULL;
-    }
-    b.held[0] = 1;
-    kind = buffer_kind(&b.views[0]);
-    if (kind != KIND_F32 && kind != KIND_F64) {
-        PyErr_SetString(PyExc_TypeError, "logits must hold float32 or float64");
-        goto fail;
-    }
-    x = b.views[0].buf;
-    if (PyObject_GetBuffer(targets, &b.views[1], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
-        PyErr_Clear();
-        PyErr_SetString(PyExc_TypeError, "targets must be a C-contiguous buffer");
-        goto fail;
-    }
-    b.held[1] = 1;
-    target_kind = buffer_kind(&b.views[1]);
-    if (target_kind != KIND_I32 && target_kind != KIND_I64) {
-        PyErr_SetString(PyExc_TypeError, "targets must hold int32 or int64");
-        goto fail;
-    }
-    y = b.views[1].buf;
-    if (acquire(&b, 2, grad_loss, "grad_loss", 0, 1, kind, &g, NULL) ||
-        acquire(&b, 3, loss, "loss", 1, 0, kind, &l, NULL) ||
-        acquire(&b, 4, grad, "grad", 1, 1, kind, &d, NULL) ||
-        acquire(&b, 5, alpha, "alpha", 0, 1, KIND_F64, &a, NULL)) {
+    if (acquire_either(&b, 0, logits, "logits", KIND_F32, KIND_F64, "float32 or float64", &x, &kind) ||
+        acquire_either(&b, 1, targets, "targets", KIND_I32, KIND_I64, "int32 or int64", &y, &target_kind) ||
+        acquire(&b, 2, grad_loss, "grad_loss", 0, 1, kind, &g) ||
+        acquire(&b, 3, loss, "loss", 1, 0, kind, &l) ||
+        acquire(&b, 4, grad, "grad", 1, 1, kind, &d) ||
+        acquire(&b, 5, alpha, "alpha", 0, 1, KIND_F64, &a)) {
         goto fail;
     }
     focal_softmax_options_init(&options, FOCAL_SOFTMAX_OPTIONS_VERSION);
