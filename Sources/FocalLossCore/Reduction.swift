@@ -37,6 +37,11 @@ struct CompensatedSum: Sendable {
     }
 
     var value: Double { sum + compensation }
+
+    /// The sum without one of its terms `x`, with no cancellation where `x` dominates: `sum − x`
+    /// is then exact (the two are within a factor of 2), and the compensation keeps the rest.
+    @inline(__always)
+    func excluding(_ x: Double) -> Double { (sum - x) + compensation }
 }
 
 /// The divisor that turns a sum into the requested reduction, and the factor that scales

@@ -61,7 +61,10 @@ struct SoftmaxClassTerm {
 ///   `∂ℓ/∂x_j = a_j·D_j − p_j·K`,  `K = Σ_c a_c·D_c`.
 /// Written as `a_j·D_j·(1 − p_j) − p_j·(K − a_j·D_j)`, both parts keep their sign, and the
 /// target class at `p_y → 1` gives `a_y·D_y·m_y` without the cancellation of `a_y·D_y − p_y·a_y·D_y`.
-/// Without smoothing only `a_y` is non-zero, so `K − a_y·D_y` is exactly 0.
+/// `K − a_j·D_j` (the sum of the other classes' terms) would cancel where `a_j·D_j` dominates `K`,
+/// e.g. the target class under a small smoothing ε: K is therefore kept as a compensated sum
+/// `s + c`, and `(s − a_j·D_j) + c` is exact to the last bits (Sterbenz: `s − a_j·D_j` is exact when
+/// the two are close). Without smoothing only `a_y` is non-zero, and `K − a_y·D_y` is exactly 0.
 ///
 /// `log p_c` comes from log-sum-exp around the row's maximum `x_k`: with
 /// `S' = Σ_{c ≠ k} e^{x_c − x_k}`, `log p_k = −log1p(S')` exactly where `p_k → 1`.
@@ -228,13 +231,13 @@ public enum SoftmaxFocalLoss {
 
                     // ℓ = Σ a_c f_c and K = Σ a_c D_c; only the target class when ε = 0.
                     var value = 0.0
-                    var k = 0.0
+                    var k = CompensatedSum()
                     if epsilon == 0 {
                         let a = targetWeight(y)
                         if a != 0 {
                             let term = SoftmaxClassTerm(logP: logP(y), gamma: gamma, power: power)
                             value = a * term.value
-                            k = a * term.derivative
+                            k.add(a * term.derivative)
                         }
                     } else {
                         for c in 0 ..< classes {
@@ -242,7 +245,7 @@ public enum SoftmaxFocalLoss {
                             if a == 0 { continue }
                             let term = SoftmaxClassTerm(logP: logP(c), gamma: gamma, power: power)
                             value += a * term.value
-                            k += a * term.derivative
+                            k.add(a * term.derivative)
                         }
                     }
                     if reduction == .none { loss[position] = T(value) } else { sum.add(value) }
@@ -252,11 +255,11 @@ public enum SoftmaxFocalLoss {
                             let a = targetWeight(j)
                             let g: Double
                             if a == 0 {
-                                g = -fexp(logP(j)) * k
+                                g = -fexp(logP(j)) * k.value
                             } else {
                                 let term = SoftmaxClassTerm(logP: logP(j), gamma: gamma, power: power)
                                 let own = a * term.derivative
-                                g = own * term.m - term.p * (k - own)
+                                g = own * term.m - term.p * k.excluding(own)
                             }
                             storeGradient(gradLogits, base + j * inner, upstream * g, accumulate: accumulate)
                         }

@@ -56,7 +56,7 @@ func softmaxRowReference(_ x: [Wide], weights a: [Wide], gamma: Wide) -> Softmax
         let focus = gamma == 0 ? 1 : pow(m[i], gamma)
         loss += -a[i] * focus * logP[i]
         for j in 0 ..< c {
-            let dLogP = (i == j ? 1 : 0) - p[j]          // ∂ log p_i / ∂x_j
+            let dLogP = i == j ? m[i] : -p[j]            // ∂ log p_i / ∂x_j = [i = j] − p_j
             let dM = -p[i] * dLogP                        // ∂ m_i / ∂x_j
             let t1 = -a[i] * focus * dLogP
             // dM = 0 exactly (C = 1) leaves m = 0, where m^{γ−1} is infinite: the term's limit is 0.

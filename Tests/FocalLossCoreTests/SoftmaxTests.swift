@@ -341,3 +341,23 @@ struct SoftmaxErrorTests {
         #expect((try? SoftmaxFocalLoss.elementCounts(batch: 0, classes: 1 << 62, inner: 1))?.logits == 0)
     }
 }
+
+/// Found by hypothesis (bindings/python/tests/test_properties.py): with a tiny label smoothing
+/// and a confident target, `K − a_y·D_y` lost the smoothing terms to rounding (K ≈ −1, the
+/// rest ≈ 1e-38), and the target's gradient came out with the wrong sign.
+struct SmallSmoothingTests {
+    @Test(arguments: [1.17e-38, 1e-20, 1e-9])
+    func targetGradientKeepsTheSmoothingTerms(smoothing: Double) throws {
+        var options = SoftmaxFocalOptions()
+        options.gamma = 0; options.labelSmoothing = smoothing; options.reduction = .none
+        for logits in [[88.0, 1e-8, -18.106558149631056], [40, -3, 2], [30, 1, 1, 1, 1]] {
+            let out = try softmax(Double.self, logits: logits, targets: [0], batch: 1, classes: logits.count, options: options)
+            let weights = (0 ..< logits.count).map { Wide(($0 == 0 ? 1 - smoothing : 0) + smoothing / Double(logits.count)) }
+            let ref = softmaxRowReference(logits.map { Wide($0) }, weights: weights, gamma: 0)
+            for c in logits.indices {
+                #expect(relative(out.grad[c], ref.grad[c], scale: ref.gradScale[c]) <= doubleBound,
+                        "eps=\(smoothing) x=\(logits) c=\(c): \(out.grad[c]) vs \(ref.grad[c])")
+            }
+        }
+    }
+}

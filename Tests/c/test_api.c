@@ -74,7 +74,7 @@ static long double softmax_row_ref(const long double *x, const long double *a, i
         if (a[c] == 0) continue;
         loss += -a[c] * focus * logp;
         for (j = 0; j < classes; ++j) {
-            long double dlogp = (c == j ? 1 : 0) - p[j];
+            long double dlogp = c == j ? m[c] : -p[j]; /* [c = j] - p_j, without cancellation */
             long double dm = -p[c] * dlogp;
             long double t2 = (gamma == 0 || dm == 0) ? 0 : -a[c] * gamma * powl(m[c], gamma - 1) * dm * logp;
             grad[j] += -a[c] * focus * dlogp + t2;
