@@ -10,11 +10,19 @@ SCRATCH    := .build-release
 LIB        := $(BUILD_DIR)/libfocalloss.so
 SOURCES    := Package.swift include/focalloss.h tools/exports.map $(shell find Sources -name '*.swift')
 
+# The version comes from the header, the one place it is written. The shipping library's SONAME
+# carries the major version: consumers record libfocalloss.so.$(VERSION_MAJOR) as NEEDED.
+header_version = $(shell sed -n 's/^\#define FOCAL_VERSION_$(1) \([0-9][0-9]*\)$$/\1/p' include/focalloss.h)
+VERSION_MAJOR := $(call header_version,MAJOR)
+VERSION       := $(VERSION_MAJOR).$(call header_version,MINOR).$(call header_version,PATCH)
+SONAME        := libfocalloss.so.$(VERSION_MAJOR)
+
 # The shipping library: Swift runtime linked in statically, only focal_* exported,
 # every symbol resolved at link time. Kept out of Package.swift on purpose (TOOLCHAIN.md).
 SHIP_FLAGS := -c release --product focalloss --scratch-path $(SCRATCH) \
               -Xswiftc -static-stdlib \
               -Xlinker --no-undefined \
+              -Xlinker -soname=$(SONAME) \
               -Xlinker --version-script=$(CURDIR)/tools/exports.map
 
 C_WARNINGS := -Wall -Wextra -pedantic -Werror
@@ -36,12 +44,15 @@ $(LIB): $(SOURCES)
 	cp $(SCRATCH)/release/libfocalloss.so $(LIB).tmp
 	strip --strip-unneeded $(LIB).tmp
 	mv $(LIB).tmp $(LIB)
+	ln -sf libfocalloss.so $(BUILD_DIR)/$(SONAME)
 
 # The Python package, importable from the checkout with PYTHONPATH=bindings/python: the
-# library next to the package (both backends find it there; the extension via $$ORIGIN).
-python: $(PY_PACKAGE)/libfocalloss.so $(PY_EXT)
+# library next to the package under its SONAME, the name the extension records as NEEDED
+# (both backends find it there; the extension via $$ORIGIN).
+python: $(PY_PACKAGE)/$(SONAME) $(PY_EXT)
 
-$(PY_PACKAGE)/libfocalloss.so: $(LIB)
+$(PY_PACKAGE)/$(SONAME): $(LIB)
+	rm -f $(PY_PACKAGE)/libfocalloss.so
 	cp $(LIB) $@
 
 $(PY_EXT): $(PY_PACKAGE)/_ext.c include/focalloss.h $(LIB)
@@ -90,4 +101,5 @@ demo: $(BUILD_DIR)/quickstart
 	./$(BUILD_DIR)/quickstart
 
 clean:
-	rm -rf $(BUILD_DIR) $(SCRATCH) .build $(PY_PACKAGE)/libfocalloss.so $(PY_PACKAGE)/_ext*.so
+	rm -rf $(BUILD_DIR) $(SCRATCH) .build $(PY_PACKAGE)/libfocalloss.so* $(PY_PACKAGE)/_ext*.so
+
