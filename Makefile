@@ -1,5 +1,6 @@
 # focalloss: `make` builds the shipping library, `make test` runs every test, `make demo`
-# runs the quickstart. See README.md.
+# runs the quickstart, `make install` installs the library for C and C++ (pkg-config, CMake).
+# See README.md.
 
 SWIFT      ?= swift
 CC         ?= cc
@@ -103,3 +104,39 @@ demo: $(BUILD_DIR)/quickstart
 clean:
 	rm -rf $(BUILD_DIR) $(SCRATCH) .build $(PY_PACKAGE)/libfocalloss.so* $(PY_PACKAGE)/_ext*.so
 
+# ---- Native trainers: install (pkg-config, CMake), the training demo, data-parallel over MPI ----
+# `make install PREFIX=...` (default /usr/local; DESTDIR for staging): the header, the library
+# as libfocalloss.so.X.Y.Z with SONAME libfocalloss.so.X and the two usual symlinks,
+# lib/pkgconfig/focalloss.pc, and lib/cmake/focalloss/ for find_package(focalloss).
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+INSTALL_LIB = $(DESTDIR)$(PREFIX)/lib
+configure   = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+                  -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@SONAME@|$(SONAME)|g' $(1)
+
+# Debian packages the native tests and demos need, installed when their command is missing.
+NEED       := sh tools/need_debian_packages.sh
+TEST_PREFIX := $(CURDIR)/$(BUILD_DIR)/test-prefix
+
+.PHONY: install test-install
+
+install: $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/include $(INSTALL_LIB)/pkgconfig $(INSTALL_LIB)/cmake/focalloss
+	install -m 644 include/focalloss.h $(DESTDIR)$(PREFIX)/include/focalloss.h
+	install -m 755 $(LIB) $(INSTALL_LIB)/libfocalloss.so.$(VERSION)
+	ln -sfn libfocalloss.so.$(VERSION) $(INSTALL_LIB)/$(SONAME)
+	ln -sfn $(SONAME) $(INSTALL_LIB)/libfocalloss.so
+	$(call configure,packaging/focalloss.pc.in) > $(INSTALL_LIB)/pkgconfig/focalloss.pc
+	$(call configure,packaging/focallossConfig.cmake.in) > $(INSTALL_LIB)/cmake/focalloss/focallossConfig.cmake
+	$(call configure,packaging/focallossConfigVersion.cmake.in) \
+	    > $(INSTALL_LIB)/cmake/focalloss/focallossConfigVersion.cmake
+
+# Install into a scratch prefix, then build and run a C consumer through pkg-config and the C++
+# example through CMake against it.
+test-install: $(LIB)
+	$(NEED) cmake:cmake pkg-config:pkg-config
+	rm -rf $(TEST_PREFIX)
+	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
+	sh tools/check_install.sh $(TEST_PREFIX) $(VERSION)
+
+test: test-install
