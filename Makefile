@@ -1,6 +1,6 @@
 # focalloss: `make` builds the shipping library, `make test` runs every test, `make demo`
-# runs the quickstart, `make install` installs the library for C and C++ (pkg-config, CMake).
-# See README.md.
+# trains a dense classifier with focal loss and cross-entropy, `make install` installs the
+# library for C and C++ (pkg-config, CMake). See README.md.
 
 SWIFT      ?= swift
 CC         ?= cc
@@ -35,7 +35,7 @@ PY_INCLUDES = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_paths(
 PY_EXT_SUFFIX = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
 PY_EXT      = $(PY_PACKAGE)/_ext$(PY_EXT_SUFFIX)
 
-.PHONY: all python test test-swift test-c test-symbols test-python demo clean
+.PHONY: all python test test-swift test-c test-symbols test-python quickstart clean
 
 all: $(LIB) python
 
@@ -98,7 +98,7 @@ test-python: python
 	$(PYTEST) -m "not slow" --backend extension tests
 	$(PYTEST) -m slow tests
 
-demo: $(BUILD_DIR)/quickstart
+quickstart: $(BUILD_DIR)/quickstart
 	./$(BUILD_DIR)/quickstart
 
 clean:
@@ -116,9 +116,15 @@ configure   = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 
 # Debian packages the native tests and demos need, installed when their command is missing.
 NEED       := sh tools/need_debian_packages.sh
+MPICC      ?= mpicc
+# OpenMPI 4 in a container, as root (CI runs as root): shared memory and loopback only, no
+# ssh launcher, no single-copy (CMA) transfers, which a container's ptrace rules may forbid.
+MPIRUN     := mpirun --allow-run-as-root --oversubscribe --mca btl self,vader \
+              --mca btl_vader_single_copy_mechanism none --mca plm_rsh_agent false -np 2
+TRAINER_FLAGS := -std=c99 -Iinclude $(C_WARNINGS) -O3
 TEST_PREFIX := $(CURDIR)/$(BUILD_DIR)/test-prefix
 
-.PHONY: install test-install
+.PHONY: install demo demo-mpi test-install test-mpi
 
 install: $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/include $(INSTALL_LIB)/pkgconfig $(INSTALL_LIB)/cmake/focalloss
@@ -131,6 +137,19 @@ install: $(LIB)
 	$(call configure,packaging/focallossConfigVersion.cmake.in) \
 	    > $(INSTALL_LIB)/cmake/focalloss/focallossConfigVersion.cmake
 
+$(BUILD_DIR)/trainer: examples/trainer.c include/focalloss.h $(LIB)
+	$(CC) $(TRAINER_FLAGS) examples/trainer.c -o $@ $(LINK_LIB)
+
+$(BUILD_DIR)/trainer_mpi: examples/trainer.c include/focalloss.h $(LIB)
+	$(NEED) mpicc:libopenmpi-dev mpirun:openmpi-bin
+	$(MPICC) -DFOCAL_TRAINER_MPI $(TRAINER_FLAGS) examples/trainer.c -o $@ $(LINK_LIB)
+
+demo: $(BUILD_DIR)/trainer
+	./$(BUILD_DIR)/trainer
+
+demo-mpi: $(BUILD_DIR)/trainer_mpi
+	$(MPIRUN) ./$(BUILD_DIR)/trainer_mpi
+
 # Install into a scratch prefix, then build and run a C consumer through pkg-config and the C++
 # example through CMake against it.
 test-install: $(LIB)
@@ -139,4 +158,8 @@ test-install: $(LIB)
 	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
 	sh tools/check_install.sh $(TEST_PREFIX) $(VERSION)
 
-test: test-install
+# The data-parallel trainer on 2 ranks ends with the single-process weights, up to rounding.
+test-mpi: $(BUILD_DIR)/trainer $(BUILD_DIR)/trainer_mpi
+	sh tools/check_mpi.sh ./$(BUILD_DIR)/trainer "$(MPIRUN) ./$(BUILD_DIR)/trainer_mpi"
+
+test: test-install test-mpi
