@@ -198,7 +198,7 @@ typedef struct {
     double velocity[FEATURES * CLASSES + CLASSES];
 } model;
 
-/* Gradient of the loss in the same layout as the parameters, then the loss itself. */
+/* The weights, then the biases: the layout of a gradient (train() appends the loss to it). */
 #define PARAMETERS (FEATURES * CLASSES + CLASSES)
 
 static void model_init(model *m, uint64_t seed) {
