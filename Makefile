@@ -1,5 +1,6 @@
 # focalloss: `make` builds the shipping library, `make test` runs every test, `make demo`
-# runs the quickstart. See README.md.
+# trains a dense classifier with focal loss and cross-entropy, `make install` installs the
+# library for C and C++ (pkg-config, CMake). See README.md.
 
 SWIFT      ?= swift
 CC         ?= cc
@@ -10,11 +11,19 @@ SCRATCH    := .build-release
 LIB        := $(BUILD_DIR)/libfocalloss.so
 SOURCES    := Package.swift include/focalloss.h tools/exports.map $(shell find Sources -name '*.swift')
 
+# The version comes from the header, the one place it is written. The shipping library's SONAME
+# carries the major version: consumers record libfocalloss.so.$(VERSION_MAJOR) as NEEDED.
+header_version = $(shell sed -n 's/^\#define FOCAL_VERSION_$(1) \([0-9][0-9]*\)$$/\1/p' include/focalloss.h)
+VERSION_MAJOR := $(call header_version,MAJOR)
+VERSION       := $(VERSION_MAJOR).$(call header_version,MINOR).$(call header_version,PATCH)
+SONAME        := libfocalloss.so.$(VERSION_MAJOR)
+
 # The shipping library: Swift runtime linked in statically, only focal_* exported,
 # every symbol resolved at link time. Kept out of Package.swift on purpose (TOOLCHAIN.md).
 SHIP_FLAGS := -c release --product focalloss --scratch-path $(SCRATCH) \
               -Xswiftc -static-stdlib \
               -Xlinker --no-undefined \
+              -Xlinker -soname=$(SONAME) \
               -Xlinker --version-script=$(CURDIR)/tools/exports.map
 
 C_WARNINGS := -Wall -Wextra -pedantic -Werror
@@ -27,7 +36,7 @@ PY_EXT_SUFFIX = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_conf
 PY_EXT      = $(PY_PACKAGE)/_ext$(PY_EXT_SUFFIX)
 
 .PHONY: all python test test-swift test-c test-symbols test-python test-hardening test-sanitizers \
-        test-swift-sanitizers test-fuzz test-valgrind test-memory fuzz demo clean
+        test-swift-sanitizers test-fuzz test-valgrind test-memory fuzz quickstart clean
 
 all: $(LIB) python
 
@@ -37,12 +46,15 @@ $(LIB): $(SOURCES)
 	cp $(SCRATCH)/release/libfocalloss.so $(LIB).tmp
 	strip --strip-unneeded $(LIB).tmp
 	mv $(LIB).tmp $(LIB)
+	ln -sf libfocalloss.so $(BUILD_DIR)/$(SONAME)
 
 # The Python package, importable from the checkout with PYTHONPATH=bindings/python: the
-# library next to the package (both backends find it there; the extension via $$ORIGIN).
-python: $(PY_PACKAGE)/libfocalloss.so $(PY_EXT)
+# library next to the package under its SONAME, the name the extension records as NEEDED
+# (both backends find it there; the extension via $$ORIGIN).
+python: $(PY_PACKAGE)/$(SONAME) $(PY_EXT)
 
-$(PY_PACKAGE)/libfocalloss.so: $(LIB)
+$(PY_PACKAGE)/$(SONAME): $(LIB)
+	rm -f $(PY_PACKAGE)/libfocalloss.so
 	cp $(LIB) $@
 
 $(PY_EXT): $(PY_PACKAGE)/_ext.c include/focalloss.h $(LIB)
@@ -158,6 +170,7 @@ fuzz: $(BUILD_DIR)/asan/fuzz_api
 
 # valgrind memcheck on the shipped library through the C tests: no error, no definite leak.
 test-valgrind: $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_concurrency
+	$(NEED) valgrind:valgrind
 	valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite ./$(BUILD_DIR)/test_api_c
 	valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite ./$(BUILD_DIR)/test_concurrency
 
@@ -165,8 +178,69 @@ test-valgrind: $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_concurrency
 test-memory: $(BUILD_DIR)/test_memory
 	./$(BUILD_DIR)/test_memory
 
-demo: $(BUILD_DIR)/quickstart
+quickstart: $(BUILD_DIR)/quickstart
 	./$(BUILD_DIR)/quickstart
 
 clean:
-	rm -rf $(BUILD_DIR) $(SCRATCH) .build .build-asan .build-tsan .build-swift-asan .build-swift-tsan $(PY_PACKAGE)/libfocalloss.so $(PY_PACKAGE)/_ext*.so
+	rm -rf $(BUILD_DIR) $(SCRATCH) .build .build-asan .build-tsan .build-swift-asan .build-swift-tsan \
+	    $(PY_PACKAGE)/libfocalloss.so* $(PY_PACKAGE)/_ext*.so
+
+# ---- Native trainers: install (pkg-config, CMake), the training demo, data-parallel over MPI ----
+# `make install PREFIX=...` (default /usr/local; DESTDIR for staging): the header, the library
+# as libfocalloss.so.X.Y.Z with SONAME libfocalloss.so.X and the two usual symlinks,
+# lib/pkgconfig/focalloss.pc, and lib/cmake/focalloss/ for find_package(focalloss).
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+INSTALL_LIB = $(DESTDIR)$(PREFIX)/lib
+configure   = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+                  -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@SONAME@|$(SONAME)|g' $(1)
+
+# Debian packages the native tests and demos need, installed when their command is missing.
+NEED       := sh tools/need_debian_packages.sh
+MPICC      ?= mpicc
+# OpenMPI 4 in a container, as root (CI runs as root): shared memory and loopback only, no
+# ssh launcher, no single-copy (CMA) transfers, which a container's ptrace rules may forbid.
+MPIRUN     := mpirun --allow-run-as-root --oversubscribe --mca btl self,vader \
+              --mca btl_vader_single_copy_mechanism none --mca plm_rsh_agent false -np 2
+TRAINER_FLAGS := -std=c99 -Iinclude $(C_WARNINGS) -O3
+TEST_PREFIX := $(CURDIR)/$(BUILD_DIR)/test-prefix
+
+.PHONY: install demo demo-mpi test-install test-mpi
+
+install: $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/include $(INSTALL_LIB)/pkgconfig $(INSTALL_LIB)/cmake/focalloss
+	install -m 644 include/focalloss.h $(DESTDIR)$(PREFIX)/include/focalloss.h
+	install -m 755 $(LIB) $(INSTALL_LIB)/libfocalloss.so.$(VERSION)
+	ln -sfn libfocalloss.so.$(VERSION) $(INSTALL_LIB)/$(SONAME)
+	ln -sfn $(SONAME) $(INSTALL_LIB)/libfocalloss.so
+	$(call configure,packaging/focalloss.pc.in) > $(INSTALL_LIB)/pkgconfig/focalloss.pc
+	$(call configure,packaging/focallossConfig.cmake.in) > $(INSTALL_LIB)/cmake/focalloss/focallossConfig.cmake
+	$(call configure,packaging/focallossConfigVersion.cmake.in) \
+	    > $(INSTALL_LIB)/cmake/focalloss/focallossConfigVersion.cmake
+
+$(BUILD_DIR)/trainer: examples/trainer.c include/focalloss.h $(LIB)
+	$(CC) $(TRAINER_FLAGS) examples/trainer.c -o $@ $(LINK_LIB)
+
+$(BUILD_DIR)/trainer_mpi: examples/trainer.c include/focalloss.h $(LIB)
+	$(NEED) mpicc:libopenmpi-dev mpirun:openmpi-bin
+	$(MPICC) -DFOCAL_TRAINER_MPI $(TRAINER_FLAGS) examples/trainer.c -o $@ $(LINK_LIB)
+
+demo: $(BUILD_DIR)/trainer
+	./$(BUILD_DIR)/trainer
+
+demo-mpi: $(BUILD_DIR)/trainer_mpi
+	$(MPIRUN) ./$(BUILD_DIR)/trainer_mpi
+
+# Install into a scratch prefix, then build and run a C consumer through pkg-config and the C++
+# example through CMake against it.
+test-install: $(LIB)
+	$(NEED) cmake:cmake pkg-config:pkg-config
+	rm -rf $(TEST_PREFIX)
+	$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX)
+	sh tools/check_install.sh $(TEST_PREFIX) $(VERSION)
+
+# The data-parallel trainer on 2 ranks ends with the single-process weights, up to rounding.
+test-mpi: $(BUILD_DIR)/trainer $(BUILD_DIR)/trainer_mpi
+	sh tools/check_mpi.sh ./$(BUILD_DIR)/trainer "$(MPIRUN) ./$(BUILD_DIR)/trainer_mpi"
+
+test: test-install test-mpi

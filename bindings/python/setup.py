@@ -3,10 +3,12 @@
 `pip install ./bindings/python` (run from the repository root, or any path to this folder)
 builds libfocalloss.so with the repository's Makefile (Swift toolchain required), compiles the
 CPython extension against it, and installs both inside the package, where the extension finds
-the library through $ORIGIN and the ctypes backend finds it next to __init__.py.
+the library through $ORIGIN and the ctypes backend finds it next to __init__.py. The library is
+installed under its SONAME, libfocalloss.so.MAJOR: the name the extension records as NEEDED.
 """
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -16,6 +18,12 @@ from setuptools.command.build_ext import build_ext
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 LIBRARY = os.path.join(ROOT, "build", "libfocalloss.so")
+
+
+def soname():
+    """libfocalloss.so.MAJOR, with MAJOR read from the header, as the Makefile does."""
+    with open(os.path.join(ROOT, "include", "focalloss.h")) as header:
+        return "libfocalloss.so." + re.search(r"^#define FOCAL_VERSION_MAJOR (\d+)$", header.read(), re.M).group(1)
 
 
 class BuildWithLibrary(build_ext):
@@ -31,7 +39,7 @@ class BuildWithLibrary(build_ext):
             targets.append(os.path.join(HERE, "focalloss"))
         for target in targets:
             os.makedirs(target, exist_ok=True)
-            shutil.copyfile(LIBRARY, os.path.join(target, "libfocalloss.so"))
+            shutil.copyfile(LIBRARY, os.path.join(target, soname()))
 
 
 setup(

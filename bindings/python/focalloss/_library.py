@@ -1,13 +1,16 @@
-"""Finding libfocalloss.so: the ctypes backend loads it by path.
+"""Finding the library: the ctypes backend loads it by path.
 
+Its file name is its SONAME, libfocalloss.so.MAJOR, the name the extension records as NEEDED.
 Order: the FOCALLOSS_LIBRARY environment variable; the copy installed next to this package
-(pip install, or `make` in a checkout); the checkout's build output (build/libfocalloss.so).
+(pip install, or `make` in a checkout); the checkout's build output (build/libfocalloss.so.MAJOR).
 """
 
 import os
 
+from ._version import VERSION_NUMBER
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
-LIBRARY_NAME = "libfocalloss.so"
+LIBRARY_NAME = "libfocalloss.so.%d" % (VERSION_NUMBER // 10000)
 
 
 def candidates():

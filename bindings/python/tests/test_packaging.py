@@ -12,10 +12,12 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."
 
 CHECK = """
 import os, numpy as np, focalloss
+from focalloss import _library
 assert not focalloss.__file__.startswith(%(root)r), focalloss.__file__
 assert focalloss.backend == os.environ["FOCALLOSS_BACKEND"], focalloss.backend
 here = os.path.dirname(focalloss.__file__)
-assert os.path.exists(os.path.join(here, "libfocalloss.so"))
+libraries = sorted(f for f in os.listdir(here) if f.startswith("libfocalloss"))
+assert libraries == [_library.LIBRARY_NAME], libraries
 x = np.array([[2.0, -1.0], [0.5, 3.0]], dtype=np.float32)
 loss, grad = focalloss.softmax_focal_loss(x, np.array([0, 1]), return_grad=True)
 assert loss.dtype == np.float32 and grad.shape == (2, 2)

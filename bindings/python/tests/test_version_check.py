@@ -10,6 +10,7 @@ import tempfile
 import pytest
 
 import focalloss
+from focalloss import _library
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 PACKAGE = os.path.dirname(focalloss.__file__)
@@ -25,7 +26,7 @@ def fake_library(directory):
     with open(source, "w") as f:
         f.write("#include <stdint.h>\nuint32_t focal_version_number(void) { return 999; }\n")
         f.write("".join("void %s(void) {}\n" % n for n in names if n != "focal_version_number"))
-    library = os.path.join(directory, "libfocalloss.so")
+    library = os.path.join(directory, _library.LIBRARY_NAME)
     subprocess.check_call(["cc", "-shared", "-fPIC", source, "-o", library])
     return library
 
@@ -36,8 +37,8 @@ def test_mismatched_library_is_refused(backend):
     with tempfile.TemporaryDirectory() as tmp:
         library = fake_library(tmp)
         package = os.path.join(tmp, "pkg", "focalloss")
-        shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "libfocalloss.so"))
-        shutil.copyfile(library, os.path.join(package, "libfocalloss.so"))
+        shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "libfocalloss.so*"))
+        shutil.copyfile(library, os.path.join(package, _library.LIBRARY_NAME))
         env = dict(os.environ, FOCALLOSS_BACKEND=backend, PYTHONPATH=os.path.join(tmp, "pkg"))
         env.pop("FOCALLOSS_LIBRARY", None)
         run = subprocess.run([sys.executable, "-c", "import focalloss"], env=env, capture_output=True, text=True,
