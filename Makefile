@@ -1,10 +1,13 @@
 # focalloss: `make` builds the shipping library, `make test` runs every test, `make demo`
-# runs the quickstart. See README.md.
+# runs the quickstart, `make bench` times the library against numpy and the peers. See README.md.
 
 SWIFT      ?= swift
 CC         ?= cc
 CXX        ?= c++
 PYTHON     ?= python3
+# The interpreter for bench/peers.py: numpy is needed; torch, torchvision and kornia are used
+# when they import (e.g. make bench BENCH_PYTHON=/path/to/venv/bin/python).
+BENCH_PYTHON ?= $(PYTHON)
 BUILD_DIR  := build
 SCRATCH    := .build-release
 LIB        := $(BUILD_DIR)/libfocalloss.so
@@ -21,7 +24,7 @@ C_WARNINGS := -Wall -Wextra -pedantic -Werror
 C_TEST_FLAGS := -Iinclude $(C_WARNINGS) -O1 -g -pthread
 LINK_LIB   := -L$(BUILD_DIR) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
 
-.PHONY: all test test-swift test-c test-symbols demo clean
+.PHONY: all test test-swift test-c test-symbols demo bench clean
 
 all: $(LIB)
 
@@ -65,6 +68,15 @@ test-symbols: $(LIB) $(BUILD_DIR)/quickstart
 
 demo: $(BUILD_DIR)/quickstart
 	./$(BUILD_DIR)/quickstart
+
+# The benchmark: the shipped library through C (bench/bench.c), then numpy and the peers
+# (bench/peers.py), one table. The floor loop in bench.c is compiled for this machine.
+$(BUILD_DIR)/bench: bench/bench.c include/focalloss.h $(LIB)
+	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O3 -march=native bench/bench.c -o $@ $(LINK_LIB) -pthread
+
+bench: $(BUILD_DIR)/bench
+	./$(BUILD_DIR)/bench > $(BUILD_DIR)/bench.tsv
+	$(BENCH_PYTHON) bench/peers.py $(BUILD_DIR)/bench.tsv
 
 clean:
 	rm -rf $(BUILD_DIR) $(SCRATCH) .build
