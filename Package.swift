@@ -48,5 +48,9 @@ let package = Package(
                 dependencies: ["_CPUFeatures", "_KernelInterface", "_KernelsBaseline", "_KernelsAVX2", "_KernelsAVX512"]),
         .target(name: "focalloss", dependencies: ["CFocalLoss", "FocalLossCore"]),
         .testTarget(name: "FocalLossCoreTests", dependencies: ["FocalLossCore"]),
+        // Exhaustive float32 sweeps of FastMath: optimized even in debug builds.
+        .testTarget(name: "FastMathTests",
+                    dependencies: ["FocalLossCore", "_KernelsBaseline", "_KernelsAVX2", "_KernelsAVX512"],
+                    swiftSettings: [.unsafeFlags(["-O"])]),
     ]
 )
