@@ -50,6 +50,10 @@ $(BUILD_DIR)/test_api_c: Tests/c/test_api.c include/focalloss.h $(LIB)
 $(BUILD_DIR)/test_api_cxx: Tests/c/test_api.c include/focalloss.h $(LIB)
 	$(CXX) -std=c++11 $(C_TEST_FLAGS) -x c++ Tests/c/test_api.c -x none -o $@ $(LINK_LIB)
 
+# Defines malloc and its family to count the library's allocations: C only, C11 for atomics.
+$(BUILD_DIR)/test_alloc: Tests/c/test_alloc.c include/focalloss.h $(LIB)
+	$(CC) -std=c11 $(C_TEST_FLAGS) Tests/c/test_alloc.c -o $@ $(LINK_LIB)
+
 $(BUILD_DIR)/quickstart: examples/quickstart.c include/focalloss.h $(LIB)
 	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O2 examples/quickstart.c -o $@ $(LINK_LIB)
 
@@ -58,9 +62,11 @@ test: test-swift test-c test-symbols
 test-swift:
 	$(SWIFT) test
 
-test-c: $(BUILD_DIR)/header_c99.o $(BUILD_DIR)/header_cxx.o $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_api_cxx
+test-c: $(BUILD_DIR)/header_c99.o $(BUILD_DIR)/header_cxx.o $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_api_cxx \
+        $(BUILD_DIR)/test_alloc
 	./$(BUILD_DIR)/test_api_c
 	./$(BUILD_DIR)/test_api_cxx
+	./$(BUILD_DIR)/test_alloc
 
 test-symbols: $(LIB) $(BUILD_DIR)/quickstart
 	sh tools/check_symbols.sh $(LIB) include/focalloss.h

@@ -54,7 +54,10 @@ enum Parallel {
     /// chunks' compensated sums in chunk order: the same value for every thread count.
     static func sum(count: Int, grain: Int, threads: Int, _ body: (Range<Int>) -> CompensatedSum) -> Double {
         let chunks = chunking(count: count, grain: grain)
-        return withUnsafeTemporaryAllocation(of: CompensatedSum.self, capacity: max(chunks.count, 1)) { partials in
+        // In the stack frame (maxChunks of them): the heap would be an allocation per call.
+        var storage = InlineArray<1024, CompensatedSum>(repeating: CompensatedSum())  // maxChunks
+        return withUnsafeMutablePointer(to: &storage) { storage in
+            let partials = UnsafeMutableRawPointer(storage).assumingMemoryBound(to: CompensatedSum.self)
             forEachChunk(chunks.count, threads: threads) { chunk in
                 let start = chunk * chunks.size
                 partials[chunk] = body(start ..< min(start + chunks.size, count))

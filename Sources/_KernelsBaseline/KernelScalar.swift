@@ -122,3 +122,25 @@ func forEach(_ count: Int, _ body: (Int) -> Void) {
         i &+= 1
     }
 }
+
+/// Runs `body` with `SigmoidScratch.count` doubles of scratch on the stack. (Swift's
+/// `withUnsafeTemporaryAllocation` uses the heap above 1 KiB on Linux, which would allocate
+/// per chunk; an `InlineArray` local lives in the stack frame.)
+@inline(__always)
+func withSigmoidScratch<R>(_ body: (UnsafeMutablePointer<Double>) -> R) -> R {
+    var storage = InlineArray<768, Double>(repeating: 0)
+    return withUnsafeMutablePointer(to: &storage) { body(UnsafeMutableRawPointer($0).assumingMemoryBound(to: Double.self)) }
+}
+
+/// As `withSigmoidScratch`, for softmax: 4096 + 16 · 64 doubles and 3 · 64 integers.
+@inline(__always)
+func withSoftmaxScratch<R>(_ body: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Int64>) -> R) -> R {
+    var doubles = InlineArray<5120, Double>(repeating: 0)
+    var integers = InlineArray<192, Int64>(repeating: 0)
+    return withUnsafeMutablePointer(to: &doubles) { d in
+        withUnsafeMutablePointer(to: &integers) { i in
+            body(UnsafeMutableRawPointer(d).assumingMemoryBound(to: Double.self),
+                 UnsafeMutableRawPointer(i).assumingMemoryBound(to: Int64.self))
+        }
+    }
+}

@@ -104,8 +104,8 @@ func sigmoidChunk<T: KernelScalar>(_ a: SigmoidKernelArguments<T>, _ range: Rang
 func sigmoidChunk<T: KernelScalar, Law: FocusingLaw>(
     _ a: SigmoidKernelArguments<T>, _ range: Range<Int>, law: Law
 ) -> CompensatedSum {
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * sigmoidBlock) { buffer in
-        let losses = buffer.baseAddress!
+    withSigmoidScratch { buffer in
+        let losses = buffer
         let derivatives = losses + sigmoidBlock
         let exps = derivatives + sigmoidBlock
         var total = CompensatedSum()

@@ -77,28 +77,26 @@ func softmaxChunk<T: KernelScalar, Target: FixedWidthInteger>(
 func softmaxChunk<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw>(
     _ a: SoftmaxKernelArguments<T, Target>, _ range: Range<Int>, law: Law
 ) -> CompensatedSum {
-    let doubles = softmaxScratch + softmaxPositionArrays * softmaxGroup
-    return withUnsafeTemporaryAllocation(of: Double.self, capacity: doubles) { scratch in
-        withUnsafeTemporaryAllocation(of: Int64.self, capacity: 3 * softmaxGroup) { integers in
-            let group = SoftmaxGroup(a, law: law, scratch: scratch.baseAddress!, integers: integers.baseAddress!)
-            // As many positions per group as their e^{d_c} fit in the scratch (at least one).
-            let fitting = max(1, min(softmaxGroup, softmaxScratch / a.classes))
-            var total = CompensatedSum()
-            var start = range.lowerBound
-            while start < range.upperBound {
-                if a.inner == 1 {
-                    let count = min(fitting, range.upperBound - start)
-                    group.rows(start, count, &total)
-                    start += count
-                } else {
-                    // A tile stays within one batch item, so its positions are contiguous.
-                    let count = min(fitting, range.upperBound - start, a.inner - start % a.inner)
-                    group.tile(start, count, &total)
-                    start += count
-                }
+    // softmaxScratch + softmaxPositionArrays · softmaxGroup doubles, 3 · softmaxGroup integers.
+    return withSoftmaxScratch { scratch, integers in
+        let group = SoftmaxGroup(a, law: law, scratch: scratch, integers: integers)
+        // As many positions per group as their e^{d_c} fit in the scratch (at least one).
+        let fitting = max(1, min(softmaxGroup, softmaxScratch / a.classes))
+        var total = CompensatedSum()
+        var start = range.lowerBound
+        while start < range.upperBound {
+            if a.inner == 1 {
+                let count = min(fitting, range.upperBound - start)
+                group.rows(start, count, &total)
+                start += count
+            } else {
+                // A tile stays within one batch item, so its positions are contiguous.
+                let count = min(fitting, range.upperBound - start, a.inner - start % a.inner)
+                group.tile(start, count, &total)
+                start += count
             }
-            return total
         }
+        return total
     }
 }
 
