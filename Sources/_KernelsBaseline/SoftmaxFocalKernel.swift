@@ -186,14 +186,16 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
         }
     }
 
-    /// Each position's loss: 0 where ignored (and left out of the sum), NaN where a logit is not
-    /// finite (DESIGN §1.4: a NaN or ±Inf logit poisons its own row only).
+    /// Each position's loss: 0 where ignored (adding nothing to the sum), NaN where a logit is
+    /// not finite (DESIGN §1.4: a NaN or ±Inf logit poisons its own row only). The sum takes
+    /// the group's lane sum, so the order of additions depends only on the group boundaries.
     @inline(__always)
     func storeLosses(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
-        for j in 0 ..< count {
-            let ignored = target[j] < 0
-            let loss = ignored ? 0 : (finite[j] != 0 ? value[j] : .nan)
-            if let out = a.loss { out[start &+ j] = T(loss) } else if !ignored { total.add(loss) }
+        forEach(count) { j in value[j] = target[j] < 0 ? 0 : (finite[j] != 0 ? value[j] : .nan) }
+        if let out = a.loss {
+            forEach(count) { j in out[start &+ j] = T(value[j]) }
+        } else {
+            total.add(laneSum(value, count))
         }
     }
 
@@ -231,10 +233,15 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
         return q.y < 0 ? 0 : (q.finite ? q.up * g : .nan)
     }
 
-    /// Stores a gradient value: overwritten, or added to (an ignored position's is left as it is).
+    /// Stores `count` gradient values: overwritten, or added to (an ignored position's left as
+    /// it is); one loop per case, so neither computes the other's loads.
     @inline(__always)
-    func store(_ out: UnsafeMutablePointer<T>, _ i: Int, _ value: Double, ignored: Bool) {
-        out[i] = a.accumulate ? (ignored ? out[i] : T(out[i].double + value)) : T(value)
+    func storeGradients(_ out: UnsafeMutablePointer<T>, _ count: Int, ignored: (Int) -> Bool, _ value: (Int) -> Double) {
+        if a.accumulate {
+            forEach(count) { i in out[i] = ignored(i) ? out[i] : T(out[i].double + value(i)) }
+        } else {
+            forEach(count) { i in out[i] = T(value(i)) }
+        }
     }
 
     /// With smoothing, a class term's contribution to ℓ and to K.
@@ -325,15 +332,12 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
                 if !cached {
                     forEach(block) { c in cache[c] = FastMath.exp(row[c0 &+ c].double - q.maxLogit) }
                 }
+                let segment = out + c0
                 if a.labelSmoothing == 0 {
-                    forEach(block) { c in
-                        store(out, c0 &+ c, gradient(q, c0 &+ c, exp: cache[c]), ignored: ignored)
-                    }
+                    storeGradients(segment, block, ignored: { _ in ignored }) { c in gradient(q, c0 &+ c, exp: cache[c]) }
                 } else {
-                    forEach(block) { c in
-                        let index = c0 &+ c
-                        store(out, index, smoothedGradient(q, index, logit: row[index].double, exp: cache[c]),
-                              ignored: ignored)
+                    storeGradients(segment, block, ignored: { _ in ignored }) { c in
+                        smoothedGradient(q, c0 &+ c, logit: row[c0 &+ c].double, exp: cache[c])
                     }
                 }
                 c0 += block
@@ -403,11 +407,10 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
             let cache = exps + (cached ? c * count : 0)
             if !cached { forEach(count) { j in cache[j] = FastMath.exp(row[j].double - maxLogit[j]) } }
             if a.labelSmoothing == 0 {
-                forEach(count) { j in store(out, j, gradient(position(j), c, exp: cache[j]), ignored: target[j] < 0) }
+                storeGradients(out, count, ignored: { target[$0] < 0 }) { j in gradient(position(j), c, exp: cache[j]) }
             } else {
-                forEach(count) { j in
-                    store(out, j, smoothedGradient(position(j), c, logit: row[j].double, exp: cache[j]),
-                          ignored: target[j] < 0)
+                storeGradients(out, count, ignored: { target[$0] < 0 }) { j in
+                    smoothedGradient(position(j), c, logit: row[j].double, exp: cache[j])
                 }
             }
         }
