@@ -7,10 +7,11 @@
 // baseline it is a multiply and an add (a call to fma() would be a slow library call).
 //
 // Accuracy, measured against glibc's libm (itself within 1 ulp of the exact value) over
-// every float32 argument of each function's domain and 4M random double arguments, and
-// against Float80 on a sample, by Tests/FastMathTests (numbers in README.md, "Accuracy of
-// the approximations"). Every kernel evaluates in double, so a float32 result still carries
-// ~1e-15 relative error before its final rounding.
+// every float32 argument the float32 kernels pass and 4M random double arguments per
+// function, by Tests/FastMathTests (numbers in README.md, "Accuracy of the approximations").
+// Every kernel evaluates in double: the float64 kernels with the functions below (≤ 2 ulps),
+// the float32 kernels with the shorter "float tier" exp and log1pUnit (≤ 3e-10 relative,
+// 0.005 of a float32 ulp) in their per-element loops.
 
 /// `a · b + c`: one rounding with FMA, two without.
 @inline(__always)
@@ -161,6 +162,48 @@ public enum FastMath {
         let b3 = mulAdd(a7, e2, a6), b4 = mulAdd(a9, e2, a8)
         let d0 = mulAdd(b1, e4, b0), d1 = mulAdd(b3, e4, b2)
         let h = mulAdd(b4, e16, mulAdd(d1, e8, d0))
+        return mulAdd(e * h, e, e)
+    }
+
+    // MARK: Float tier
+
+    // The float32 kernels need ~1e-9 relative from these, not 1e-16: an intermediate error of
+    // 2e-10 moves a float32 result by at most 0.004 ulp before its final rounding. Shorter
+    // polynomials, same structure.
+
+    /// e^x to 3e-10 relative (Taylor degree 8: 0.3466^9 / 9! < 2.1e-10, plus the reduction;
+    /// 2.7e-10 measured), for the float32 kernels. Same range, overflow, underflow and NaN
+    /// behaviour as `exp`.
+    @inline(__always)
+    public static func expFloatTier(_ x: Double) -> Double {
+        let clamped = min(max(x, -746), 710)
+        let shifted = mulAdd(clamped, log2e, roundingShifter)
+        let kd = shifted - roundingShifter
+        let k = Int64(bitPattern: shifted.bitPattern &- roundingShifter.bitPattern)
+        let r = mulAdd(-kd, ln2Lo, mulAdd(-kd, ln2Hi, clamped))
+        let r2 = r * r, r4 = r2 * r2
+        let a0 = mulAdd(1.0 / 6, r, 0.5)
+        let a1 = mulAdd(1.0 / 120, r, 1.0 / 24)
+        let a2 = mulAdd(1.0 / 5040, r, 1.0 / 720)
+        let p = mulAdd(mulAdd(1.0 / 40320, r2, a2), r4, mulAdd(a1, r2, a0))
+        let q = mulAdd(p, r2, r)
+        let k1 = k &>> 1
+        return (1 + q) * powerOfTwo(k1) * powerOfTwo(k &- k1)
+    }
+
+    /// log(1 + e) for e ∈ [0, 1] to 1e-10 relative (h of degree 11, tools/fit_log1p.py 11;
+    /// 9.2e-11 measured), for the float32 kernels.
+    @inline(__always)
+    public static func log1pUnitFloatTier(_ e: Double) -> Double {
+        let e2 = e * e, e4 = e2 * e2, e8 = e4 * e4
+        let a0 = mulAdd(0.3333332981138023, e, -0.4999999998780975)
+        let a1 = mulAdd(0.19996719986775702, e, -0.24999829427637563)
+        let a2 = mulAdd(0.14084001010579714, e, -0.1663354003469392)
+        let a3 = mulAdd(0.08907937721356587, e, -0.11697161413148038)
+        let a4 = mulAdd(0.02666285302885365, e, -0.056546791059659804)
+        let a5 = mulAdd(0.0011261745502929483, e, -0.008009632563823666)
+        let b0 = mulAdd(a1, e2, a0), b1 = mulAdd(a3, e2, a2), b2 = mulAdd(a5, e2, a4)
+        let h = mulAdd(b2, e8, mulAdd(b1, e4, b0))
         return mulAdd(e * h, e, e)
     }
 }

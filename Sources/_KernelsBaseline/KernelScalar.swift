@@ -10,10 +10,16 @@ protocol KernelScalar: BinaryFloatingPoint {
     var double: Double { get }
     var orderedKey: Key { get }
     init(orderedKey: Key)
+    /// e^x and log(1 + e) on [0, 1] as accurate as this type needs (FastMath's float tier for
+    /// Float), for the kernels' per-element loops.
+    static func exp(_ x: Double) -> Double
+    static func log1pUnit(_ e: Double) -> Double
 }
 
 extension Float: KernelScalar {
     @inline(__always) var double: Double { Double(self) }
+    @inline(__always) static func exp(_ x: Double) -> Double { FastMath.expFloatTier(x) }
+    @inline(__always) static func log1pUnit(_ e: Double) -> Double { FastMath.log1pUnitFloatTier(e) }
     @inline(__always) var orderedKey: Int32 {
         let bits = Int32(bitPattern: bitPattern)
         return bits ^ ((bits &>> 31) & Int32.max)
@@ -25,6 +31,8 @@ extension Float: KernelScalar {
 
 extension Double: KernelScalar {
     @inline(__always) var double: Double { self }
+    @inline(__always) static func exp(_ x: Double) -> Double { FastMath.exp(x) }
+    @inline(__always) static func log1pUnit(_ e: Double) -> Double { FastMath.log1pUnit(e) }
     @inline(__always) var orderedKey: Int64 {
         let bits = Int64(bitPattern: bitPattern)
         return bits ^ ((bits &>> 63) & Int64.max)

@@ -29,13 +29,13 @@ import _KernelInterface
 /// Branch-free (selects only) so that a loop over elements vectorizes; `soft` is a constant
 /// at each call site: blocks of hard targets skip the soft-target work entirely.
 @inline(__always)
-func sigmoidFocalElement<Law: FocusingLaw>(
-    _ x: Double, _ t: Double, _ e: Double, soft: Bool, alpha: Double?, gamma: Double, law: Law
+func sigmoidFocalElement<T: KernelScalar, Law: FocusingLaw>(
+    _: T.Type, _ x: Double, _ t: Double, _ e: Double, soft: Bool, alpha: Double?, gamma: Double, law: Law
 ) -> (loss: Double, derivative: Double) {
     let ax = abs(x)
     let big = 1 / (1 + e)       // σ(|x|)
     let small = e * big         // σ(−|x|)
-    let log1pE = FastMath.log1pUnit(e)
+    let log1pE = T.log1pUnit(e)
     let loss: Double
     let derivative: Double
     if !soft {
@@ -122,16 +122,16 @@ func sigmoidChunk<T: KernelScalar, Law: FocusingLaw>(
             }
             // e^{−|x|} first, in its own loop: two short dependency chains instead of one long
             // one, so the out-of-order core overlaps many more iterations of each.
-            forEach(count) { i in exps[i] = FastMath.exp(-abs(x[i].double)) }
+            forEach(count) { i in exps[i] = T.exp(-abs(x[i].double)) }
             if softTargets == 0 {
                 forEach(count) { i in
                     (losses[i], derivatives[i]) = sigmoidFocalElement(
-                        x[i].double, t[i].double, exps[i], soft: false, alpha: a.alpha, gamma: a.gamma, law: law)
+                        T.self, x[i].double, t[i].double, exps[i], soft: false, alpha: a.alpha, gamma: a.gamma, law: law)
                 }
             } else {
                 forEach(count) { i in
                     (losses[i], derivatives[i]) = sigmoidFocalElement(
-                        x[i].double, t[i].double, exps[i], soft: true, alpha: a.alpha, gamma: a.gamma, law: law)
+                        T.self, x[i].double, t[i].double, exps[i], soft: true, alpha: a.alpha, gamma: a.gamma, law: law)
                 }
             }
             if let loss = a.loss {

@@ -283,7 +283,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
                 let m = maxLogit[j]
                 forEach(block) { c in
                     let d = row[c0 &+ c].double - m
-                    let e = FastMath.exp(d)
+                    let e = T.exp(d)
                     cache[c] = e
                     rowBlock[c] = d == 0 ? 0 : e
                     maxima &+= d == 0 ? 1 : 0
@@ -330,7 +330,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
                 let block = cached ? classes : Swift.min(softmaxScratch, classes - c0)
                 let cache = exps + (cached ? j * classes : 0)
                 if !cached {
-                    forEach(block) { c in cache[c] = FastMath.exp(row[c0 &+ c].double - q.maxLogit) }
+                    forEach(block) { c in cache[c] = T.exp(row[c0 &+ c].double - q.maxLogit) }
                 }
                 let segment = out + c0
                 if a.labelSmoothing == 0 {
@@ -377,7 +377,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
             let cache = exps + (cached ? c * count : 0)
             forEach(count) { j in
                 let d = row[j].double - maxLogit[j]
-                let e = FastMath.exp(d)
+                let e = T.exp(d)
                 cache[j] = e
                 sPrime[j] += d == 0 ? 0 : e
                 ties[j] += d == 0 ? 1 : 0
@@ -405,7 +405,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
             let row = x + c * inner
             let out = g + c * inner
             let cache = exps + (cached ? c * count : 0)
-            if !cached { forEach(count) { j in cache[j] = FastMath.exp(row[j].double - maxLogit[j]) } }
+            if !cached { forEach(count) { j in cache[j] = T.exp(row[j].double - maxLogit[j]) } }
             if a.labelSmoothing == 0 {
                 storeGradients(out, count, ignored: { target[$0] < 0 }) { j in gradient(position(j), c, exp: cache[j]) }
             } else {
