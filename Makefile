@@ -11,7 +11,7 @@ BENCH_PYTHON ?= $(PYTHON)
 BUILD_DIR  := build
 SCRATCH    := .build-release
 LIB        := $(BUILD_DIR)/libfocalloss.so
-SOURCES    := Package.swift include/focalloss.h tools/exports.map $(shell find Sources -name '*.swift')
+SOURCES    := Package.swift include/focalloss.h tools/exports.map $(shell find Sources -name '*.swift' -o -name '*.[ch]')
 
 # The shipping library: Swift runtime linked in statically, only focal_* exported,
 # every symbol resolved at link time. Kept out of Package.swift on purpose (TOOLCHAIN.md).
@@ -67,9 +67,13 @@ test-c: $(BUILD_DIR)/header_c99.o $(BUILD_DIR)/header_cxx.o $(BUILD_DIR)/test_ap
 	./$(BUILD_DIR)/test_api_c
 	./$(BUILD_DIR)/test_api_cxx
 	./$(BUILD_DIR)/test_alloc
+	# The same API test on the kernels of each lower instruction set (run-time dispatch).
+	FOCALLOSS_INSTRUCTION_SET=baseline ./$(BUILD_DIR)/test_api_c
+	FOCALLOSS_INSTRUCTION_SET=avx2 ./$(BUILD_DIR)/test_api_c
 
 test-symbols: $(LIB) $(BUILD_DIR)/quickstart
 	sh tools/check_symbols.sh $(LIB) include/focalloss.h
+	sh tools/check_dispatch.sh $(SCRATCH)/release/libfocalloss.so
 	sh tools/check_standalone.sh $(LIB) $(BUILD_DIR)/quickstart
 
 demo: $(BUILD_DIR)/quickstart
