@@ -47,9 +47,8 @@ let package = Package(
         .target(name: "FocalLossCore",
                 dependencies: ["_CPUFeatures", "_KernelInterface", "_KernelsBaseline", "_KernelsAVX2", "_KernelsAVX512"]),
         .target(name: "focalloss", dependencies: ["CFocalLoss", "FocalLossCore"]),
-        .testTarget(name: "FocalLossCoreTests", dependencies: ["FocalLossCore"]),
-        // Exhaustive float32 sweeps of FastMath: optimized even in debug builds.
-        .testTarget(name: "FastMathTests",
+        // Optimized even in debug builds, for FastMathTests' exhaustive float32 sweeps.
+        .testTarget(name: "FocalLossCoreTests",
                     dependencies: ["FocalLossCore", "_KernelsBaseline", "_KernelsAVX2", "_KernelsAVX512"],
                     swiftSettings: [.unsafeFlags(["-O"])]),
     ]

@@ -8,7 +8,8 @@
 //
 // Accuracy, measured against glibc's libm (itself within 1 ulp of the exact value) over
 // every float32 argument the float32 kernels pass and 4M random double arguments per
-// function, by Tests/FastMathTests (numbers in README.md, "Accuracy of the approximations").
+// function, by Tests/FocalLossCoreTests/FastMathTests.swift (numbers in README.md, "Accuracy of
+// the approximations").
 // Every kernel evaluates in double: the float64 kernels with the functions below (≤ 2 ulps),
 // the float32 kernels with the shorter "float tier" exp and log1pUnit (≤ 3e-10 relative,
 // 0.005 of a float32 ulp) in their per-element loops.
@@ -33,25 +34,31 @@ public enum FastMath {
     @usableFromInline static let roundingShifter = 6755399441055744.0
 
     /// `x = k · ln 2 + r` with k an integer and |r| ≤ ln 2 / 2 (plus rounding), and
-    /// `q = e^r − 1` by its Taylor series to degree 13: the truncation error on
-    /// |r| ≤ 0.3466 is below 0.3466^14 / 14! < 5e-18, far under an ulp.
+    /// `q = e^r − 1` by its Taylor series to degree 13 (`short`: degree 8, the float tier):
+    /// the truncation error on |r| ≤ 0.3466 is below 0.3466^14 / 14! < 5e-18, far under an
+    /// ulp (degree 8: below 0.3466^9 / 9! < 2.1e-10).
     @inline(__always)
-    static func reduced(_ x: Double) -> (k: Int64, q: Double) {
+    static func reduced(_ x: Double, short: Bool = false) -> (k: Int64, q: Double) {
         let shifted = mulAdd(x, log2e, roundingShifter)
         let kd = shifted - roundingShifter
         let k = Int64(bitPattern: shifted.bitPattern &- roundingShifter.bitPattern)
         let r = mulAdd(-kd, ln2Lo, mulAdd(-kd, ln2Hi, x))
         // p = Σ_{n=2}^{13} r^{n−2} / n!, by Estrin's scheme: the same terms in pairs, so the
         // dependency chain is 5 operations long instead of 11 and loops overlap iterations less.
-        let r2 = r * r, r4 = r2 * r2, r8 = r4 * r4
+        let r2 = r * r, r4 = r2 * r2
         let a0 = mulAdd(1.0 / 6, r, 0.5)
         let a1 = mulAdd(1.0 / 120, r, 1.0 / 24)
         let a2 = mulAdd(1.0 / 5040, r, 1.0 / 720)
-        let a3 = mulAdd(1.0 / 362880, r, 1.0 / 40320)
-        let a4 = mulAdd(1.0 / 39916800, r, 1.0 / 3628800)
-        let a5 = mulAdd(1.0 / 6227020800, r, 1.0 / 479001600)
-        let b0 = mulAdd(a1, r2, a0), b1 = mulAdd(a3, r2, a2), b2 = mulAdd(a5, r2, a4)
-        let p = mulAdd(b2, r8, mulAdd(b1, r4, b0))
+        let p: Double
+        if short {
+            p = mulAdd(mulAdd(1.0 / 40320, r2, a2), r4, mulAdd(a1, r2, a0))
+        } else {
+            let a3 = mulAdd(1.0 / 362880, r, 1.0 / 40320)
+            let a4 = mulAdd(1.0 / 39916800, r, 1.0 / 3628800)
+            let a5 = mulAdd(1.0 / 6227020800, r, 1.0 / 479001600)
+            let b0 = mulAdd(a1, r2, a0), b1 = mulAdd(a3, r2, a2), b2 = mulAdd(a5, r2, a4)
+            p = mulAdd(b2, r4 * r4, mulAdd(b1, r4, b0))
+        }
         return (k, mulAdd(p, r2, r))
     }
 
@@ -62,12 +69,15 @@ public enum FastMath {
     }
 
     /// e^x. Overflows to +∞ above ~709.78, underflows gradually to subnormals and to 0 below
-    /// ~−745.13; NaN stays NaN. Max error 1 ulp (TESTED bounds in README.md).
+    /// ~−745.13; NaN stays NaN. Max error 1 ulp.
     @inline(__always)
-    public static func exp(_ x: Double) -> Double {
+    public static func exp(_ x: Double) -> Double { exp(x, short: false) }
+
+    @inline(__always)
+    static func exp(_ x: Double, short: Bool) -> Double {
         // Clamping keeps k within [−1077, 1025]; min/max keep a NaN (Swift's min(x, c) is x).
         let clamped = min(max(x, -746), 710)
-        let (k, q) = reduced(clamped)
+        let (k, q) = reduced(clamped, short: short)
         // 2^k in two factors so that neither is subnormal or infinite: the first product is
         // exact, the second rounds once, also into the subnormal range.
         let k1 = k &>> 1
@@ -145,23 +155,39 @@ public enum FastMath {
     /// (tools/fit_log1p.py; fit error 6e-17). Max error 2 ulps; relative accuracy holds down
     /// to the smallest subnormal e, where the result is e.
     @inline(__always)
-    public static func log1pUnit(_ e: Double) -> Double {
-        // h by Estrin's scheme (see `reduced`), coefficients from degree 18 down to 0.
-        let e2 = e * e, e4 = e2 * e2, e8 = e4 * e4, e16 = e8 * e8
-        let a0 = mulAdd(0.33333333333328546, e, -0.49999999999999994)
-        let a1 = mulAdd(0.19999999965822401, e, -0.2499999999935962)
-        let a2 = mulAdd(0.14285697368176903, e, -0.1666666569676973)
-        let a3 = mulAdd(0.11109469727104494, e, -0.12499802193640867)
-        let a4 = mulAdd(0.09044038405818781, e, -0.09989940978337618)
-        let a5 = mulAdd(0.07206052783890503, e, -0.0816358369873179)
-        let a6 = mulAdd(0.045718328874219644, e, -0.06024571849605114)
-        let a7 = mulAdd(0.016177448292083774, e, -0.030006248922024147)
-        let a8 = mulAdd(0.002030846248409763, e, -0.006761419498849802)
-        let a9 = mulAdd(3.496499999517753e-05, e, -0.00038701111085803037)
-        let b0 = mulAdd(a1, e2, a0), b1 = mulAdd(a3, e2, a2), b2 = mulAdd(a5, e2, a4)
-        let b3 = mulAdd(a7, e2, a6), b4 = mulAdd(a9, e2, a8)
-        let d0 = mulAdd(b1, e4, b0), d1 = mulAdd(b3, e4, b2)
-        let h = mulAdd(b4, e16, mulAdd(d1, e8, d0))
+    public static func log1pUnit(_ e: Double) -> Double { log1pUnit(e, short: false) }
+
+    /// log1pUnit with h of degree 18, or (`short`, the float tier) of degree 11, both by
+    /// Estrin's scheme (see `reduced`), coefficients from tools/fit_log1p.py.
+    @inline(__always)
+    static func log1pUnit(_ e: Double, short: Bool) -> Double {
+        let e2 = e * e, e4 = e2 * e2, e8 = e4 * e4
+        let h: Double
+        if short {
+            let a0 = mulAdd(0.3333332981138023, e, -0.4999999998780975)
+            let a1 = mulAdd(0.19996719986775702, e, -0.24999829427637563)
+            let a2 = mulAdd(0.14084001010579714, e, -0.1663354003469392)
+            let a3 = mulAdd(0.08907937721356587, e, -0.11697161413148038)
+            let a4 = mulAdd(0.02666285302885365, e, -0.056546791059659804)
+            let a5 = mulAdd(0.0011261745502929483, e, -0.008009632563823666)
+            let b0 = mulAdd(a1, e2, a0), b1 = mulAdd(a3, e2, a2), b2 = mulAdd(a5, e2, a4)
+            h = mulAdd(b2, e8, mulAdd(b1, e4, b0))
+        } else {
+            let a0 = mulAdd(0.33333333333328546, e, -0.49999999999999994)
+            let a1 = mulAdd(0.19999999965822401, e, -0.2499999999935962)
+            let a2 = mulAdd(0.14285697368176903, e, -0.1666666569676973)
+            let a3 = mulAdd(0.11109469727104494, e, -0.12499802193640867)
+            let a4 = mulAdd(0.09044038405818781, e, -0.09989940978337618)
+            let a5 = mulAdd(0.07206052783890503, e, -0.0816358369873179)
+            let a6 = mulAdd(0.045718328874219644, e, -0.06024571849605114)
+            let a7 = mulAdd(0.016177448292083774, e, -0.030006248922024147)
+            let a8 = mulAdd(0.002030846248409763, e, -0.006761419498849802)
+            let a9 = mulAdd(3.496499999517753e-05, e, -0.00038701111085803037)
+            let b0 = mulAdd(a1, e2, a0), b1 = mulAdd(a3, e2, a2), b2 = mulAdd(a5, e2, a4)
+            let b3 = mulAdd(a7, e2, a6), b4 = mulAdd(a9, e2, a8)
+            let d0 = mulAdd(b1, e4, b0), d1 = mulAdd(b3, e4, b2)
+            h = mulAdd(b4, e8 * e8, mulAdd(d1, e8, d0))
+        }
         return mulAdd(e * h, e, e)
     }
 
@@ -175,35 +201,10 @@ public enum FastMath {
     /// 2.7e-10 measured), for the float32 kernels. Same range, overflow, underflow and NaN
     /// behaviour as `exp`.
     @inline(__always)
-    public static func expFloatTier(_ x: Double) -> Double {
-        let clamped = min(max(x, -746), 710)
-        let shifted = mulAdd(clamped, log2e, roundingShifter)
-        let kd = shifted - roundingShifter
-        let k = Int64(bitPattern: shifted.bitPattern &- roundingShifter.bitPattern)
-        let r = mulAdd(-kd, ln2Lo, mulAdd(-kd, ln2Hi, clamped))
-        let r2 = r * r, r4 = r2 * r2
-        let a0 = mulAdd(1.0 / 6, r, 0.5)
-        let a1 = mulAdd(1.0 / 120, r, 1.0 / 24)
-        let a2 = mulAdd(1.0 / 5040, r, 1.0 / 720)
-        let p = mulAdd(mulAdd(1.0 / 40320, r2, a2), r4, mulAdd(a1, r2, a0))
-        let q = mulAdd(p, r2, r)
-        let k1 = k &>> 1
-        return (1 + q) * powerOfTwo(k1) * powerOfTwo(k &- k1)
-    }
+    public static func expFloatTier(_ x: Double) -> Double { exp(x, short: true) }
 
     /// log(1 + e) for e ∈ [0, 1] to 1e-10 relative (h of degree 11, tools/fit_log1p.py 11;
     /// 9.2e-11 measured), for the float32 kernels.
     @inline(__always)
-    public static func log1pUnitFloatTier(_ e: Double) -> Double {
-        let e2 = e * e, e4 = e2 * e2, e8 = e4 * e4
-        let a0 = mulAdd(0.3333332981138023, e, -0.4999999998780975)
-        let a1 = mulAdd(0.19996719986775702, e, -0.24999829427637563)
-        let a2 = mulAdd(0.14084001010579714, e, -0.1663354003469392)
-        let a3 = mulAdd(0.08907937721356587, e, -0.11697161413148038)
-        let a4 = mulAdd(0.02666285302885365, e, -0.056546791059659804)
-        let a5 = mulAdd(0.0011261745502929483, e, -0.008009632563823666)
-        let b0 = mulAdd(a1, e2, a0), b1 = mulAdd(a3, e2, a2), b2 = mulAdd(a5, e2, a4)
-        let h = mulAdd(b2, e8, mulAdd(b1, e4, b0))
-        return mulAdd(e * h, e, e)
-    }
+    public static func log1pUnitFloatTier(_ e: Double) -> Double { log1pUnit(e, short: true) }
 }

@@ -6,7 +6,7 @@
 // - on 2^22 random doubles per function, for every build this CPU can run (the AVX2 and
 //   AVX-512 builds use fused multiply-adds, the baseline does not), plus a Float80 check of
 //   libm itself on a sample.
-// This target is compiled with -O (Package.swift) so the exhaustive sweeps take seconds.
+// The test target is compiled with -O (Package.swift) so the exhaustive sweeps take seconds.
 import Dispatch
 import FocalLossCore
 import Glibc
@@ -98,10 +98,10 @@ func sweepFloats(_ low: Float, _ high: Float, _ ours: @Sendable (Double) -> Doub
 }
 
 /// The largest error over `count` random doubles from `sample`.
-func sampleDoubles(_ count: Int, seed: UInt64, _ sample: (inout SplitMix64) -> Double,
+func sampleDoubles(_ count: Int, seed: UInt64, _ sample: (inout SplitMix) -> Double,
                    _ ours: (Double) -> Double, _ reference: (Double) -> Double,
                    error: (Double, Double) -> Double = ulpError) -> Worst {
-    var rng = SplitMix64(state: seed)
+    var rng = SplitMix(seed: seed)
     var worst = Worst()
     for _ in 0 ..< count {
         let x = sample(&rng)
@@ -110,16 +110,8 @@ func sampleDoubles(_ count: Int, seed: UInt64, _ sample: (inout SplitMix64) -> D
     return worst
 }
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// A double spread over many binades: ±2^u with u uniform in `exponents`, times [1, 2).
+extension SplitMix {
+    /// A double spread over many binades: 2^u with u uniform in `exponents`, times [1, 2).
     mutating func logUniform(_ exponents: ClosedRange<Double>) -> Double {
         exp2(Double.random(in: exponents, using: &self)) * Double.random(in: 1 ..< 2, using: &self)
     }
@@ -193,7 +185,7 @@ struct FastMathSampledDoubleTests {
 
     /// libm, the reference above, is itself within 1 ulp of the exact value (Float80).
     @Test func libmIsWithinOneUlpOfFloat80() {
-        var rng = SplitMix64(state: 6)
+        var rng = SplitMix(seed: 6)
         var worst = 0.0
         for _ in 0 ..< 100_000 {
             let x = -rng.logUniform(-30 ... 9)
