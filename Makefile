@@ -1,15 +1,19 @@
 # focalloss: `make` builds the shipping library, `make test` runs every test, `make demo`
 # trains a dense classifier with focal loss and cross-entropy, `make install` installs the
-# library for C and C++ (pkg-config, CMake). See README.md.
+# library for C and C++ (pkg-config, CMake), `make bench` times the library against numpy and the
+# peers. See README.md.
 
 SWIFT      ?= swift
 CC         ?= cc
 CXX        ?= c++
 PYTHON     ?= python3
+# The interpreter for bench/peers.py: numpy is needed; torch, torchvision and kornia are used
+# when they import (e.g. make bench BENCH_PYTHON=/path/to/venv/bin/python).
+BENCH_PYTHON ?= $(PYTHON)
 BUILD_DIR  := build
 SCRATCH    := .build-release
 LIB        := $(BUILD_DIR)/libfocalloss.so
-SOURCES    := Package.swift include/focalloss.h tools/exports.map $(shell find Sources -name '*.swift')
+SOURCES    := Package.swift include/focalloss.h tools/exports.map $(shell find Sources -name '*.swift' -o -name '*.[ch]')
 
 # The version comes from the header, the one place it is written. The shipping library's SONAME
 # carries the major version: consumers record libfocalloss.so.$(VERSION_MAJOR) as NEEDED.
@@ -36,7 +40,7 @@ PY_EXT_SUFFIX = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_conf
 PY_EXT      = $(PY_PACKAGE)/_ext$(PY_EXT_SUFFIX)
 
 .PHONY: all python test test-swift test-c test-symbols test-python test-hardening test-sanitizers \
-        test-swift-sanitizers test-fuzz test-valgrind test-memory fuzz quickstart clean
+        test-swift-sanitizers test-fuzz test-valgrind test-memory fuzz quickstart bench clean
 
 all: $(LIB) python
 
@@ -76,6 +80,10 @@ $(BUILD_DIR)/test_api_c: Tests/c/test_api.c include/focalloss.h $(LIB)
 $(BUILD_DIR)/test_api_cxx: Tests/c/test_api.c include/focalloss.h $(LIB)
 	$(CXX) -std=c++11 $(C_TEST_FLAGS) -x c++ Tests/c/test_api.c -x none -o $@ $(LINK_LIB)
 
+# Defines malloc and its family to count the library's allocations: C only, C11 for atomics.
+$(BUILD_DIR)/test_alloc: Tests/c/test_alloc.c include/focalloss.h $(LIB)
+	$(CC) -std=c11 $(C_TEST_FLAGS) Tests/c/test_alloc.c -o $@ $(LINK_LIB)
+
 $(BUILD_DIR)/quickstart: examples/quickstart.c include/focalloss.h $(LIB)
 	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O2 examples/quickstart.c -o $@ $(LINK_LIB)
 
@@ -84,12 +92,18 @@ test: test-swift test-c test-symbols test-python test-hardening
 test-swift:
 	$(SWIFT) test
 
-test-c: $(BUILD_DIR)/header_c99.o $(BUILD_DIR)/header_cxx.o $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_api_cxx
+test-c: $(BUILD_DIR)/header_c99.o $(BUILD_DIR)/header_cxx.o $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_api_cxx \
+        $(BUILD_DIR)/test_alloc
 	./$(BUILD_DIR)/test_api_c
 	./$(BUILD_DIR)/test_api_cxx
+	./$(BUILD_DIR)/test_alloc
+	# The same API test on the kernels of each lower instruction set (run-time dispatch).
+	FOCALLOSS_INSTRUCTION_SET=baseline ./$(BUILD_DIR)/test_api_c
+	FOCALLOSS_INSTRUCTION_SET=avx2 ./$(BUILD_DIR)/test_api_c
 
 test-symbols: $(LIB) $(BUILD_DIR)/quickstart
 	sh tools/check_symbols.sh $(LIB) include/focalloss.h
+	sh tools/check_dispatch.sh $(SCRATCH)/release/libfocalloss.so
 	sh tools/check_standalone.sh $(LIB) $(BUILD_DIR)/quickstart
 
 # The Python suite once per backend, then the slow packaging test (pip install into a fresh venv).
@@ -180,6 +194,15 @@ test-memory: $(BUILD_DIR)/test_memory
 
 quickstart: $(BUILD_DIR)/quickstart
 	./$(BUILD_DIR)/quickstart
+
+# The benchmark: the shipped library through C (bench/bench.c), then numpy and the peers
+# (bench/peers.py), one table. The floor loop in bench.c is compiled for this machine.
+$(BUILD_DIR)/bench: bench/bench.c include/focalloss.h $(LIB)
+	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O3 -march=native bench/bench.c -o $@ $(LINK_LIB) -pthread
+
+bench: $(BUILD_DIR)/bench
+	./$(BUILD_DIR)/bench > $(BUILD_DIR)/bench.tsv
+	$(BENCH_PYTHON) bench/peers.py $(BUILD_DIR)/bench.tsv
 
 clean:
 	rm -rf $(BUILD_DIR) $(SCRATCH) .build .build-asan .build-tsan .build-swift-asan .build-swift-tsan \

@@ -1,4 +1,5 @@
 import Dispatch
+import _KernelInterface
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,6 +47,24 @@ enum Parallel {
                     chunk += workers
                 }
             }
+        }
+    }
+
+    /// Runs `body` over the chunks of `0 ..< count` on up to `threads` threads and adds the
+    /// chunks' compensated sums in chunk order: the same value for every thread count.
+    static func sum(count: Int, grain: Int, threads: Int, _ body: (Range<Int>) -> CompensatedSum) -> Double {
+        let chunks = chunking(count: count, grain: grain)
+        // In the stack frame (maxChunks of them): the heap would be an allocation per call.
+        var storage = InlineArray<1024, CompensatedSum>(repeating: CompensatedSum())  // maxChunks
+        return withUnsafeMutablePointer(to: &storage) { storage in
+            let partials = UnsafeMutableRawPointer(storage).assumingMemoryBound(to: CompensatedSum.self)
+            forEachChunk(chunks.count, threads: threads) { chunk in
+                let start = chunk * chunks.size
+                partials[chunk] = body(start ..< min(start + chunks.size, count))
+            }
+            var total = CompensatedSum()
+            for chunk in 0 ..< chunks.count { total.add(partials[chunk]) }
+            return total.value
         }
     }
 }

@@ -1,3 +1,5 @@
+import _KernelInterface
+
 /// How per-element losses become the output (DESIGN §1.3).
 public enum Reduction: Int32, Sendable, CaseIterable {
     /// One loss per element (sigmoid) or per target position (softmax).
@@ -7,41 +9,6 @@ public enum Reduction: Int32, Sendable, CaseIterable {
     /// The sum over a divisor: the element count (sigmoid), the sum of the targets' class
     /// weights (softmax), or the caller's normalizer.
     case mean = 2
-}
-
-/// A compensated (Neumaier / Kahan–Babuška) sum: the running sum plus the rounding error of
-/// every addition, so the result is as good as a sum in twice the precision, whatever the
-/// length, and it depends only on the order of the terms, which the callers fix.
-struct CompensatedSum: Sendable {
-    private(set) var sum = 0.0
-    private var compensation = 0.0
-
-    init() {}
-
-    @inline(__always)
-    mutating func add(_ x: Double) {
-        let t = sum + x
-        // The rounding error of `sum + x`, exact when |sum| >= |x| (and symmetrically).
-        if abs(sum) >= abs(x) {
-            compensation += (sum - t) + x
-        } else {
-            compensation += (x - t) + sum
-        }
-        sum = t
-    }
-
-    @inline(__always)
-    mutating func add(_ other: CompensatedSum) {
-        add(other.sum)
-        add(other.compensation)
-    }
-
-    var value: Double { sum + compensation }
-
-    /// The sum without one of its terms `x`, with no cancellation where `x` dominates: `sum − x`
-    /// is then exact (the two are within a factor of 2), and the compensation keeps the rest.
-    @inline(__always)
-    func excluding(_ x: Double) -> Double { (sum - x) + compensation }
 }
 
 /// The divisor that turns a sum into the requested reduction, and the factor that scales

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import _KernelInterface
 
 /// Options of the softmax focal loss (DESIGN §1.2), with cross_entropy's defaults.
 public struct SoftmaxFocalOptions {
@@ -19,55 +17,15 @@ public struct SoftmaxFocalOptions {
     public var threads: Int = 0
     /// Add into the gradient buffer instead of overwriting it.
     public var accumulateGradient = false
+    /// The kernels' instruction set; `InstructionSet.selected` unless a test asks for another.
+    var instructionSet = InstructionSet.selected
 
     public init() {}
 }
 
-/// The integer types of softmax targets: `Int32` and `Int64`.
-public protocol FocalTarget: FixedWidthInteger, Sendable {}
-extension Int32: FocalTarget {}
-extension Int64: FocalTarget {}
-
-/// One class's focal term of a softmax row, from its log-probability `u = log p_c ≤ 0`.
-///
-/// With `m = 1 − p = −expm1(u)` (never `1 − p` by subtraction), the term is
-/// `f(u) = −m^γ·u`. Its derivative with respect to `u`, using `dm/du = −p`, is
-///   `f'(u) = −m^γ + γ·p·u·m^{γ−1} = −m^γ·(1 − γ·p·ρ)`,  with  `ρ = u / m ∈ [u, −1]`,
-/// which is ≤ 0 with no cancellation (`ρ ≤ 0`), and bounded at γ < 1 where `m^{γ−1}` is not:
-/// `ρ → −1` as `p → 1` (`u = 0` exactly gives `m = 0`; the limit −1 is used).
-@usableFromInline
-struct SoftmaxClassTerm {
-    let p: Double
-    let m: Double
-    let value: Double       // f(u)
-    let derivative: Double  // f'(u)
-
-    @inline(__always)
-    init(logP u: Double, gamma: Double, power: FocusingPower) {
-        p = fexp(u)
-        m = -fexpm1(u)
-        let focus = power(m, log: flog(m))
-        value = -focus * u
-        let rho = m > 0 ? u / m : -1
-        // p·ρ = p·u/m is bounded (→ −1 as p → 1, → 0 as p → 0), so it is formed before γ multiplies it.
-        derivative = -focus * (1 - gamma * (p * rho))
-    }
-}
-
-/// The softmax focal loss and its gradient in one pass (DESIGN §1.2).
-///
-/// Per target position, with `a_c = α_c·q_c` and `D_c = f'(log p_c)`:
-///   `ℓ = Σ_c a_c·f(log p_c)` and, since `∂ log p_c / ∂x_j = [c = j] − p_j`,
-///   `∂ℓ/∂x_j = a_j·D_j − p_j·K`,  `K = Σ_c a_c·D_c`.
-/// Written as `a_j·D_j·(1 − p_j) − p_j·(K − a_j·D_j)`, both parts keep their sign, and the
-/// target class at `p_y → 1` gives `a_y·D_y·m_y` without the cancellation of `a_y·D_y − p_y·a_y·D_y`.
-/// `K − a_j·D_j` (the sum of the other classes' terms) would cancel where `a_j·D_j` dominates `K`,
-/// e.g. the target class under a small smoothing ε: K is therefore kept as a compensated sum
-/// `s + c`, and `(s − a_j·D_j) + c` is exact to the last bits (Sterbenz: `s − a_j·D_j` is exact when
-/// the two are close). Without smoothing only `a_y` is non-zero, and `K − a_y·D_y` is exactly 0.
-///
-/// `log p_c` comes from log-sum-exp around the row's maximum `x_k`: with
-/// `S' = Σ_{c ≠ k} e^{x_c − x_k}`, `log p_k = −log1p(S')` exactly where `p_k → 1`.
+/// The softmax focal loss and its gradient in one pass (DESIGN §1.2): validation here, the
+/// math, its derivation and the two memory layouts in `SoftmaxFocalKernel.swift`
+/// (_KernelsBaseline).
 public enum SoftmaxFocalLoss {
     /// Logit elements per chunk at least: below this a call runs on the caller's thread.
     static let grain = 16_384
@@ -172,104 +130,22 @@ public enum SoftmaxFocalLoss {
         }
 
         // Nothing was written so far; from here on nothing can fail.
-        let gamma = options.gamma
-        let power = FocusingPower(gamma: gamma)
         let divisor = plan.divisor(default: weightSum.value)
         let scalarUpstream = reduction == .none ? 1 : (gradLoss?[0].double ?? 1)
-        let reducedScale = plan.gradientScale(upstream: scalarUpstream, divisor: divisor)
-        let accumulate = options.accumulateGradient
-        let uniformShare = epsilon / Double(classes)
-        let chunking = Parallel.chunking(count: positions, grain: max(1, grain / classes))
-
-        let total = withUnsafeTemporaryAllocation(of: CompensatedSum.self, capacity: max(chunking.count, 1)) { partials in
-            Parallel.forEachChunk(chunking.count, threads: threads) { chunk in
-                let start = chunk * chunking.size
-                let end = min(start + chunking.size, positions)
-                var sum = CompensatedSum()
-                for position in start ..< end {
-                    let base = (position / inner) * classes * inner + position % inner
-                    @inline(__always) func x(_ c: Int) -> Double { logits[base + c * inner].double }
-                    let y64 = Int64(targets[position])
-                    let upstream = reduction == .none ? (gradLoss?[position].double ?? 1) : reducedScale
-
-                    if y64 == ignoreIndex {
-                        if reduction == .none { loss[position] = 0 }
-                        if let gradLogits, !accumulate {
-                            for c in 0 ..< classes { gradLogits[base + c * inner] = 0 }
-                        }
-                        continue
-                    }
-                    let y = Int(y64)
-
-                    // The row's maximum (first one on ties) and whether every logit is finite.
-                    var maxLogit = -Double.infinity
-                    var argmax = 0
-                    var finite = true
-                    for c in 0 ..< classes {
-                        let v = x(c)
-                        if !v.isFinite { finite = false }
-                        if v > maxLogit { maxLogit = v; argmax = c }
-                    }
-                    guard finite else {
-                        // A NaN or ±Inf logit poisons its own row and nothing else (DESIGN §1.4).
-                        if reduction == .none { loss[position] = .nan } else { sum.add(.nan) }
-                        if let gradLogits {
-                            for c in 0 ..< classes { gradLogits[base + c * inner] = .nan }
-                        }
-                        continue
-                    }
-                    var othersSum = 0.0
-                    for c in 0 ..< classes where c != argmax { othersSum += fexp(x(c) - maxLogit) }
-                    let logNormalizer = flog1p(othersSum)
-                    @inline(__always) func logP(_ c: Int) -> Double {
-                        c == argmax ? -logNormalizer : (x(c) - maxLogit) - logNormalizer
-                    }
-                    @inline(__always) func targetWeight(_ c: Int) -> Double {
-                        let q = c == y ? (1 - epsilon) + uniformShare : uniformShare
-                        return q == 0 ? 0 : (weights?[c] ?? 1) * q
-                    }
-
-                    // ℓ = Σ a_c f_c and K = Σ a_c D_c; only the target class when ε = 0.
-                    var value = 0.0
-                    var k = CompensatedSum()
-                    if epsilon == 0 {
-                        let a = targetWeight(y)
-                        if a != 0 {
-                            let term = SoftmaxClassTerm(logP: logP(y), gamma: gamma, power: power)
-                            value = a * term.value
-                            k.add(a * term.derivative)
-                        }
-                    } else {
-                        for c in 0 ..< classes {
-                            let a = targetWeight(c)
-                            if a == 0 { continue }
-                            let term = SoftmaxClassTerm(logP: logP(c), gamma: gamma, power: power)
-                            value += a * term.value
-                            k.add(a * term.derivative)
-                        }
-                    }
-                    if reduction == .none { loss[position] = T(value) } else { sum.add(value) }
-
-                    if let gradLogits {
-                        for j in 0 ..< classes {
-                            let a = targetWeight(j)
-                            let g: Double
-                            if a == 0 {
-                                g = -fexp(logP(j)) * k.value
-                            } else {
-                                let term = SoftmaxClassTerm(logP: logP(j), gamma: gamma, power: power)
-                                let own = a * term.derivative
-                                g = own * term.m - term.p * k.excluding(own)
-                            }
-                            storeGradient(gradLogits, base + j * inner, upstream * g, accumulate: accumulate)
-                        }
-                    }
-                }
-                partials[chunk] = sum
-            }
-            var total = CompensatedSum()
-            for chunk in 0 ..< chunking.count { total.add(partials[chunk]) }
-            return total.value
+        guard let x = logits.baseAddress, let y = targets.baseAddress else {
+            if reduction != .none { loss[0] = T(plan.reduce(0, divisor: divisor)) }
+            return
+        }
+        let arguments = SoftmaxKernelArguments(
+            logits: x, targets: y, classes: classes, inner: inner, weights: weights?.baseAddress,
+            labelSmoothing: epsilon, ignoreIndex: ignoreIndex, gamma: options.gamma,
+            loss: reduction == .none ? loss.baseAddress : nil, gradient: gradLogits?.baseAddress,
+            upstream: reduction == .none ? gradLoss?.baseAddress : nil,
+            scale: plan.gradientScale(upstream: scalarUpstream, divisor: divisor),
+            accumulate: options.accumulateGradient)
+        let kernel = T.softmaxKernel(options.instructionSet.kernels, Target.self)
+        let total = Parallel.sum(count: positions, grain: max(1, grain / classes), threads: threads) {
+            kernel(arguments, $0)
         }
         if reduction != .none {
             loss[0] = T(plan.reduce(total, divisor: divisor))

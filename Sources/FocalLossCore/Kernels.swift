@@ -1,0 +1,90 @@
+import _CPUFeatures
+import _KernelInterface
+import _KernelsAVX2
+import _KernelsAVX512
+import _KernelsBaseline
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The instruction sets the kernels are compiled for (Package.swift), best last.
+///
+/// Swift has no per-function target attribute, so the same kernel sources are compiled into
+/// three modules with different `-Xcc -march=` flags, and the core picks one module's
+/// `KernelTable` at run time from `cpuid` (`_CPUFeatures`): one library runs on any x86-64
+/// and uses AVX-512 where the CPU and OS allow it.
+public enum InstructionSet: Int, Sendable, CaseIterable, Comparable {
+    /// x86-64 as of 2003 (SSE2), no FMA.
+    case baseline = 0
+    /// x86-64-v3: AVX2, FMA.
+    case avx2 = 1
+    /// x86-64-v4: AVX-512 F, BW, CD, DQ, VL.
+    case avx512 = 2
+
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+
+    /// What this CPU and OS support.
+    public static let supported: InstructionSet =
+        InstructionSet(rawValue: Int(fl_cpu_instruction_set_level())) ?? .baseline
+
+    /// What calls use: the supported set, or a lower one named by the environment variable
+    /// `FOCALLOSS_INSTRUCTION_SET` (baseline, avx2, avx512), read once, for benchmarks and
+    /// for checking the other builds on one machine. A higher one than supported is ignored.
+    public static let selected: InstructionSet = {
+        guard let name = getenv("FOCALLOSS_INSTRUCTION_SET").map({ String(cString: $0) }),
+              let requested = allCases.first(where: { "\($0)" == name }) else { return supported }
+        return min(requested, supported)
+    }()
+
+    var kernels: KernelTable {
+        switch self {
+        case .baseline: return _KernelsBaseline.kernels
+        case .avx2: return _KernelsAVX2.kernels
+        case .avx512: return _KernelsAVX512.kernels
+        }
+    }
+}
+
+/// The storage types of logits, targets, losses and gradients: `Float` and `Double`.
+/// Every kernel evaluates in `Double` whatever the storage type (see `KernelScalar`).
+public protocol FocalScalar: BinaryFloatingPoint, Sendable {
+    init(_ value: Double)
+    var double: Double { get }
+    static func sigmoidKernel(_ table: KernelTable) -> SigmoidKernel<Self>
+    static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Self>
+    static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _ target: Target.Type) -> SoftmaxKernel<Self, Target>
+}
+
+extension Float: FocalScalar {
+    @inline(__always) public var double: Double { Double(self) }
+    public static func sigmoidKernel(_ table: KernelTable) -> SigmoidKernel<Float> { table.sigmoidF32 }
+    public static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Float> { table.sigmoidTargetsF32 }
+    public static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _: Target.Type) -> SoftmaxKernel<Float, Target> {
+        Target.floatKernel(table)
+    }
+}
+
+extension Double: FocalScalar {
+    @inline(__always) public var double: Double { self }
+    public static func sigmoidKernel(_ table: KernelTable) -> SigmoidKernel<Double> { table.sigmoidF64 }
+    public static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Double> { table.sigmoidTargetsF64 }
+    public static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _: Target.Type) -> SoftmaxKernel<Double, Target> {
+        Target.doubleKernel(table)
+    }
+}
+
+/// The integer types of softmax targets: `Int32` and `Int64`.
+public protocol FocalTarget: FixedWidthInteger, Sendable {
+    static func floatKernel(_ table: KernelTable) -> SoftmaxKernel<Float, Self>
+    static func doubleKernel(_ table: KernelTable) -> SoftmaxKernel<Double, Self>
+}
+
+extension Int32: FocalTarget {
+    public static func floatKernel(_ table: KernelTable) -> SoftmaxKernel<Float, Int32> { table.softmaxF32I32 }
+    public static func doubleKernel(_ table: KernelTable) -> SoftmaxKernel<Double, Int32> { table.softmaxF64I32 }
+}
+
+extension Int64: FocalTarget {
+    public static func floatKernel(_ table: KernelTable) -> SoftmaxKernel<Float, Int64> { table.softmaxF32I64 }
+    public static func doubleKernel(_ table: KernelTable) -> SoftmaxKernel<Double, Int64> { table.softmaxF64I64 }
+}

@@ -1,0 +1,21 @@
+import _KernelInterface
+
+// This module's kernels, one concrete instantiation per storage and target type, so the core
+// calls code specialized and compiled for this module's instruction set. The same source is
+// compiled as _KernelsBaseline, _KernelsAVX2 and _KernelsAVX512 (Package.swift).
+
+@inline(never) func sigmoidF32(_ a: SigmoidKernelArguments<Float>, _ r: Range<Int>) -> CompensatedSum { sigmoidChunk(a, r) }
+@inline(never) func sigmoidF64(_ a: SigmoidKernelArguments<Double>, _ r: Range<Int>) -> CompensatedSum { sigmoidChunk(a, r) }
+@inline(never) func sigmoidTargetsF32(_ t: UnsafePointer<Float>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
+@inline(never) func sigmoidTargetsF64(_ t: UnsafePointer<Double>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
+@inline(never) func softmaxF32I32(_ a: SoftmaxKernelArguments<Float, Int32>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r) }
+@inline(never) func softmaxF32I64(_ a: SoftmaxKernelArguments<Float, Int64>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r) }
+@inline(never) func softmaxF64I32(_ a: SoftmaxKernelArguments<Double, Int32>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r) }
+@inline(never) func softmaxF64I64(_ a: SoftmaxKernelArguments<Double, Int64>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r) }
+
+/// Every kernel of this instruction-set build.
+public let kernels = KernelTable(
+    sigmoidF32: sigmoidF32, sigmoidF64: sigmoidF64,
+    sigmoidTargetsF32: sigmoidTargetsF32, sigmoidTargetsF64: sigmoidTargetsF64,
+    softmaxF32I32: softmaxF32I32, softmaxF32I64: softmaxF32I64,
+    softmaxF64I32: softmaxF64I32, softmaxF64I64: softmaxF64I64)

@@ -1,0 +1,185 @@
+import _KernelInterface
+
+/// One element of the sigmoid focal loss and its derivative with respect to the logit.
+///
+/// With `s = σ(x)`, `s̄ = σ(−x) = 1 − s`, target `t ∈ [0, 1]`, `m = 1 − p_t = t·s̄ + (1 − t)·s`
+/// and `B = BCEWithLogits(x, t) = −t·log s − (1 − t)·log s̄`, the loss is `ℓ = α_t·B·m^γ`.
+///
+/// Every quantity is a sum of non-negative terms, so nothing cancels:
+///   `log s = min(x, 0) − log1p(e^{−|x|})`, `log s̄ = min(−x, 0) − log1p(e^{−|x|})`,
+/// and `s`, `s̄` come from `1 / (1 + e^{−|x|})` and `e^{−|x|} / (1 + e^{−|x|})`.
+///
+/// Derivative. `dB/dx = s − t` (see `sigmoidMinusTarget`) and `dm/dx = s·s̄·(1 − 2t)`, so
+///   `dℓ/dx = α_t·m^γ·[(s − t) + γ·B·r]`,  with  `r = s·s̄·(1 − 2t) / m`.
+/// The textbook form `γ·B·m^{γ−1}·dm/dx` is 0·∞ at γ < 1 when `p_t → 1`; here `m^γ` is
+/// factored out and `r` is bounded (`|r| ≤ 1`, since `m ≥ t·s̄` and `m ≥ (1 − t)·s`), so the
+/// gradient is finite for every γ ≥ 0 and every finite logit.
+/// For hard targets `m` may underflow, so the limits are taken exactly: t = 1 gives
+/// `m = s̄`, `log m = log s̄`, `r = −s`; t = 0 gives `m = s`, `log m = log s`, `r = s̄`.
+/// With `x_t = (2t − 1)·x` this is DESIGN's `∂ℓ/∂x_t = −α_t (1 − p_t)^γ [(1 − p_t) − γ p_t log p_t]`.
+/// Soft targets have `m ≥ min(t, 1 − t) > 0`, so `log m` and `r` are evaluated directly.
+///
+/// `e` is `e^{−|x|}`, computed by the caller.
+///
+/// Hard targets (every target of a block 0 or 1) take the shorter form of DESIGN §1.4 with
+/// `x_t = (2t − 1)·x`: `p_t = σ(x_t)`, `m = σ(−x_t)`, `B = −log p_t = log1p(e^{−|x|}) + max(−x_t, 0)`,
+/// `∂ℓ/∂x_t = −α_t·m^γ·(m + γ·p_t·B)` and `∂ℓ/∂x = (2t − 1)·∂ℓ/∂x_t`, the same quantities
+/// as above with `r` and `s − t` folded in.
+///
+/// Branch-free (selects only) so that a loop over elements vectorizes; `soft` is a constant
+/// at each call site: blocks of hard targets skip the soft-target work entirely.
+@inline(__always)
+func sigmoidFocalElement<T: KernelScalar, Law: FocusingLaw>(
+    _: T.Type, _ x: Double, _ t: Double, _ e: Double, soft: Bool, alpha: Double?, gamma: Double, law: Law
+) -> (loss: Double, derivative: Double) {
+    let ax = abs(x)
+    let big = 1 / (1 + e)       // σ(|x|)
+    let small = e * big         // σ(−|x|)
+    let log1pE = T.log1pUnit(e)
+    let loss: Double
+    let derivative: Double
+    if !soft {
+        let positive = t == 1
+        let agrees = (x >= 0) == positive  // x_t ≥ 0
+        let pT = agrees ? big : small
+        let m = agrees ? small : big
+        let bce = agrees ? log1pE : log1pE + ax
+        let focus = law(m, log: agrees ? -ax - log1pE : -log1pE)
+        let alphaT = alpha.map { positive ? $0 : 1 - $0 } ?? 1
+        loss = alphaT * bce * focus
+        // p_t·B = −p_t·log p_t ≤ 1/e, and B·r below is as bounded: each is formed before γ
+        // multiplies it, so γ·(…) stays finite for every finite γ (γ·B first overflows to ∞·0).
+        let dt = -(alphaT * focus) * (m + gamma * (pT * bce))
+        derivative = positive ? dt : -dt
+    } else {
+        let positive = x >= 0
+        let s = positive ? big : small
+        let sBar = positive ? small : big
+        let logS = min(x, 0) - log1pE
+        let logSBar = min(-x, 0) - log1pE
+        let bce = -(t * logS + (1 - t) * logSBar)
+        let one = t == 1
+        let hard = one || t == 0
+        let mSoft = t * sBar + (1 - t) * s
+        let m = hard ? (one ? sBar : s) : mSoft
+        let logM = hard ? (one ? logSBar : logS) : FastMath.log(mSoft)
+        let r = hard ? (one ? -s : sBar) : (1 - 2 * t) * s * sBar / mSoft
+        let dBCE = hard ? (one ? -sBar : s) : sigmoidMinusTarget(x, t, e: e, s: s, sBar: sBar, big: big)
+        let focus = law(m, log: logM)
+        let alphaT = alpha.map { $0 * t + (1 - $0) * (1 - t) } ?? 1
+        loss = alphaT * bce * focus
+        derivative = alphaT * focus * (dBCE + gamma * (bce * r))
+    }
+    // A NaN or ±∞ logit poisons its own element only (DESIGN §1.4).
+    let finite = ax < .infinity
+    return (finite ? loss : .nan, finite ? derivative : .nan)
+}
+
+/// `σ(x) − t` for a soft target, the better of two forms by their rounding-error bounds:
+/// `s·(1 − t) − t·s̄` (error ~ u·(s·(1 − t) + t·s̄)) and `(s − ½) + (½ − t)` with
+/// `s − ½ = ±(1 − e)/(2(1 + e))`, `e = e^{−|x|}`, taken from `expm1` when `e` is near 1
+/// (error ~ u·(|s − ½| + |½ − t|)). The second wins where `s ≈ t ≈ ½`, e.g. x = 1e−8,
+/// t = 0.5, whose gradient the first form gets only to ~1e−8 relative.
+@inline(__always)
+func sigmoidMinusTarget(_ x: Double, _ t: Double, e: Double, s: Double, sBar: Double, big: Double) -> Double {
+    let oneMinusE = e > 0.5 ? -FastMath.expm1(-abs(x)) : 1 - e
+    let halfTanh = 0.5 * oneMinusE * big  // σ(|x|) − ½
+    let sMinusHalf = x >= 0 ? halfTanh : -halfTanh
+    let centered = sMinusHalf + (0.5 - t)
+    let direct = s * (1 - t) - t * sBar
+    return abs(0.5 - t) + halfTanh < s * (1 - t) + t * sBar ? centered : direct
+}
+
+/// Elements per block: the block's e^{−|x|}, losses and derivatives live in three stack
+/// arrays of this many doubles (6 KiB), so the element loops run over arrays and vectorize.
+let sigmoidBlock = 256
+
+/// Elements `range` of a sigmoid call: losses (or their compensated sum) and gradients.
+func sigmoidChunk<T: KernelScalar>(_ a: SigmoidKernelArguments<T>, _ range: Range<Int>) -> CompensatedSum {
+    switch FocusingLawChoice(gamma: a.gamma) {
+    case .square: return sigmoidChunk(a, range, law: SquareLaw())
+    case .integer(let law): return sigmoidChunk(a, range, law: law)
+    case .real(let law): return sigmoidChunk(a, range, law: law)
+    }
+}
+
+func sigmoidChunk<T: KernelScalar, Law: FocusingLaw>(
+    _ a: SigmoidKernelArguments<T>, _ range: Range<Int>, law: Law
+) -> CompensatedSum {
+    withSigmoidScratch { buffer in
+        let losses = buffer
+        let derivatives = losses + sigmoidBlock
+        let exps = derivatives + sigmoidBlock
+        var total = CompensatedSum()
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let count = min(sigmoidBlock, range.upperBound - start)
+            let x = a.logits + start
+            let t = a.targets + start
+            // t·(1 − t) is +0 exactly for hard targets (targets are validated in [0, 1]); its
+            // key is then 0. An integer OR, because LLVM keeps a loop computing "any" scalar.
+            var softTargets: T.Key = 0
+            forEach(count) { i in
+                softTargets |= (t[i] * (1 - t[i])).orderedKey
+            }
+            // e^{−|x|} first, in its own loop: two short dependency chains instead of one long
+            // one, so the out-of-order core overlaps many more iterations of each.
+            forEach(count) { i in exps[i] = T.exp(-abs(x[i].double)) }
+            if softTargets == 0 {
+                forEach(count) { i in
+                    (losses[i], derivatives[i]) = sigmoidFocalElement(
+                        T.self, x[i].double, t[i].double, exps[i], soft: false, alpha: a.alpha, gamma: a.gamma, law: law)
+                }
+            } else {
+                forEach(count) { i in
+                    (losses[i], derivatives[i]) = sigmoidFocalElement(
+                        T.self, x[i].double, t[i].double, exps[i], soft: true, alpha: a.alpha, gamma: a.gamma, law: law)
+                }
+            }
+            if let loss = a.loss {
+                forEach(count) { i in loss[start &+ i] = T(losses[i]) }
+            } else {
+                total.add(laneSum(losses, count))
+            }
+            if let gradient = a.gradient {
+                storeGradient(gradient + start, derivatives, count, upstream: a.upstream.map { $0 + start },
+                              scale: a.scale, accumulate: a.accumulate)
+            }
+            start += count
+        }
+        return total
+    }
+}
+
+/// How many of targets `range` are outside [0, 1] (NaN included), by integer keys:
+/// t ∈ [−0, 1] exactly when `key(−0) = −1 ≤ key(t) ≤ key(1)`, one unsigned comparison of
+/// `key + 1`, so the loop vectorizes (`&&` would leave a branch that keeps it scalar). The
+/// core runs it on every chunk before any kernel writes.
+func sigmoidTargetsOutOfRange<T: KernelScalar>(_ targets: UnsafePointer<T>, _ range: Range<Int>) -> Int {
+    let limit = UInt64(T(1).orderedKey) + 1
+    let t = targets + range.lowerBound
+    var count = 0
+    forEach(range.count) { i in
+        count &+= UInt64(bitPattern: Int64(t[i].orderedKey) &+ 1) <= limit ? 0 : 1
+    }
+    return count
+}
+
+/// `gradient[i] = upstream_i · derivative_i`, or added into it, with `upstream_i` per element
+/// or the one `scale`; one plain loop per case so each vectorizes.
+@inline(__always)
+func storeGradient<T: KernelScalar>(
+    _ gradient: UnsafeMutablePointer<T>, _ derivatives: UnsafePointer<Double>, _ count: Int,
+    upstream: UnsafePointer<T>?, scale: Double, accumulate: Bool
+) {
+    switch (upstream, accumulate) {
+    case (let upstream?, false):
+        forEach(count) { i in gradient[i] = T(upstream[i].double * derivatives[i]) }
+    case (let upstream?, true):
+        forEach(count) { i in gradient[i] = T(gradient[i].double + upstream[i].double * derivatives[i]) }
+    case (nil, false):
+        forEach(count) { i in gradient[i] = T(scale * derivatives[i]) }
+    case (nil, true):
+        forEach(count) { i in gradient[i] = T(gradient[i].double + scale * derivatives[i]) }
+    }
+}

@@ -1,0 +1,440 @@
+import _KernelInterface
+
+/// One class's focal term of a softmax row, from its log-probability `u = log p_c ≤ 0`.
+///
+/// With `m = 1 − p = −expm1(u)` (never `1 − p` by subtraction), the term is
+/// `f(u) = −m^γ·u`. Its derivative with respect to `u`, using `dm/du = −p`, is
+///   `f'(u) = −m^γ + γ·p·u·m^{γ−1} = −m^γ·(1 − γ·p·ρ)`,  with  `ρ = u / m ∈ [u, −1]`,
+/// which is ≤ 0 with no cancellation (`ρ ≤ 0`), and bounded at γ < 1 where `m^{γ−1}` is not:
+/// `ρ → −1` as `p → 1` (`u = 0` exactly gives `m = 0`; the limit −1 is used).
+struct SoftmaxClassTerm {
+    let p: Double
+    let m: Double
+    let value: Double       // f(u)
+    let derivative: Double  // f'(u)
+
+    @inline(__always)
+    init<Law: FocusingLaw>(logP u: Double, gamma: Double, law: Law) {
+        p = FastMath.exp(u)
+        m = -FastMath.expm1(u)
+        let focus = law(m, log: FastMath.log(m))
+        value = -focus * u
+        let rho = m > 0 ? u / m : -1
+        // p·ρ = p·u/m is bounded (→ −1 as p → 1, → 0 as p → 0), so it is formed before γ multiplies it.
+        derivative = -focus * (1 - gamma * (p * rho))
+    }
+}
+
+// The softmax focal loss and its gradient (DESIGN §1.2), per target position, with
+// `a_c = α_c·q_c` and `D_c = f'(log p_c)`:
+//   `ℓ = Σ_c a_c·f(log p_c)` and, since `∂ log p_c / ∂x_j = [c = j] − p_j`,
+//   `∂ℓ/∂x_j = a_j·D_j − p_j·K`,  `K = Σ_c a_c·D_c`.
+// Written as `a_j·D_j·(1 − p_j) − p_j·(K − a_j·D_j)`, both parts keep their sign, and the
+// target class at `p_y → 1` gives `a_y·D_y·m_y` without the cancellation of `a_y·D_y − p_y·a_y·D_y`.
+// Without smoothing only `a_y` is non-zero, so `K − a_y·D_y` is exactly 0: the target class
+// gets `K·m_y` and every other class `−p_j·K`.
+//
+// `log p_c` comes from log-sum-exp around the row's maximum `M`: with `d_c = x_c − M` and
+// `S' = Σ_{c: d_c ≠ 0} e^{d_c} + (number of c with d_c = 0) − 1` (every term but one maximum),
+// `log p_c = d_c − log1p(S')`, exact where `p_c → 1`, and `p_c = e^{d_c} / (1 + S')`.
+//
+// Two layouts: `inner = 1` (rows of C contiguous classes: reductions along a row) and
+// `inner > 1` (a class's logits of consecutive positions are contiguous: a tile of positions
+// is processed at once, every reduction runs down the classes, element by element across the
+// tile). Both loop over plain arrays, without branches, so the loops vectorize.
+
+/// Doubles of stack scratch per softmax chunk (32 KiB): the group's e^{d_c}.
+let softmaxScratch = 4096
+/// Positions per group at most: consecutive rows (`inner = 1`) or a tile of consecutive
+/// positions of one batch item (`inner > 1`).
+let softmaxGroup = 64
+/// Per-position arrays of a group, and the lane-summed blocks of a row.
+let softmaxPositionArrays = 17
+
+/// The weight `a_c = α_c·q_c` of class `c` for target `y`.
+struct ClassWeights {
+    let alpha: UnsafePointer<Double>?
+    let smoothing: Double
+    let share: Double  // ε / C
+
+    @inline(__always)
+    func callAsFunction(_ c: Int, target y: Int) -> Double {
+        let q = c == y ? (1 - smoothing) + share : share
+        return q == 0 ? 0 : (alpha?[c] ?? 1) * q
+    }
+}
+
+/// Positions `range` of a softmax call: losses (or their compensated sum) and gradients.
+func softmaxChunk<T: KernelScalar, Target: FixedWidthInteger>(
+    _ a: SoftmaxKernelArguments<T, Target>, _ range: Range<Int>
+) -> CompensatedSum {
+    switch FocusingLawChoice(gamma: a.gamma) {
+    case .square: return softmaxChunk(a, range, law: SquareLaw())
+    case .integer(let law): return softmaxChunk(a, range, law: law)
+    case .real(let law): return softmaxChunk(a, range, law: law)
+    }
+}
+
+func softmaxChunk<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw>(
+    _ a: SoftmaxKernelArguments<T, Target>, _ range: Range<Int>, law: Law
+) -> CompensatedSum {
+    // softmaxScratch + softmaxPositionArrays · softmaxGroup doubles, 3 · softmaxGroup integers.
+    return withSoftmaxScratch { scratch, integers in
+        let group = SoftmaxGroup(a, law: law, scratch: scratch, integers: integers)
+        // As many positions per group as their e^{d_c} fit in the scratch (at least one).
+        let fitting = max(1, min(softmaxGroup, softmaxScratch / a.classes))
+        var total = CompensatedSum()
+        var start = range.lowerBound
+        while start < range.upperBound {
+            if a.inner == 1 {
+                let count = min(fitting, range.upperBound - start)
+                group.rows(start, count, &total)
+                start += count
+            } else {
+                // A tile stays within one batch item, so its positions are contiguous.
+                let count = min(fitting, range.upperBound - start, a.inner - start % a.inner)
+                group.tile(start, count, &total)
+                start += count
+            }
+        }
+        return total
+    }
+}
+
+/// One group of positions: the per-position arrays and the two layouts' loops.
+struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw> {
+    let a: SoftmaxKernelArguments<T, Target>
+    let law: Law
+    let weights: ClassWeights
+    let classes: Int
+    /// e^{d_c} of the group's positions when they fit (always, but for C > 4096, where they are
+    /// recomputed in the gradient pass).
+    let exps: UnsafeMutablePointer<Double>
+    // Per-position arrays, `softmaxGroup` each.
+    /// `kTarget` is the target class's term of K = Σ_c a_c·D_c, and `k` the other classes' sum:
+    /// kept apart so that `K − a_y·D_y` is `k` itself, not a difference that cancels where the
+    /// target's term dominates (a confident target under a small label smoothing).
+    let maxLogit, sPrime, ties, logZ, invZ, value, k, kTarget, targetM, up, finite, weightY, logPY: UnsafeMutablePointer<Double>
+    /// Lane-summed blocks of a row: `softmaxRowBlock` doubles, over the per-position arrays'
+    /// unused tail.
+    let rowBlock: UnsafeMutablePointer<Double>
+    let maxKey, minKey, target: UnsafeMutablePointer<Int64>
+
+    /// Classes per lane-summed block of a row.
+    var softmaxRowBlock: Int { 4 * softmaxGroup }
+
+    init(_ a: SoftmaxKernelArguments<T, Target>, law: Law, scratch: UnsafeMutablePointer<Double>,
+         integers: UnsafeMutablePointer<Int64>) {
+        self.a = a
+        self.law = law
+        self.classes = a.classes
+        self.weights = ClassWeights(alpha: a.weights, smoothing: a.labelSmoothing,
+                                    share: a.labelSmoothing / Double(a.classes))
+        exps = scratch
+        let arrays = scratch + softmaxScratch
+        (maxLogit, sPrime, ties, logZ) = (arrays, arrays + softmaxGroup, arrays + 2 * softmaxGroup, arrays + 3 * softmaxGroup)
+        (invZ, value, k, targetM) = (arrays + 4 * softmaxGroup, arrays + 5 * softmaxGroup, arrays + 6 * softmaxGroup,
+                                     arrays + 7 * softmaxGroup)
+        (up, finite, weightY, logPY) = (arrays + 8 * softmaxGroup, arrays + 9 * softmaxGroup, arrays + 10 * softmaxGroup,
+                                        arrays + 11 * softmaxGroup)
+        kTarget = arrays + 12 * softmaxGroup
+        rowBlock = arrays + 13 * softmaxGroup
+        (maxKey, minKey, target) = (integers, integers + softmaxGroup, integers + 2 * softmaxGroup)
+    }
+
+    // MARK: Per position, shared by both layouts (vector loops over the group)
+
+    /// The maximum and "every logit finite" from the integer keys' extremes.
+    @inline(__always)
+    func finishMaxima(_ count: Int) {
+        let infinityKey = Int64(T.infinity.orderedKey), negativeInfinityKey = Int64((-T.infinity).orderedKey)
+        forEach(count) { j in
+            finite[j] = maxKey[j] < infinityKey ? (minKey[j] > negativeInfinityKey ? 1 : 0) : 0
+            maxLogit[j] = T(orderedKey: T.Key(truncatingIfNeeded: maxKey[j])).double
+        }
+    }
+
+    /// `log Z = log1p(S')` and `1 / Z`, once `sPrime` holds the non-maximum terms and `ties`
+    /// the number of maxima.
+    @inline(__always)
+    func finishNormalizers(_ count: Int) {
+        forEach(count) { j in
+            let s = sPrime[j] + (ties[j] - 1)
+            logZ[j] = FastMath.log1p(s)
+            invZ[j] = 1 / (1 + s)
+        }
+    }
+
+    /// Targets, upstream gradients and `log p_y`, given the logit of the target class of
+    /// position j (class 0 for an ignored one, which is masked later).
+    @inline(__always)
+    func readTargets(_ start: Int, _ count: Int, logit: (_ position: Int, _ classIndex: Int) -> Double) {
+        forEach(count) { j in
+            let y64 = Int64(a.targets[start &+ j])
+            let ignored = y64 == a.ignoreIndex
+            target[j] = ignored ? -1 : y64
+            let y = ignored ? 0 : Int(y64)
+            logPY[j] = (logit(j, y) - maxLogit[j]) - logZ[j]
+            weightY[j] = ignored ? 0 : weights(y, target: y)
+            up[j] = a.upstream.map { $0[start &+ j].double } ?? a.scale
+        }
+    }
+
+    /// The target class's terms: ℓ = a_y·f(log p_y) and K = a_y·D_y, all there is without
+    /// smoothing (where the other classes' `k` is 0).
+    @inline(__always)
+    func targetTerms(_ count: Int) {
+        forEach(count) { j in
+            let term = SoftmaxClassTerm(logP: logPY[j], gamma: a.gamma, law: law)
+            value[j] = weightY[j] == 0 ? 0 : weightY[j] * term.value
+            kTarget[j] = weightY[j] == 0 ? 0 : weightY[j] * term.derivative
+            k[j] = 0
+            targetM[j] = term.m
+        }
+    }
+
+    /// Each position's loss: 0 where ignored (adding nothing to the sum), NaN where a logit is
+    /// not finite (DESIGN §1.4: a NaN or ±Inf logit poisons its own row only). The sum takes
+    /// the group's lane sum, so the order of additions depends only on the group boundaries.
+    @inline(__always)
+    func storeLosses(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
+        forEach(count) { j in value[j] = target[j] < 0 ? 0 : (finite[j] != 0 ? value[j] : .nan) }
+        if let out = a.loss {
+            forEach(count) { j in out[start &+ j] = T(value[j]) }
+        } else {
+            total.add(laneSum(value, count))
+        }
+    }
+
+    /// What the gradient of position j needs, read from the arrays once (per row at inner = 1:
+    /// inside the class loop LLVM would reload them, as gathers, for fear the output aliases).
+    struct Position {
+        let y: Int  // −1 where ignored
+        let k, kTarget, m, invZ, up, maxLogit, logZ: Double
+        let finite: Bool
+    }
+
+    @inline(__always)
+    func position(_ j: Int) -> Position {
+        Position(y: Int(target[j]), k: k[j], kTarget: kTarget[j], m: targetM[j], invZ: invZ[j], up: up[j],
+                 maxLogit: maxLogit[j], logZ: logZ[j], finite: finite[j] != 0)
+    }
+
+    /// ∂ℓ/∂x_c of a position, times its upstream gradient, from `p_c = e^{d_c} / Z`, without
+    /// smoothing: `K·m_y` for the target class (`K − a_y·D_y = 0`) and `−p_c·K` for the others.
+    /// 0 for an ignored position, NaN for a row with a non-finite logit.
+    @inline(__always)
+    func gradient(_ q: Position, _ c: Int, exp e: Double) -> Double {
+        let g = c == q.y ? q.kTarget * q.m : -(e * q.invZ) * q.kTarget
+        return q.y < 0 ? 0 : (q.finite ? q.up * g : .nan)
+    }
+
+    /// As `gradient`, with smoothing: `a_c·D_c·m_c − p_c·(K − a_c·D_c)`, or `−p_c·K` where
+    /// `a_c = 0`. `K − a_c·D_c` is the other classes' `k` for the target class, and
+    /// `a_y·D_y + (k − a_c·D_c)` for the others, where `a_c·D_c` is one smoothing term among
+    /// several. (A separate loop: as one select LLVM would compute both forms everywhere.)
+    @inline(__always)
+    func smoothedGradient(_ q: Position, _ c: Int, logit: Double, exp e: Double) -> Double {
+        let w = q.y < 0 ? 0 : weights(c, target: q.y)
+        let term = SoftmaxClassTerm(logP: (logit - q.maxLogit) - q.logZ, gamma: a.gamma, law: law)
+        let own = w * term.derivative
+        let others = c == q.y ? q.k : q.kTarget + (q.k - own)
+        let g = w == 0 ? -(e * q.invZ) * (q.kTarget + q.k) : own * term.m - term.p * others
+        return q.y < 0 ? 0 : (q.finite ? q.up * g : .nan)
+    }
+
+    /// Stores `count` gradient values: overwritten, or added to (an ignored position's left as
+    /// it is); one loop per case, so neither computes the other's loads.
+    @inline(__always)
+    func storeGradients(_ out: UnsafeMutablePointer<T>, _ count: Int, ignored: (Int) -> Bool, _ value: (Int) -> Double) {
+        if a.accumulate {
+            forEach(count) { i in out[i] = ignored(i) ? out[i] : T(out[i].double + value(i)) }
+        } else {
+            forEach(count) { i in out[i] = T(value(i)) }
+        }
+    }
+
+    /// With smoothing, a class term's contribution to ℓ and to the other classes' `k` (0 for
+    /// the target class, whose term is `kTarget`).
+    @inline(__always)
+    func smoothedTerm(_ c: Int, _ j: Int, logit: Double) -> (value: Double, k: Double) {
+        let y = Int(target[j])
+        let w = y < 0 ? 0 : weights(c, target: y)
+        let term = SoftmaxClassTerm(logP: (logit - maxLogit[j]) - logZ[j], gamma: a.gamma, law: law)
+        return (w == 0 ? 0 : w * term.value, w == 0 || c == y ? 0 : w * term.derivative)
+    }
+
+    /// With smoothing, the target class's term of K, from the same log p_y as its gradient.
+    @inline(__always)
+    func smoothedTargetTerms(_ count: Int) {
+        forEach(count) { j in
+            let term = SoftmaxClassTerm(logP: logPY[j], gamma: a.gamma, law: law)
+            kTarget[j] = weightY[j] == 0 ? 0 : weightY[j] * term.derivative
+        }
+    }
+
+    // MARK: inner = 1: `count` consecutive rows of C contiguous classes
+
+    @inline(__always)
+    func rows(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
+        let x = a.logits + start * classes
+        let cached = count * classes <= softmaxScratch
+        // The maximum, and whether every logit is finite, by integer min/max of the keys.
+        for j in 0 ..< count {
+            let row = x + j * classes
+            var high = T.Key.min, low = T.Key.max
+            forEach(classes) { c in
+                let key = row[c].orderedKey
+                high = Swift.max(high, key)
+                low = Swift.min(low, key)
+            }
+            maxKey[j] = Int64(high)
+            minKey[j] = Int64(low)
+        }
+        finishMaxima(count)
+        // S' = every e^{d_c} but one maximum's 1, lane-summed a block at a time.
+        for j in 0 ..< count {
+            let row = x + j * classes
+            var sum = 0.0, maxima = 0
+            var c0 = 0
+            while c0 < classes {
+                let block = Swift.min(softmaxRowBlock, classes - c0)
+                let cache = exps + (cached ? j * classes + c0 : 0)
+                let m = maxLogit[j]
+                forEach(block) { c in
+                    let d = row[c0 &+ c].double - m
+                    let e = T.exp(d)
+                    cache[c] = e
+                    rowBlock[c] = d == 0 ? 0 : e
+                    maxima &+= d == 0 ? 1 : 0
+                }
+                sum += laneSum(rowBlock, block)
+                c0 += block
+            }
+            sPrime[j] = sum
+            ties[j] = Double(maxima)
+        }
+        finishNormalizers(count)
+        readTargets(start, count) { j, y in x[j * classes + y].double }
+        if a.labelSmoothing == 0 {
+            targetTerms(count)
+        } else {
+            for j in 0 ..< count {
+                let row = x + j * classes
+                var sumValue = 0.0, sumK = 0.0
+                var c0 = 0
+                while c0 < classes {
+                    let block = Swift.min(softmaxRowBlock / 2, classes - c0)
+                    let values = rowBlock, ks = rowBlock + softmaxRowBlock / 2
+                    forEach(block) { c in
+                        (values[c], ks[c]) = smoothedTerm(c0 &+ c, j, logit: row[c0 &+ c].double)
+                    }
+                    sumValue += laneSum(values, block)
+                    sumK += laneSum(ks, block)
+                    c0 += block
+                }
+                value[j] = sumValue
+                k[j] = sumK
+            }
+            smoothedTargetTerms(count)
+        }
+        storeLosses(start, count, &total)
+
+        guard let g = a.gradient?.advanced(by: start * classes) else { return }
+        for j in 0 ..< count {
+            let row = x + j * classes
+            let out = g + j * classes
+            let q = position(j)
+            let ignored = q.y < 0
+            var c0 = 0
+            while c0 < classes {
+                let block = cached ? classes : Swift.min(softmaxScratch, classes - c0)
+                let cache = exps + (cached ? j * classes : 0)
+                if !cached {
+                    forEach(block) { c in cache[c] = T.exp(row[c0 &+ c].double - q.maxLogit) }
+                }
+                let segment = out + c0
+                if a.labelSmoothing == 0 {
+                    storeGradients(segment, block, ignored: { _ in ignored }) { c in gradient(q, c0 &+ c, exp: cache[c]) }
+                } else {
+                    storeGradients(segment, block, ignored: { _ in ignored }) { c in
+                        smoothedGradient(q, c0 &+ c, logit: row[c0 &+ c].double, exp: cache[c])
+                    }
+                }
+                c0 += block
+            }
+        }
+    }
+
+    // MARK: inner > 1: a tile of consecutive positions of one batch item
+
+    /// Positions `start ..< start + count` (one batch item, consecutive `i`): element (j, c)
+    /// is `x[c · inner + j]` from the tile's first logit, so every loop over j is contiguous
+    /// and every per-position reduction runs down the classes in a fixed order.
+    @inline(__always)
+    func tile(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
+        let inner = a.inner
+        let tileStart = (start / inner) * classes * inner + start % inner
+        let x = a.logits + tileStart
+        let cached = count * classes <= softmaxScratch
+        forEach(count) { j in
+            maxKey[j] = Int64(T.Key.min)
+            minKey[j] = Int64(T.Key.max)
+            sPrime[j] = 0
+            ties[j] = 0
+        }
+        for c in 0 ..< classes {
+            let row = x + c * inner
+            forEach(count) { j in
+                let key = Int64(row[j].orderedKey)
+                maxKey[j] = Swift.max(maxKey[j], key)
+                minKey[j] = Swift.min(minKey[j], key)
+            }
+        }
+        finishMaxima(count)
+        // S' = every e^{d_c} but one maximum's 1: the others' sum, then the other maxima.
+        for c in 0 ..< classes {
+            let row = x + c * inner
+            let cache = exps + (cached ? c * count : 0)
+            forEach(count) { j in
+                let d = row[j].double - maxLogit[j]
+                let e = T.exp(d)
+                cache[j] = e
+                sPrime[j] += d == 0 ? 0 : e
+                ties[j] += d == 0 ? 1 : 0
+            }
+        }
+        finishNormalizers(count)
+        readTargets(start, count) { j, y in x[y * inner + j].double }
+        if a.labelSmoothing == 0 {
+            targetTerms(count)
+        } else {
+            forEach(count) { j in value[j] = 0; k[j] = 0 }
+            for c in 0 ..< classes {
+                let row = x + c * inner
+                forEach(count) { j in
+                    let (v, kc) = smoothedTerm(c, j, logit: row[j].double)
+                    value[j] += v
+                    k[j] += kc
+                }
+            }
+            smoothedTargetTerms(count)
+        }
+        storeLosses(start, count, &total)
+
+        guard let g = a.gradient?.advanced(by: tileStart) else { return }
+        for c in 0 ..< classes {
+            let row = x + c * inner
+            let out = g + c * inner
+            let cache = exps + (cached ? c * count : 0)
+            if !cached { forEach(count) { j in cache[j] = T.exp(row[j].double - maxLogit[j]) } }
+            if a.labelSmoothing == 0 {
+                storeGradients(out, count, ignored: { target[$0] < 0 }) { j in gradient(position(j), c, exp: cache[j]) }
+            } else {
+                storeGradients(out, count, ignored: { target[$0] < 0 }) { j in
+                    smoothedGradient(position(j), c, logit: row[j].double, exp: cache[j])
+                }
+            }
+        }
+    }
+}

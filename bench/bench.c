@@ -1,0 +1,243 @@
+/* bench.c: throughput of the shipped libfocalloss.so, fused loss + gradient, reduction sum.
+ *
+ * For sigmoid and softmax, float32 and float64, and three shapes (detection head 131072 x 80,
+ * segmentation (8, 19, 128, 128), small 1024 x 10) it prints one tab-separated line:
+ *
+ *   family dtype shape elements melem_1thread melem_allcores floor_melem_allcores latency_us
+ *
+ * Melem/s counts logit elements. Each figure is the median of several timed runs after a
+ * warm-up. The floor is a loop that reads the same inputs and writes a gradient-sized output
+ * (compiled with this program's flags, split over the same threads); latency is the median
+ * time of one small call on the caller's thread. bench/peers.py turns these lines into the
+ * table, next to numpy and the PyTorch peers.
+ *
+ * usage: bench [ROUNDS]    (ROUNDS: timed runs per figure, default 7)
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "focalloss.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef enum { SIGMOID, SOFTMAX } family;
+typedef enum { F32, F64 } dtype;
+
+typedef struct {
+    const char *name;
+    int64_t batch, classes, inner;  /* sigmoid: batch * classes * inner elements */
+} shape;
+
+static const shape shapes[] = {
+    {"detection 131072x80", 131072, 80, 1},
+    {"segmentation 8x19x128x128", 8, 19, 128 * 128},
+    {"small 1024x10", 1024, 10, 1},
+};
+
+typedef struct {
+    family fam;
+    dtype type;
+    shape shp;
+    int64_t elements, positions;
+    void *logits, *targets, *grad;
+    double loss[1];  /* room for one float or one double */
+    int threads;
+} bench_case;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A deterministic generator (SplitMix64), uniform in [0, 1). */
+static uint64_t rng_state = 42;
+static double uniform(void) {
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-53;
+}
+
+static size_t element_size(dtype type) { return type == F32 ? sizeof(float) : sizeof(double); }
+
+static void store(void *array, dtype type, int64_t i, double value) {
+    if (type == F32) ((float *)array)[i] = (float)value;
+    else ((double *)array)[i] = value;
+}
+
+static void *checked_malloc(size_t bytes) {
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) { fprintf(stderr, "bench: out of memory\n"); exit(1); }
+    return p;
+}
+
+/* Logits roughly as a trained head's: uniform in [-6, 4]; sigmoid targets 1 in 100 positive;
+ * softmax targets uniform over the classes. */
+static void make_case(bench_case *bc, family fam, dtype type, shape shp) {
+    memset(bc, 0, sizeof *bc);
+    bc->fam = fam; bc->type = type; bc->shp = shp;
+    bc->elements = shp.batch * shp.classes * shp.inner;
+    bc->positions = fam == SOFTMAX ? shp.batch * shp.inner : bc->elements;
+    size_t es = element_size(type);
+    bc->logits = checked_malloc((size_t)bc->elements * es);
+    bc->grad = checked_malloc((size_t)bc->elements * es);
+    for (int64_t i = 0; i < bc->elements; i++) store(bc->logits, type, i, -6 + 10 * uniform());
+    if (fam == SIGMOID) {
+        bc->targets = checked_malloc((size_t)bc->elements * es);
+        for (int64_t i = 0; i < bc->elements; i++) store(bc->targets, type, i, uniform() < 0.01 ? 1 : 0);
+    } else {
+        int64_t *y = checked_malloc((size_t)bc->positions * sizeof(int64_t));
+        for (int64_t i = 0; i < bc->positions; i++) y[i] = (int64_t)(uniform() * (double)shp.classes);
+        bc->targets = y;
+    }
+    memset(bc->grad, 0, (size_t)bc->elements * es);
+}
+
+static void free_case(bench_case *bc) {
+    free(bc->logits); free(bc->targets); free(bc->grad);
+}
+
+static void run_library(const bench_case *bc_const) {
+    bench_case *bc = (bench_case *)bc_const;
+    focal_status s;
+    if (bc->fam == SIGMOID) {
+        focal_sigmoid_options opt = FOCAL_SIGMOID_OPTIONS_INIT;
+        opt.reduction = FOCAL_REDUCTION_SUM;
+        opt.num_threads = bc->threads;
+        s = bc->type == F32
+            ? focal_sigmoid_f32(&opt, bc->elements, bc->logits, bc->targets, NULL, (float *)bc->loss, bc->grad)
+            : focal_sigmoid_f64(&opt, bc->elements, bc->logits, bc->targets, NULL, bc->loss, bc->grad);
+    } else {
+        focal_softmax_options opt = FOCAL_SOFTMAX_OPTIONS_INIT;
+        opt.reduction = FOCAL_REDUCTION_SUM;
+        opt.num_threads = bc->threads;
+        const shape *p = &bc->shp;
+        s = bc->type == F32
+            ? focal_softmax_f32_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, NULL,
+                                    (float *)bc->loss, bc->grad)
+            : focal_softmax_f64_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, NULL,
+                                    bc->loss, bc->grad);
+    }
+    if (s != FOCAL_OK) {
+        fprintf(stderr, "bench: %s: %s\n", focal_status_string(s), focal_last_error_message());
+        exit(1);
+    }
+}
+
+/* ---- The memory-stream floor: read the inputs once, write one gradient-sized output. ---- */
+
+typedef struct {
+    const bench_case *bc;
+    int64_t begin, end;  /* a range of sigmoid elements, or of softmax (batch, inner) rows */
+} floor_slice;
+
+#define FLOOR_LOOP(T)                                                                        \
+    do {                                                                                     \
+        const T *x = bc->logits;                                                             \
+        T *g = bc->grad;                                                                     \
+        if (bc->fam == SIGMOID) {                                                            \
+            const T *t = bc->targets;                                                        \
+            for (int64_t i = sl->begin; i < sl->end; i++) g[i] = x[i] - t[i];                \
+        } else {                                                                             \
+            const int64_t *y = bc->targets;                                                  \
+            int64_t C = bc->shp.classes, inner = bc->shp.inner;                              \
+            for (int64_t n = sl->begin; n < sl->end; n++)                                    \
+                if (inner == 1) {                                                            \
+                    for (int64_t c = 0; c < C; c++)                                          \
+                        g[n * C + c] = x[n * C + c] - (T)(y[n] == c);                        \
+                } else {                                                                     \
+                    for (int64_t c = 0; c < C; c++) {                                        \
+                        const T *xr = x + (n * C + c) * inner;                               \
+                        T *gr = g + (n * C + c) * inner;                                     \
+                        const int64_t *yr = y + n * inner;                                   \
+                        for (int64_t i = 0; i < inner; i++) gr[i] = xr[i] - (T)(yr[i] == c); \
+                    }                                                                        \
+                }                                                                            \
+        }                                                                                    \
+    } while (0)
+
+static void *floor_worker(void *arg) {
+    const floor_slice *sl = arg;
+    const bench_case *bc = sl->bc;
+    if (bc->type == F32) FLOOR_LOOP(float);
+    else FLOOR_LOOP(double);
+    return NULL;
+}
+
+static void run_floor(const bench_case *bc) {
+    enum { MAX_THREADS = 256 };
+    pthread_t tid[MAX_THREADS];
+    floor_slice slices[MAX_THREADS];
+    int64_t rows = bc->fam == SIGMOID ? bc->elements : bc->shp.batch;
+    int threads = bc->threads < 1 ? 1 : bc->threads > MAX_THREADS ? MAX_THREADS : bc->threads;
+    if (rows < threads) threads = 1;
+    for (int w = 0; w < threads; w++) {
+        slices[w] = (floor_slice){bc, rows * w / threads, rows * (w + 1) / threads};
+        if (w > 0 && pthread_create(&tid[w], NULL, floor_worker, &slices[w]) != 0) {
+            fprintf(stderr, "bench: pthread_create failed\n");
+            exit(1);
+        }
+    }
+    floor_worker(&slices[0]);
+    for (int w = 1; w < threads; w++) pthread_join(tid[w], NULL);
+}
+
+/* Median seconds per call of `fn`: one warm-up, then `rounds` timed samples, each of enough
+ * calls to last about 20 ms. */
+static double median_seconds(void (*fn)(const bench_case *), const bench_case *bc, int rounds) {
+    fn(bc);
+    double t0 = now();
+    fn(bc);
+    double once = now() - t0;
+    int calls = once > 0.02 ? 1 : (int)(0.02 / (once > 1e-7 ? once : 1e-7)) + 1;
+    double samples[64];
+    if (rounds > 64) rounds = 64;
+    for (int r = 0; r < rounds; r++) {
+        double start = now();
+        for (int k = 0; k < calls; k++) fn(bc);
+        samples[r] = (now() - start) / calls;
+    }
+    qsort(samples, (size_t)rounds, sizeof samples[0], compare_doubles);
+    return samples[rounds / 2];
+}
+
+int main(int argc, char **argv) {
+    int rounds = argc > 1 ? atoi(argv[1]) : 7;
+    if (rounds < 1) rounds = 1;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int all = cpus > 0 ? (int)cpus : 1;
+    printf("# bench: libfocalloss %s, %d online CPUs, median of %d runs\n", focal_version_string(), all, rounds);
+    printf("# family\tdtype\tshape\telements\tmelem_1thread\tmelem_allcores\tfloor_melem_allcores\tlatency_us\n");
+    for (int f = 0; f <= 1; f++) {
+        for (int d = 0; d <= 1; d++) {
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+                bench_case bc;
+                make_case(&bc, (family)f, (dtype)d, shapes[s]);
+                double melem = (double)bc.elements * 1e-6;
+                bc.threads = 1;
+                double one = median_seconds(run_library, &bc, rounds);
+                bc.threads = 0;
+                double every = median_seconds(run_library, &bc, rounds);
+                bc.threads = bc.elements >= 65536 ? all : 1;
+                double floor_time = median_seconds(run_floor, &bc, rounds);
+                printf("%s\t%s\t%s\t%lld\t%.1f\t%.1f\t%.1f\t%.2f\n", f == SIGMOID ? "sigmoid" : "softmax",
+                       d == F32 ? "float32" : "float64", shapes[s].name, (long long)bc.elements,
+                       melem / one, melem / every, melem / floor_time, one * 1e6);
+                fflush(stdout);
+                free_case(&bc);
+            }
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""The peers' side of `make bench`, and the one table.
+
+Reads the lines of bench/bench.c (the shipped library through C) from the file named on the
+command line, times the same cases (fused loss + gradient, reduction sum) with numpy and, when
+they import, torchvision eager, torch.compile and kornia, and the small case through the Python
+package `focalloss` (extension and ctypes backends) when it exists, then prints one table.
+
+Only numpy is required. A missing peer is named once and its column shows "-".
+"""
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ALPHA, GAMMA = 0.25, 2.0
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+BUDGET_S = float(os.environ.get("BENCH_PEER_SECONDS", "1.5"))  # per peer and case, after warm-up
+CPUS = os.cpu_count() or 1
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SHAPES = {  # name -> (batch, classes, inner), as bench.c
+    "detection 131072x80": (131072, 80, 1),
+    "segmentation 8x19x128x128": (8, 19, 128 * 128),
+    "small 1024x10": (1024, 10, 1),
+}
+
+
+def median_seconds(fn):
+    """Median seconds per call: one warm-up, then up to ROUNDS runs within the time budget
+    (at least 3)."""
+    fn()
+    samples, start = [], time.perf_counter()
+    while len(samples) < 3 or (len(samples) < ROUNDS and time.perf_counter() - start < BUDGET_S):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def make_inputs(family, dtype, shape):
+    """The same distributions as bench.c: logits uniform in [-6, 4]; sigmoid targets 1 in 100
+    positive; softmax targets uniform over the classes."""
+    rng = np.random.default_rng(42)
+    n, c, inner = shape
+    dims = (n, c) if inner == 1 else (n, c, 128, 128)
+    x = rng.uniform(-6, 4, size=dims).astype(dtype)
+    if family == "sigmoid":
+        t = (rng.random(dims) < 0.01).astype(dtype)
+    else:
+        t = rng.integers(0, c, size=(n,) + dims[2:], dtype=np.int64)
+    return x, t
+
+
+# ---- numpy: the reference, in the storage dtype -------------------------------------------
+
+def numpy_sigmoid(x, t):
+    """torchvision's definition; gradient dℓ/dx = α_t m^γ [(p − t) + γ·B·p(1 − p)(1 − 2t)/m]."""
+    p = 1 / (1 + np.exp(-x))
+    bce = np.logaddexp(0, x) - x * t
+    m = p * (1 - t) + (1 - p) * t
+    a = ALPHA * t + (1 - ALPHA) * (1 - t)
+    focus = m * m
+    loss = (a * bce * focus).sum()
+    grad = a * (focus * (p - t) + GAMMA * bce * m * p * (1 - p) * (1 - 2 * t))
+    return loss, grad
+
+
+def numpy_softmax(x, y):
+    """ℓ = −(1 − p_y)^γ log p_y; ∂ℓ/∂x_j = D·([j = y] − p_j) with D = f'(log p_y)."""
+    z = x - x.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    p = np.exp(logp)
+    u = np.take_along_axis(logp, y[:, None], axis=1)
+    m = -np.expm1(u)
+    loss = -(m * m * u).sum()
+    d = -m * m + GAMMA * np.exp(u) * u * m
+    grad = -p * d
+    np.put_along_axis(grad, y[:, None], np.take_along_axis(grad, y[:, None], axis=1) + d, axis=1)
+    return loss, grad
+
+
+# ---- PyTorch peers ---------------------------------------------------------------------------
+
+def torch_peers(notes):
+    """name -> (family -> function(x, t) that computes the loss and runs backward), for the
+    peers that import."""
+    try:
+        import torch
+    except ImportError:
+        notes.append("torch not importable: torchvision, torch.compile and kornia columns skipped")
+        return {}, None
+    torch.set_num_threads(CPUS)
+
+    def softmax_eager(x, y):
+        logp = torch.log_softmax(x, dim=1)
+        u = logp.gather(1, y.unsqueeze(1))
+        return -((-torch.expm1(u)) ** GAMMA * u).sum()
+
+    peers = {}
+    try:
+        import torchvision.ops
+        sig = lambda x, t: torchvision.ops.sigmoid_focal_loss(x, t, ALPHA, GAMMA, reduction="sum")
+        peers["torchvision"] = {"sigmoid": sig, "softmax": softmax_eager}
+        notes.append("torchvision column: torchvision.ops.sigmoid_focal_loss (sigmoid); plain torch "
+                     "log_softmax/gather/expm1 (softmax, torchvision has none); eager, autograd backward")
+    except ImportError:
+        notes.append("torchvision not importable: its column skipped")
+        sig = None
+    try:
+        compiled = {}
+        if sig is not None:
+            compiled["sigmoid"] = torch.compile(sig)
+        compiled["softmax"] = torch.compile(softmax_eager)
+        peers["torch.compile"] = compiled
+        notes.append("torch.compile column: the torchvision column's functions under torch.compile "
+                     "(compile time excluded)")
+    except Exception as e:  # noqa: BLE001 (a missing compiler backend is any exception)
+        notes.append(f"torch.compile unavailable ({type(e).__name__}): its column skipped")
+    try:
+        import kornia.losses
+        peers["kornia"] = {
+            "sigmoid": lambda x, t: kornia.losses.binary_focal_loss_with_logits(
+                x, t, alpha=ALPHA, gamma=GAMMA, reduction="sum"),
+            "softmax": lambda x, y: kornia.losses.focal_loss(x, y, alpha=None, gamma=GAMMA, reduction="sum"),
+        }
+    except ImportError:
+        notes.append("kornia not importable: its column skipped")
+    return peers, torch
+
+
+def time_torch(torch, fn, x, t):
+    xt = torch.from_numpy(x).requires_grad_(True)
+    tt = torch.from_numpy(t)
+
+    def step():
+        xt.grad = None
+        fn(xt, tt).backward()
+    try:
+        return median_seconds(step)
+    except Exception as e:  # noqa: BLE001 (a peer failing is reported, not fatal)
+        print(f"# peer failed: {type(e).__name__}: {e}".splitlines()[0], file=sys.stderr)
+        return None
+
+
+# ---- The Python package (bindings/python): latency of the small case ------------------------
+
+LATENCY_SNIPPET = r"""
+import sys, time, statistics, numpy as np
+sys.path.insert(0, sys.argv[1])
+import focalloss
+backend, family, dtype = sys.argv[2:5]
+if focalloss.backend != backend:
+    raise SystemExit(f"backend is {focalloss.backend}, not {backend}")
+rng = np.random.default_rng(42)
+x = rng.uniform(-6, 4, size=(1024, 10)).astype(dtype)
+if family == "sigmoid":
+    t = (rng.random((1024, 10)) < 0.01).astype(dtype)
+    call = lambda: focalloss.sigmoid_focal_loss(x, t, reduction="sum", return_grad=True, num_threads=1)
+else:
+    y = rng.integers(0, 10, size=1024, dtype=np.int64)
+    call = lambda: focalloss.softmax_focal_loss(x, y, reduction="sum", return_grad=True, num_threads=1)
+for _ in range(200): call()
+samples = []
+for _ in range(7):
+    t0 = time.perf_counter()
+    for _ in range(500): call()
+    samples.append((time.perf_counter() - t0) / 500)
+print(statistics.median(samples) * 1e6)
+"""
+
+
+def python_latencies(notes):
+    """Microseconds per small call through the `focalloss` package, per (backend, family,
+    dtype). The package lives in bindings/python; until it exists these columns say "-"."""
+    path = os.path.join(REPO, "bindings", "python")
+    if not os.path.isdir(os.path.join(path, "focalloss")):
+        notes.append("focalloss Python package not found (bindings/python/focalloss): "
+                     "extension and ctypes latency columns are empty")
+        return {}
+    result = {}
+    for backend in ("extension", "ctypes"):
+        env = dict(os.environ, FOCALLOSS_BACKEND=backend)
+        for family in ("sigmoid", "softmax"):
+            for dtype in ("float32", "float64"):
+                proc = subprocess.run([sys.executable, "-c", LATENCY_SNIPPET, path, backend, family, dtype],
+                                      env=env, capture_output=True, text=True)
+                if proc.returncode == 0:
+                    result[backend, family, dtype] = float(proc.stdout.split()[-1])
+                else:
+                    last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+                    notes.append(f"focalloss {backend} backend, {family} {dtype} not measured: {last}")
+    return result
+
+
+# ---- The table -------------------------------------------------------------------------------
+
+def read_library_lines(path):
+    rows, header = [], []
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#"):
+                header.append(line.strip())
+                continue
+            fam, dt, shape, elements, one, every, floor, latency = line.rstrip("\n").split("\t")
+            rows.append(dict(family=fam, dtype=dt, shape=shape, elements=int(elements), one=float(one),
+                             every=float(every), floor=float(floor), latency=float(latency)))
+    return rows, header
+
+
+def main():
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: peers.py BENCH_OUTPUT (the lines printed by bench/bench.c)")
+    rows, header = read_library_lines(sys.argv[1])
+    notes = []
+    peers, torch = torch_peers(notes)
+    latencies = python_latencies(notes)
+    peer_names = ["torchvision", "torch.compile", "kornia"]
+
+    for row in rows:
+        dtype = np.float32 if row["dtype"] == "float32" else np.float64
+        x, t = make_inputs(row["family"], dtype, SHAPES[row["shape"]])
+        melem = row["elements"] * 1e-6
+        ref = numpy_sigmoid if row["family"] == "sigmoid" else numpy_softmax
+        row["numpy"] = melem / median_seconds(lambda: ref(x, t))
+        for name in peer_names:
+            fn = peers.get(name, {}).get(row["family"])
+            seconds = time_torch(torch, fn, x, t) if fn is not None else None
+            row[name] = melem / seconds if seconds else None
+        print(f"# measured {row['family']} {row['dtype']} {row['shape']}", file=sys.stderr, flush=True)
+
+    def ratio(ours, theirs):
+        return f"{ours / theirs:.1f}x" if theirs else "-"
+
+    columns = ["family", "dtype", "shape", "1 thread", f"{CPUS} threads", "1T/all", "vs floor",
+               "vs numpy"] + [f"vs {n}" for n in peer_names] + ["C us/call", "ext us/call", "ctypes us/call"]
+    table = []
+    for row in rows:
+        small = row["shape"].startswith("small")
+        key = lambda backend: (backend, row["family"], row["dtype"])
+        pyl = lambda backend: f"{latencies[key(backend)]:.2f}" if small and key(backend) in latencies else "-"
+        table.append([row["family"], row["dtype"], row["shape"], f"{row['one']:.0f}", f"{row['every']:.0f}",
+                      f"{100 * row['one'] / row['every']:.0f}%", f"{100 * row['every'] / row['floor']:.0f}%",
+                      ratio(row["every"], row["numpy"])]
+                     + [ratio(row["every"], row[n]) for n in peer_names]
+                     + [f"{row['latency']:.2f}" if small else "-", pyl("extension"), pyl("ctypes")])
+
+    print("\n".join(header))
+    print(f"# Melem/s of logits (fused loss + gradient, reduction sum, median); 'vs floor' = all-threads "
+          f"figure / memory-stream floor; 'vs X' = our all-threads speed / X's (numpy single-threaded, "
+          f"torch peers with {CPUS} threads); us/call: small case, 1 thread")
+    widths = [max(len(str(r[i])) for r in table + [columns]) for i in range(len(columns))]
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+    print(line(columns))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in table:
+        print(line(r))
+    for note in notes:
+        print(f"# note: {note}")
+
+
+if __name__ == "__main__":
+    main()
