@@ -200,7 +200,7 @@ quickstart: $(BUILD_DIR)/quickstart
 $(BUILD_DIR)/bench: bench/bench.c include/focalloss.h $(LIB)
 	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O3 -march=native bench/bench.c -o $@ $(LINK_LIB) -pthread
 
-bench: $(BUILD_DIR)/bench
+bench: $(BUILD_DIR)/bench python
 	./$(BUILD_DIR)/bench > $(BUILD_DIR)/bench.tsv
 	$(BENCH_PYTHON) bench/peers.py $(BUILD_DIR)/bench.tsv
 

@@ -6,6 +6,14 @@ user would choose it; test_backend_is_live checks that it took.
 
 import os
 
+from hypothesis import settings
+
+# Locally, hypothesis explores new examples on every run; under CI (CI=true) the examples are
+# derived from each test's name, so a run is reproducible.
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
+
 
 def pytest_addoption(parser):
     parser.addoption("--backend", choices=["ctypes", "extension"], default=None,

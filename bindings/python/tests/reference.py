@@ -19,8 +19,11 @@ def sigmoid(x, t, alpha, gamma):
     m = t * q + (1 - t) * p
     alpha_t = np.ones_like(x) if alpha is None or alpha == -1 else alpha * t + (1 - alpha) * (1 - t)
     focus = np.ones_like(x) if gamma == 0 else m**gamma
+    # gamma * B * m^(gamma - 1) * dm/dx, as m^gamma * (dm/dx / m): m^(gamma - 1) alone overflows
+    # for a subnormal m (a soft target of 1e-313) where the product is tiny.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        second = np.where(m > 0, bce * gamma * m ** (gamma - 1.0) * p * q * (1 - 2 * t), 0.0) if gamma else 0 * x
+        ratio = np.where(m > 0, p * q * (1 - 2 * t) / np.where(m > 0, m, 1.0), 0.0)
+        second = bce * gamma * focus * ratio if gamma else 0 * x
     first = (p * (1 - t) - t * q) * focus
     loss = alpha_t * bce * focus
     grad = alpha_t * (first + second)
