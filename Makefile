@@ -158,10 +158,11 @@ test-hardening: test-sanitizers test-swift-sanitizers test-fuzz test-valgrind te
 
 # The Swift tests of the core under Swift's own -sanitize=address and -sanitize=thread. Leak
 # checking is off here only: XCTest's runner leaks a few objects of its own at exit; the library's
-# leaks are checked by the C tests under ASan (detect_leaks=1) and valgrind.
+# leaks are checked by the C tests under ASan (detect_leaks=1) and valgrind. The FastMath suites
+# (millions of scalar evaluations, no memory or threads to check) run once, in test-swift.
 test-swift-sanitizers:
-	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-swift-asan
-	$(SAN_ENV) $(SWIFT) test --sanitize=thread --scratch-path .build-swift-tsan
+	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-swift-asan --skip FastMath
+	$(SAN_ENV) $(SWIFT) test --sanitize=thread --scratch-path .build-swift-tsan --skip FastMath
 
 # The C tests under ASan + UBSan (library built with ASan), the concurrency test plain and
 # under TSan (library built with TSan).
