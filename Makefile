@@ -39,7 +39,7 @@ PY_INCLUDES = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_paths(
 PY_EXT_SUFFIX = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
 PY_EXT      = $(PY_PACKAGE)/_ext$(PY_EXT_SUFFIX)
 
-.PHONY: all python test test-swift test-c test-symbols test-python test-hardening test-sanitizers \
+.PHONY: all python test test-swift test-c test-symbols test-docs test-python test-hardening test-sanitizers \
         test-swift-sanitizers test-fuzz test-valgrind test-memory fuzz quickstart bench clean
 
 all: $(LIB) python
@@ -87,7 +87,7 @@ $(BUILD_DIR)/test_alloc: Tests/c/test_alloc.c include/focalloss.h $(LIB)
 $(BUILD_DIR)/quickstart: examples/quickstart.c include/focalloss.h $(LIB)
 	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O2 examples/quickstart.c -o $@ $(LINK_LIB)
 
-test: test-swift test-c test-symbols test-python test-hardening
+test: test-swift test-c test-symbols test-docs test-python test-hardening
 
 test-swift:
 	$(SWIFT) test
@@ -100,6 +100,11 @@ test-c: $(BUILD_DIR)/header_c99.o $(BUILD_DIR)/header_cxx.o $(BUILD_DIR)/test_ap
 	# The same API test on the kernels of each lower instruction set (run-time dispatch).
 	FOCALLOSS_INSTRUCTION_SET=baseline ./$(BUILD_DIR)/test_api_c
 	FOCALLOSS_INSTRUCTION_SET=avx2 ./$(BUILD_DIR)/test_api_c
+
+# Every C and Python block of the README and docs/ compiles (-Werror, C99 and C++) and runs,
+# and prints the output block shown under it.
+test-docs: all
+	$(PYTHON) tools/check_doc_examples.py --build $(BUILD_DIR)
 
 test-symbols: $(LIB) $(BUILD_DIR)/quickstart
 	sh tools/check_symbols.sh $(LIB) include/focalloss.h
