@@ -54,6 +54,12 @@ enum Parallel {
     /// chunks' compensated sums in chunk order: the same value for every thread count.
     static func sum(count: Int, grain: Int, threads: Int, _ body: (Range<Int>) -> CompensatedSum) -> Double {
         let chunks = chunking(count: count, grain: grain)
+        var total = CompensatedSum()
+        // One chunk (every small call): no partials to keep, and the same additions as below.
+        if chunks.count <= 1 {
+            if chunks.count == 1 { total.add(body(0 ..< count)) }
+            return total.value
+        }
         // In the stack frame (maxChunks of them): the heap would be an allocation per call.
         var storage = InlineArray<1024, CompensatedSum>(repeating: CompensatedSum())  // maxChunks
         return withUnsafeMutablePointer(to: &storage) { storage in
@@ -62,7 +68,6 @@ enum Parallel {
                 let start = chunk * chunks.size
                 partials[chunk] = body(start ..< min(start + chunks.size, count))
             }
-            var total = CompensatedSum()
             for chunk in 0 ..< chunks.count { total.add(partials[chunk]) }
             return total.value
         }

@@ -56,11 +56,28 @@ struct Span {
     }
 }
 
-/// Outputs may overlap neither an input nor each other (empty spans never overlap).
-func checkNoOverlap(outputs: [Span], inputs: [Span]) throws(FocalError) {
-    for (index, output) in outputs.enumerated() where !output.bytes.isEmpty {
-        for other in inputs + outputs[(index + 1)...] where !other.bytes.isEmpty && output.bytes.overlaps(other.bytes) {
-            throw FocalError(.overlappingBuffers, "\(output.name) overlaps \(other.name); outputs must not share memory with any other buffer")
+/// Outputs may overlap neither an input nor each other (empty spans never overlap). Fixed-size
+/// lists, so that the check allocates nothing (an array literal would, on every call).
+func checkNoOverlap<let outputCount: Int, let inputCount: Int>(
+    outputs: InlineArray<outputCount, Span>, inputs: InlineArray<inputCount, Span>
+) throws(FocalError) {
+    for o in outputs.indices where !outputs[o].bytes.isEmpty {
+        let output = outputs[o]
+        for i in inputs.indices where output.overlaps(inputs[i]) {
+            throw output.overlapError(inputs[i])
         }
+        for later in (o + 1) ..< outputCount where output.overlaps(outputs[later]) {
+            throw output.overlapError(outputs[later])
+        }
+    }
+}
+
+extension Span {
+    func overlaps(_ other: Span) -> Bool {
+        !other.bytes.isEmpty && bytes.overlaps(other.bytes)
+    }
+
+    func overlapError(_ other: Span) -> FocalError {
+        FocalError(.overlappingBuffers, "\(name) overlaps \(other.name); outputs must not share memory with any other buffer")
     }
 }

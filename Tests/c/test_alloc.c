@@ -6,7 +6,8 @@
  * threads', is counted. Each entry point runs on inputs from 4 Ki to 4 Mi elements, on one
  * thread and on several; after a warm-up call (one-time set-up: Dispatch's thread pool, the
  * per-thread error message), the bytes a call allocates must stay below a fixed bound and must
- * not grow with the input.
+ * not grow with the input, and a call that runs on the caller's thread alone (num_threads = 1)
+ * must allocate nothing at all.
  */
 #define _GNU_SOURCE
 #include <stdatomic.h>
@@ -102,7 +103,11 @@ int main(void) {
                 atomic_store(&counting, 0);
                 if (s < 0) continue;
                 long b = atomic_load(&bytes);
-                checks += 3;
+                checks += 4;
+                if (threads == 1 && atomic_load(&calls) != 0) {
+                    failures++;
+                    fprintf(stderr, "FAILED %s n=%d threads=1: %ld allocations, expected none\n", p.name, n, atomic_load(&calls));
+                }
                 if (status != FOCAL_OK) { failures++; fprintf(stderr, "FAILED %s: status %d\n", p.name, (int)status); }
                 if (b > BOUND) { failures++; fprintf(stderr, "FAILED %s n=%d threads=%d: %ld bytes > %d\n", p.name, n, threads, b, BOUND); }
                 if (first >= 0 && b > first + 16384) {

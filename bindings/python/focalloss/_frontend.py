@@ -56,6 +56,8 @@ def _integer(name, value, low, high):
 
 
 def _reduction(value):
+    if type(value) is str and value in _REDUCTIONS:  # the common case, one lookup
+        return _REDUCTIONS[value]
     if not isinstance(value, str):
         raise TypeError("reduction must be a str, got %s" % type(value).__name__)
     if value not in _REDUCTIONS:
@@ -77,6 +79,8 @@ def _threads(value):
 
 
 def _flag(name, value):
+    if value is True or value is False:
+        return value
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError("%s must be a bool, got %s" % (name, type(value).__name__))
     return bool(value)
@@ -116,8 +120,8 @@ def sigmoid_focal_loss(backend, logits, targets, alpha=0.25, gamma=2.0, reductio
 
     x = _contiguous(logits)
     t = _contiguous(targets)
-    loss = np.empty(x.shape if reduction == 0 else (1,), dtype=x.dtype)
-    grad = np.empty(x.shape, dtype=x.dtype) if return_grad else None
+    loss = np.empty(x.shape if reduction == 0 else 1, x.dtype)
+    grad = np.empty(x.shape, x.dtype) if return_grad else None
     status, message = backend.sigmoid(x, t, None, loss, grad, reduction, alpha, gamma, use_normalizer, normalizer,
                                       threads)
     _raise_for(status, message)
@@ -160,8 +164,8 @@ def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reductio
 
     x = _contiguous(logits)
     y = _contiguous(targets)
-    loss = np.empty(expected if reduction == 0 else (1,), dtype=x.dtype)
-    grad = np.empty(x.shape, dtype=x.dtype) if return_grad else None
+    loss = np.empty(expected if reduction == 0 else 1, x.dtype)
+    grad = np.empty(x.shape, x.dtype) if return_grad else None
     status, message = backend.softmax(x, y, batch, classes, inner, None, loss, grad, reduction, gamma, weights,
                                       ignore_index, label_smoothing, use_normalizer, normalizer, threads)
     _raise_for(status, message)
