@@ -210,6 +210,18 @@ bench: $(BUILD_DIR)/bench python
 	./$(BUILD_DIR)/bench > $(BUILD_DIR)/bench.tsv
 	$(BENCH_PYTHON) bench/peers.py $(BUILD_DIR)/bench.tsv
 
+# The dense accuracy sweep (Tests/FocalLossCoreTests/AccuracySweepTests.swift, skipped by plain
+# `swift test`): both families and dtypes against the Float80 reference, the tables README quotes,
+# also kept in build/accuracy.txt. Fails on a bound exceeded, or if the sweep did not run.
+# FOCALLOSS_ACCURACY_GAMMAS=0,2,64 replaces the γ list; FOCALLOSS_INSTRUCTION_SET another build.
+.PHONY: accuracy
+accuracy:
+	mkdir -p $(BUILD_DIR)
+	{ FOCALLOSS_ACCURACY_SWEEP=1 $(SWIFT) test --filter AccuracySweep 2>&1; echo $$? > $(BUILD_DIR)/accuracy.rc; } \
+	    | grep -v '^◇' | tee $(BUILD_DIR)/accuracy.txt
+	test "$$(cat $(BUILD_DIR)/accuracy.rc)" = 0
+	grep -q '^accuracy sweep sigmoid:' $(BUILD_DIR)/accuracy.txt && grep -q '^accuracy sweep softmax:' $(BUILD_DIR)/accuracy.txt
+
 clean:
 	rm -rf $(BUILD_DIR) $(SCRATCH) .build .build-asan .build-tsan .build-swift-asan .build-swift-tsan \
 	    $(PY_PACKAGE)/libfocalloss.so* $(PY_PACKAGE)/_ext*.so

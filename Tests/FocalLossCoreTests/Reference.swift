@@ -1,7 +1,9 @@
 // Independent references for the tests, evaluated in Float80 (64-bit significand, exponent
 // range to 1e±4932, so e^{±1e4} neither overflows nor underflows) straight from the
 // definitions: p = 1/(1 + e^{−x}), the textbook chain rule with m^{γ−1}, and 1 − p_c as the
-// sum of the other probabilities instead of a subtraction.
+// sum of the other probabilities instead of a subtraction. Float80 has 11 more bits than
+// Double, not more: where a textbook form cancels (σ(x) − t near ½, log p_c near 0) the
+// reference uses a form that does not.
 import FocalLossCore
 import Glibc
 
@@ -22,13 +24,20 @@ func sigmoidReference(x: Wide, t: Wide, alpha: Wide?, gamma: Wide) -> SigmoidRef
     let m = q * t + p * (1 - t)      // 1 − p_t
     let alphaT = alpha.map { $0 * t + (1 - $0) * (1 - t) } ?? 1
     let focus = gamma == 0 ? 1 : pow(m, gamma)
-    // d bce / dx = p − t, written without cancellation for hard targets.
-    let dBCE = p * (1 - t) - t * q
+    // d bce / dx = σ(x) − t: `p·(1 − t) − t·q` (no cancellation for hard targets), or, where
+    // σ(x) and t are both near ½ (e.g. t = ½ and |x| < 1e-9, where that form cancels to
+    // nothing), `tanh(x/2)/2 + (½ − t)`: whichever has the smaller rounding-error bound.
+    let direct = p * (1 - t) - t * q
+    let halfTanh = tanh(x / 2) / 2                  // σ(x) − ½
+    let dBCE = abs(halfTanh) + abs(0.5 - t) < p * (1 - t) + t * q ? halfTanh + (0.5 - t) : direct
     let dM = p * q * (1 - 2 * t)
     let second = gamma == 0 ? 0 : bce * gamma * pow(m, gamma - 1) * dM
     let first = dBCE * focus
+    // σ(x) − t is itself the difference of two terms, σ(x)·(1 − t) and t·σ(−x): near σ(x) = t
+    // they cancel, and their magnitudes, not the small difference, scale the rounding error.
+    let dBCEScale = (p * (1 - t) + t * q) * focus
     return SigmoidReference(loss: alphaT * bce * focus, grad: alphaT * (first + second),
-                            gradScale: abs(alphaT) * (abs(first) + abs(second)))
+                            gradScale: abs(alphaT) * (dBCEScale + abs(second)))
 }
 
 struct SoftmaxReference {
@@ -44,8 +53,9 @@ func softmaxRowReference(_ x: [Wide], weights a: [Wide], gamma: Wide) -> Softmax
     let k = x.firstIndex(of: top)!
     var others: Wide = 0
     for j in 0 ..< c where j != k { others += exp(x[j] - top) }
-    let logZ = top + log1p(others)
-    let logP = x.map { $0 - logZ }
+    // log p_j = (x_j − top) − log1p(others), not x_j − (top + log1p(others)): that would lose
+    // log p_k ≈ −others to cancellation once the margin is large (others < top·2^−64 gives 0).
+    let logP = x.map { ($0 - top) - log1p(others) }
     let p = logP.map { exp($0) }
     // 1 − p_c as the sum of the others: no cancellation when p_c → 1.
     let m = (0 ..< c).map { i in (0 ..< c).reduce(Wide(0)) { $1 == i ? $0 : $0 + p[$1] } }
@@ -54,13 +64,14 @@ func softmaxRowReference(_ x: [Wide], weights a: [Wide], gamma: Wide) -> Softmax
     var scale = [Wide](repeating: 0, count: c)
     for i in 0 ..< c where a[i] != 0 {
         let focus = gamma == 0 ? 1 : pow(m[i], gamma)
+        let focusDerivative = gamma == 0 ? 0 : pow(m[i], gamma - 1)  // m^{γ−1}, used only where dM ≠ 0
         loss += -a[i] * focus * logP[i]
         for j in 0 ..< c {
             let dLogP = i == j ? m[i] : -p[j]            // ∂ log p_i / ∂x_j = [i = j] − p_j
             let dM = -p[i] * dLogP                        // ∂ m_i / ∂x_j
             let t1 = -a[i] * focus * dLogP
             // dM = 0 exactly (C = 1) leaves m = 0, where m^{γ−1} is infinite: the term's limit is 0.
-            let t2 = gamma == 0 || dM == 0 ? 0 : -a[i] * gamma * pow(m[i], gamma - 1) * dM * logP[i]
+            let t2 = gamma == 0 || dM == 0 ? 0 : -a[i] * gamma * focusDerivative * dM * logP[i]
             grad[j] += t1 + t2
             scale[j] += abs(t1) + abs(t2)
         }

@@ -8,7 +8,7 @@ import Testing
 let extremeLogits: [Double] = [0, 1e-8, -1e-8, 0.5, -0.5, 1, -1, 3, -3, 10, -10, 20, -20, 50, -50,
                                88, -88, 100, -100, 500, -500, 745, -745, 1e3, -1e3, 1e4, -1e4]
 let sigmoidTargets: [Double] = [0, 1, 0.1, 0.37, 0.5, 0.9, 1e-6]
-let gammas: [Double] = [0, 0.5, 1, 2, 3.7]
+let gammas: [Double] = [0, 0.5, 1, 2, 3.7, 5, 10]
 let sigmoidAlphas: [Double?] = [0.25, nil, 0, 1]
 
 /// Bounds, stated once: Double within 1e-10 of the exact value, relative to the value (loss)
