@@ -87,7 +87,7 @@ $(BUILD_DIR)/test_alloc: Tests/c/test_alloc.c include/focalloss.h $(LIB)
 $(BUILD_DIR)/quickstart: examples/quickstart.c include/focalloss.h $(LIB)
 	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O2 examples/quickstart.c -o $@ $(LINK_LIB)
 
-test: test-swift test-c test-symbols test-docs test-python test-hardening
+test: test-swift test-c test-symbols test-docs test-figures test-python test-hardening
 
 test-swift:
 	$(SWIFT) test
@@ -201,14 +201,41 @@ test-memory: $(BUILD_DIR)/test_memory
 quickstart: $(BUILD_DIR)/quickstart
 	./$(BUILD_DIR)/quickstart
 
+# The versions of what bench/peers.py compares against, for the record of a run.
+export BENCH_VERSIONS := import importlib, importlib.util; print('\# ' + ', '.join(m + ' ' + (getattr(importlib.import_module(m), '__version__', '?') if importlib.util.find_spec(m) else 'not installed') for m in ('numpy', 'torch', 'torchvision', 'kornia')))
+
 # The benchmark: the shipped library through C (bench/bench.c), then numpy and the peers
 # (bench/peers.py), one table. The floor loop in bench.c is compiled for this machine.
 $(BUILD_DIR)/bench: bench/bench.c include/focalloss.h $(LIB)
 	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O3 -march=native bench/bench.c -o $@ $(LINK_LIB) -pthread
 
+# The whole run, with what it ran on, is kept in build/bench-run.txt: copy it to
+# docs/figures/bench-run.txt and run `make figures` to plot it.
 bench: $(BUILD_DIR)/bench python
 	./$(BUILD_DIR)/bench > $(BUILD_DIR)/bench.tsv
-	$(BENCH_PYTHON) bench/peers.py $(BUILD_DIR)/bench.tsv
+	{ echo "# $$(date -u +%Y-%m-%d), make bench BENCH_PYTHON=$(BENCH_PYTHON)"; \
+	  echo "# $$(lscpu | grep -m1 'Model name' | tr -s ' '), $$(nproc) CPUs"; \
+	  $(BENCH_PYTHON) -c "$$BENCH_VERSIONS"; \
+	  $(BENCH_PYTHON) bench/peers.py $(BUILD_DIR)/bench.tsv; } | tee $(BUILD_DIR)/bench-run.txt
+
+# ---- Figures (docs/figures): every number from the library (tools/figures.py) ----
+# matplotlib comes from PyPI into build/figures-venv (the system's numpy and pytest are reused).
+# The committed figures were drawn with an interpreter that also has torch and torchvision, so
+# that the gradient figure marks torchvision's NaN region: make figures FIGURES_PYTHON=/path/python
+FIGURES_VENV   := $(BUILD_DIR)/figures-venv
+FIGURES_PYTHON ?= $(FIGURES_VENV)/bin/python
+
+$(FIGURES_VENV)/bin/python:
+	$(PYTHON) -m venv --system-site-packages $(FIGURES_VENV)
+	$(FIGURES_VENV)/bin/python -c "import matplotlib" 2>/dev/null || $(FIGURES_VENV)/bin/pip install -q matplotlib
+
+.PHONY: figures test-figures
+figures: all $(BUILD_DIR)/trainer $(FIGURES_PYTHON)
+	$(FIGURES_PYTHON) tools/figures.py --out docs/figures
+
+# The plotted arrays equal direct library calls; every figure is written (into a scratch folder).
+test-figures: all $(BUILD_DIR)/trainer $(FIGURES_PYTHON)
+	$(FIGURES_PYTHON) -m pytest -q -p no:cacheprovider tools/test_figures.py
 
 # The dense accuracy sweep (Tests/FocalLossCoreTests/AccuracySweepTests.swift, skipped by plain
 # `swift test`): both families and dtypes against the Float80 reference, the tables README quotes,

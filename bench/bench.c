@@ -239,5 +239,18 @@ int main(int argc, char **argv) {
             }
         }
     }
+    /* Tiny calls: what a call costs beyond its elements (options, validation, dispatch). */
+    {
+        static const shape tiny[] = {{"8 elements", 1, 8, 1}, {"2x5", 2, 5, 1}};
+        printf("# tiny calls, float32, 1 thread, median per call:");
+        for (int f = 0; f <= 1; f++) {
+            bench_case bc;
+            make_case(&bc, (family)f, F32, tiny[f]);
+            bc.threads = 1;
+            printf(" %s %s %.3f us%s", f == SIGMOID ? "sigmoid" : "softmax", tiny[f].name,
+                   median_seconds(run_library, &bc, rounds) * 1e6, f == SIGMOID ? ";" : "\n");
+            free_case(&bc);
+        }
+    }
     return 0;
 }
