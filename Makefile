@@ -209,14 +209,16 @@ export BENCH_VERSIONS := import importlib, importlib.util; print('\# ' + ', '.jo
 $(BUILD_DIR)/bench: bench/bench.c include/focalloss.h $(LIB)
 	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O3 -march=native bench/bench.c -o $@ $(LINK_LIB) -pthread
 
-# The whole run, with what it ran on, is kept in build/bench-run.txt: copy it to
-# docs/figures/bench-run.txt and run `make figures` to plot it.
+# The whole run, with what it ran on, is kept in build/bench-run.txt and its numbers in
+# build/bench-results.json: `make figures BENCH_RESULTS=build/bench-results.json` copies both
+# into docs/figures/ and plots them.
 bench: $(BUILD_DIR)/bench python
 	./$(BUILD_DIR)/bench > $(BUILD_DIR)/bench.tsv
 	{ echo "# $$(date -u +%Y-%m-%d), make bench BENCH_PYTHON=$(BENCH_PYTHON)"; \
 	  echo "# $$(lscpu | grep -m1 'Model name' | tr -s ' '), $$(nproc) CPUs"; \
 	  $(BENCH_PYTHON) -c "$$BENCH_VERSIONS"; \
-	  $(BENCH_PYTHON) bench/peers.py $(BUILD_DIR)/bench.tsv; } | tee $(BUILD_DIR)/bench-run.txt
+	  $(BENCH_PYTHON) bench/peers.py $(BUILD_DIR)/bench.tsv --json $(BUILD_DIR)/bench-results.json; } \
+	  | tee $(BUILD_DIR)/bench-run.txt
 
 # ---- Figures (docs/figures): every number from the library (tools/figures.py) ----
 # matplotlib comes from PyPI into build/figures-venv (the system's numpy and pytest are reused).

@@ -6,8 +6,16 @@ command line, times the same cases (fused loss + gradient, reduction sum) with n
 they import, torchvision eager, torch.compile and kornia, and the small case through the Python
 package `focalloss` (extension and ctypes backends) when it exists, then prints one table.
 
+    peers.py BENCH_OUTPUT [--json FILE]
+
+--json also writes the measurements as JSON (speeds in Melem/s, not the table's ratios; null for
+a peer that did not run), with the versions and the machine; `make bench` writes
+build/bench-results.json, which tools/figures.py plots.
+
 Only numpy is required. A missing peer is named once and its column shows "-".
 """
+import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -211,10 +219,48 @@ def read_library_lines(path):
     return rows, header
 
 
+def machine():
+    """The CPU's model name (as /proc/cpuinfo gives it), or "unknown"."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "unknown")
+    except OSError:
+        return "unknown"
+
+
+def write_json(path, rows, header, notes, peer_names, latencies):
+    """The measurements of the table, as numbers (see the module's docstring)."""
+    versions = {"python": sys.version.split()[0], "numpy": np.__version__}
+    for name in ("torch", "torchvision", "kornia"):
+        try:
+            versions[name] = __import__(name).__version__
+        except ImportError:
+            versions[name] = None
+    rounded = lambda values, digits: {k: None if v is None else round(v, digits) for k, v in values.items()}
+    out = []
+    for row in rows:
+        small = row["shape"].startswith("small")
+        speeds = {"focalloss 1 thread": row["one"], f"focalloss {CPUS} threads": row["every"],
+                  "memory-stream floor": row["floor"], "numpy": row["numpy"]}
+        speeds.update({name: row[name] for name in peer_names})
+        us = {"C": row["latency"] if small else None}
+        us.update({backend: latencies.get((backend, row["family"], row["dtype"])) if small else None
+                   for backend in ("extension", "ctypes")})
+        out.append({"family": row["family"], "dtype": row["dtype"], "shape": row["shape"],
+                    "elements": row["elements"], "melem_per_s": rounded(speeds, 1), "us_per_call": rounded(us, 2)})
+    document = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(), "cpus": CPUS,
+                "versions": versions, "library": header, "rows": out, "notes": notes}
+    with open(path, "w") as f:
+        json.dump(document, f, indent=1)
+        f.write("\n")
+
+
 def main():
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: peers.py BENCH_OUTPUT (the lines printed by bench/bench.c)")
-    rows, header = read_library_lines(sys.argv[1])
+    parser = argparse.ArgumentParser(description="The peers' side of `make bench`, and the one table.")
+    parser.add_argument("bench_output", help="the lines printed by bench/bench.c")
+    parser.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
+    args = parser.parse_args()
+    rows, header = read_library_lines(args.bench_output)
     notes = []
     peers, torch = torch_peers(notes)
     latencies = python_latencies(notes)
@@ -260,6 +306,8 @@ def main():
         print(line(r))
     for note in notes:
         print(f"# note: {note}")
+    if args.json:
+        write_json(args.json, rows, header, notes, peer_names, latencies)
 
 
 if __name__ == "__main__":
