@@ -42,6 +42,9 @@ struct SoftmaxClassTerm {
 // `inner > 1` (a class's logits of consecutive positions are contiguous: a tile of positions
 // is processed at once, every reduction runs down the classes, element by element across the
 // tile). Both loop over plain arrays, without branches, so the loops vectorize.
+// Rows of few classes (`inner = 1`, C < `softmaxTransposedClasses`) would leave the row loops
+// mostly remainders: a group of them is transposed into a (C × rows) tile in the scratch and
+// takes the tile path, vectorized across rows, its sums added in the row path's order.
 
 /// Doubles of stack scratch per softmax chunk (32 KiB): the group's e^{d_c}.
 let softmaxScratch = 4096
@@ -50,6 +53,11 @@ let softmaxScratch = 4096
 let softmaxGroup = 64
 /// Per-position arrays of a group, and the lane-summed blocks of a row.
 let softmaxPositionArrays = 17
+/// Rows of fewer classes than this (at `inner = 1`) are transposed into tiles. At C = 10 the
+/// row loops are one vector and a scalar remainder of 2 per row; across 64 rows every loop is
+/// whole vectors. From 16 classes on a row fills two AVX-512 vectors of doubles and the
+/// transposition no longer pays for itself (measured: docs/performance.md).
+let softmaxTransposedClasses = 16
 
 /// The weight `a_c = α_c·q_c` of class `c` for target `y`.
 struct ClassWeights {
@@ -86,7 +94,12 @@ func softmaxChunk<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw>(
         var total = CompensatedSum()
         var start = range.lowerBound
         while start < range.upperBound {
-            if a.inner == 1 {
+            if a.inner == 1 && a.classes < softmaxTransposedClasses {
+                // Four (C × rows) tiles in the scratch: logits, e^{d_c}, and two of terms.
+                let count = min(fitting, softmaxScratch / (4 * a.classes), range.upperBound - start)
+                group.transposedRows(start, count, &total)
+                start += count
+            } else if a.inner == 1 {
                 let count = min(fitting, range.upperBound - start)
                 group.rows(start, count, &total)
                 start += count
@@ -144,13 +157,15 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
 
     // MARK: Per position, shared by both layouts (vector loops over the group)
 
-    /// The maximum and "every logit finite" from the integer keys' extremes.
+    /// The maximum and "every logit finite" from the integer keys' extremes, keys of type `S`
+    /// (the storage type, or Double for a transposed tile: the same maximum, since widening
+    /// keeps the order, −0 < +0 and NaN outside the infinities included).
     @inline(__always)
-    func finishMaxima(_ count: Int) {
-        let infinityKey = Int64(T.infinity.orderedKey), negativeInfinityKey = Int64((-T.infinity).orderedKey)
+    func finishMaxima<S: KernelScalar>(_ count: Int, _: S.Type) {
+        let infinityKey = Int64(S.infinity.orderedKey), negativeInfinityKey = Int64((-S.infinity).orderedKey)
         forEach(count) { j in
             finite[j] = maxKey[j] < infinityKey ? (minKey[j] > negativeInfinityKey ? 1 : 0) : 0
-            maxLogit[j] = T(orderedKey: T.Key(truncatingIfNeeded: maxKey[j])).double
+            maxLogit[j] = S(orderedKey: S.Key(truncatingIfNeeded: maxKey[j])).double
         }
     }
 
@@ -166,17 +181,26 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
     }
 
     /// Targets, upstream gradients and `log p_y`, given the logit of the target class of
-    /// position j (class 0 for an ignored one, which is masked later).
+    /// position j (class 0 for an ignored one, which is masked later). One loop per quantity,
+    /// and the weight hoisted when α is not given (every target's is then `(1 − ε) + ε / C`),
+    /// so that all but the α lookup vectorize.
     @inline(__always)
     func readTargets(_ start: Int, _ count: Int, logit: (_ position: Int, _ classIndex: Int) -> Double) {
         forEach(count) { j in
             let y64 = Int64(a.targets[start &+ j])
-            let ignored = y64 == a.ignoreIndex
-            target[j] = ignored ? -1 : y64
-            let y = ignored ? 0 : Int(y64)
-            logPY[j] = (logit(j, y) - maxLogit[j]) - logZ[j]
-            weightY[j] = ignored ? 0 : weights(y, target: y)
-            up[j] = a.upstream.map { $0[start &+ j].double } ?? a.scale
+            target[j] = y64 == a.ignoreIndex ? -1 : y64
+        }
+        forEach(count) { j in logPY[j] = (logit(j, Int(Swift.max(0, target[j]))) - maxLogit[j]) - logZ[j] }
+        if a.weights == nil {
+            let w = weights(0, target: 0)
+            forEach(count) { j in weightY[j] = target[j] < 0 ? 0 : w }
+        } else {
+            forEach(count) { j in weightY[j] = target[j] < 0 ? 0 : weights(Int(target[j]), target: Int(target[j])) }
+        }
+        if let upstream = a.upstream {
+            forEach(count) { j in up[j] = upstream[start &+ j].double }
+        } else {
+            forEach(count) { j in up[j] = a.scale }
         }
     }
 
@@ -291,7 +315,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
             maxKey[j] = Int64(high)
             minKey[j] = Int64(low)
         }
-        finishMaxima(count)
+        finishMaxima(count, T.self)
         // S' = every e^{d_c} but one maximum's 1, lane-summed a block at a time.
         for j in 0 ..< count {
             let row = x + j * classes
@@ -315,7 +339,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
             ties[j] = Double(maxima)
         }
         finishNormalizers(count)
-        readTargets(start, count) { j, y in x[j * classes + y].double }
+        readTargets(start, count) { j, y in x[j &* classes &+ y].double }
         if a.labelSmoothing == 0 {
             targetTerms(count)
         } else {
@@ -375,43 +399,84 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
     func tile(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
         let inner = a.inner
         let tileStart = (start / inner) * classes * inner + start % inner
-        let x = a.logits + tileStart
-        let cached = count * classes <= softmaxScratch
+        let g = a.gradient?.advanced(by: tileStart)
+        tile(start, count, logits: a.logits + tileStart, stride: inner, cached: count * classes <= softmaxScratch,
+             terms: nil, gradient: g != nil, &total) { c, value in
+            storeGradients(g.unsafelyUnwrapped + c * inner, count, ignored: { target[$0] < 0 }, value)
+        }
+    }
+
+    /// The tile computation on logits `x[c · stride + j]` (the storage type `S`, or a transposed
+    /// tile of doubles), handing each class's gradient values to `store`.
+    ///
+    /// With `terms` nil, the per-position sums run down the classes one addition at a time.
+    /// With `terms` (2 · C · count doubles), each class's terms are kept and summed at the end
+    /// in the order of the row path's `laneSum` (`rowOrderSums`), so that rows transposed into
+    /// a tile give the bits they give in the row path.
+    @inline(__always)
+    func tile<S: KernelScalar>(_ start: Int, _ count: Int, logits x: UnsafePointer<S>, stride: Int, cached: Bool,
+                               terms: UnsafeMutablePointer<Double>?, gradient: Bool, _ total: inout CompensatedSum,
+                               store: (_ c: Int, _ value: (Int) -> Double) -> Void) {
         forEach(count) { j in
-            maxKey[j] = Int64(T.Key.min)
-            minKey[j] = Int64(T.Key.max)
+            maxKey[j] = Int64(S.Key.min)
+            minKey[j] = Int64(S.Key.max)
             sPrime[j] = 0
             ties[j] = 0
         }
         for c in 0 ..< classes {
-            let row = x + c * inner
+            let row = x + c * stride
             forEach(count) { j in
                 let key = Int64(row[j].orderedKey)
                 maxKey[j] = Swift.max(maxKey[j], key)
                 minKey[j] = Swift.min(minKey[j], key)
             }
         }
-        finishMaxima(count)
+        finishMaxima(count, S.self)
         // S' = every e^{d_c} but one maximum's 1: the others' sum, then the other maxima.
         for c in 0 ..< classes {
-            let row = x + c * inner
+            let row = x + c * stride
             let cache = exps + (cached ? c * count : 0)
-            forEach(count) { j in
-                let d = row[j].double - maxLogit[j]
-                let e = T.exp(d)
-                cache[j] = e
-                sPrime[j] += d == 0 ? 0 : e
-                ties[j] += d == 0 ? 1 : 0
+            if let terms {
+                let term = terms + c * count
+                forEach(count) { j in
+                    let d = row[j].double - maxLogit[j]
+                    let e = T.exp(d)
+                    cache[j] = e
+                    term[j] = 0 + (d == 0 ? 0 : e)
+                    ties[j] += d == 0 ? 1 : 0
+                }
+            } else {
+                forEach(count) { j in
+                    let d = row[j].double - maxLogit[j]
+                    let e = T.exp(d)
+                    cache[j] = e
+                    sPrime[j] += d == 0 ? 0 : e
+                    ties[j] += d == 0 ? 1 : 0
+                }
             }
         }
+        if let terms { rowOrderSums(count, terms, into: sPrime) }
         finishNormalizers(count)
-        readTargets(start, count) { j, y in x[y * inner + j].double }
+        readTargets(start, count) { j, y in x[y &* stride &+ j].double }
         if a.labelSmoothing == 0 {
             targetTerms(count)
+        } else if let terms {
+            let kTerms = terms + classes * count
+            for c in 0 ..< classes {
+                let row = x + c * stride
+                let (term, kTerm) = (terms + c * count, kTerms + c * count)
+                forEach(count) { j in
+                    let (v, kc) = smoothedTerm(c, j, logit: row[j].double)
+                    (term[j], kTerm[j]) = (0 + v, 0 + kc)
+                }
+            }
+            rowOrderSums(count, terms, into: value)
+            rowOrderSums(count, kTerms, into: k)
+            smoothedTargetTerms(count)
         } else {
             forEach(count) { j in value[j] = 0; k[j] = 0 }
             for c in 0 ..< classes {
-                let row = x + c * inner
+                let row = x + c * stride
                 forEach(count) { j in
                     let (v, kc) = smoothedTerm(c, j, logit: row[j].double)
                     value[j] += v
@@ -422,18 +487,82 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
         }
         storeLosses(start, count, &total)
 
-        guard let g = a.gradient?.advanced(by: tileStart) else { return }
+        guard gradient else { return }
         for c in 0 ..< classes {
-            let row = x + c * inner
-            let out = g + c * inner
+            let row = x + c * stride
             let cache = exps + (cached ? c * count : 0)
             if !cached { forEach(count) { j in cache[j] = T.exp(row[j].double - maxLogit[j]) } }
             if a.labelSmoothing == 0 {
-                storeGradients(out, count, ignored: { target[$0] < 0 }) { j in gradient(position(j), c, exp: cache[j]) }
+                store(c) { j in self.gradient(position(j), c, exp: cache[j]) }
             } else {
-                storeGradients(out, count, ignored: { target[$0] < 0 }) { j in
-                    smoothedGradient(position(j), c, logit: row[j].double, exp: cache[j])
+                store(c) { j in smoothedGradient(position(j), c, logit: row[j].double, exp: cache[j]) }
+            }
+        }
+    }
+
+    /// Per position j, the sum of the tile `terms` (class c's term at `terms[c · count + j]`,
+    /// C ≤ `softmaxRowBlock / 2`), added as `laneSum` adds a row: eight lanes, each the sum of
+    /// every eighth term from +0, combined pairwise, then the tail one at a time. (The lanes are
+    /// formed in the tile's first eight rows, which are overwritten.) The terms must be stored
+    /// as `0 + t`: a lane then starts from its first term as `laneSum`'s starts from `+0 + t`,
+    /// and no sum is ever −0, so every later `+ t` is the same whichever zero t is.
+    @inline(__always)
+    func rowOrderSums(_ count: Int, _ terms: UnsafeMutablePointer<Double>, into sums: UnsafeMutablePointer<Double>) {
+        let whole = classes & ~7
+        if whole == 0 {
+            forEach(count) { j in sums[j] = 0 }
+        } else {
+            var c = 8
+            while c < whole {
+                let (lane, t) = (terms + (c & 7) * count, terms + c * count)
+                forEach(count) { j in lane[j] += t[j] }
+                c += 1
+            }
+            let (l0, l1, l2, l3) = (terms, terms + count, terms + 2 * count, terms + 3 * count)
+            let (l4, l5, l6, l7) = (terms + 4 * count, terms + 5 * count, terms + 6 * count, terms + 7 * count)
+            forEach(count) { j in sums[j] = ((l0[j] + l4[j]) + (l2[j] + l6[j])) + ((l1[j] + l5[j]) + (l3[j] + l7[j])) }
+        }
+        for c in whole ..< classes {
+            let t = terms + c * count
+            forEach(count) { j in sums[j] += t[j] }
+        }
+    }
+
+    // MARK: inner = 1 with few classes: rows transposed into a tile
+
+    /// Rows `start ..< start + count`, transposed into a (C × count) tile of doubles, computed
+    /// by the tile path, and their gradient transposed back. The scratch holds four such tiles:
+    /// e^{d_c}, the logits, and two of per-class terms (the second of which also takes the
+    /// gradient). The values and their order of additions are the row path's, so the results
+    /// are its bits.
+    @inline(__always)
+    func transposedRows(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
+        let x = a.logits + start * classes
+        let size = classes * count
+        let logits = exps + size, terms = exps + 2 * size, gradients = exps + 3 * size
+        for c in 0 ..< classes {
+            let column = logits + c * count
+            forEach(count) { j in column[j] = x[j &* classes &+ c].double }
+        }
+        let g = a.gradient?.advanced(by: start * classes)
+        tile(start, count, logits: UnsafePointer(logits), stride: count, cached: true, terms: terms,
+             gradient: g != nil, &total) { c, value in
+            let column = gradients + c * count
+            forEach(count) { j in column[j] = value(j) }
+        }
+        guard let g else { return }
+        if a.accumulate {
+            for c in 0 ..< classes {
+                let column = gradients + c * count
+                forEach(count) { j in
+                    let i = j &* classes &+ c
+                    g[i] = target[j] < 0 ? g[i] : T(g[i].double + column[j])
                 }
+            }
+        } else {
+            for c in 0 ..< classes {
+                let column = gradients + c * count
+                forEach(count) { j in g[j &* classes &+ c] = T(column[j]) }
             }
         }
     }
