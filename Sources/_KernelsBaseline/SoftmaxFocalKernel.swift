@@ -424,7 +424,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
             ties[j] = 0
         }
         for c in 0 ..< classes {
-            let row = x + c * stride
+            let row = x + c &* stride
             forEach(count) { j in
                 let key = Int64(row[j].orderedKey)
                 maxKey[j] = Swift.max(maxKey[j], key)
@@ -434,10 +434,10 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
         finishMaxima(count, S.self)
         // S' = every e^{d_c} but one maximum's 1: the others' sum, then the other maxima.
         for c in 0 ..< classes {
-            let row = x + c * stride
-            let cache = exps + (cached ? c * count : 0)
+            let row = x + c &* stride
+            let cache = exps + (cached ? c &* count : 0)
             if let terms {
-                let term = terms + c * count
+                let term = terms + c &* count
                 forEach(count) { j in
                     let d = row[j].double - maxLogit[j]
                     let e = T.exp(d)
@@ -463,8 +463,8 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
         } else if let terms {
             let kTerms = terms + classes * count
             for c in 0 ..< classes {
-                let row = x + c * stride
-                let (term, kTerm) = (terms + c * count, kTerms + c * count)
+                let row = x + c &* stride
+                let (term, kTerm) = (terms + c &* count, kTerms + c &* count)
                 forEach(count) { j in
                     let (v, kc) = smoothedTerm(c, j, logit: row[j].double)
                     (term[j], kTerm[j]) = (0 + v, 0 + kc)
@@ -476,7 +476,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
         } else {
             forEach(count) { j in value[j] = 0; k[j] = 0 }
             for c in 0 ..< classes {
-                let row = x + c * stride
+                let row = x + c &* stride
                 forEach(count) { j in
                     let (v, kc) = smoothedTerm(c, j, logit: row[j].double)
                     value[j] += v
@@ -489,8 +489,8 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
 
         guard gradient else { return }
         for c in 0 ..< classes {
-            let row = x + c * stride
-            let cache = exps + (cached ? c * count : 0)
+            let row = x + c &* stride
+            let cache = exps + (cached ? c &* count : 0)
             if !cached { forEach(count) { j in cache[j] = T.exp(row[j].double - maxLogit[j]) } }
             if a.labelSmoothing == 0 {
                 store(c) { j in self.gradient(position(j), c, exp: cache[j]) }
@@ -514,7 +514,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
         } else {
             var c = 8
             while c < whole {
-                let (lane, t) = (terms + (c & 7) * count, terms + c * count)
+                let (lane, t) = (terms + (c & 7) &* count, terms + c &* count)
                 forEach(count) { j in lane[j] += t[j] }
                 c += 1
             }
@@ -523,7 +523,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
             forEach(count) { j in sums[j] = ((l0[j] + l4[j]) + (l2[j] + l6[j])) + ((l1[j] + l5[j]) + (l3[j] + l7[j])) }
         }
         for c in whole ..< classes {
-            let t = terms + c * count
+            let t = terms + c &* count
             forEach(count) { j in sums[j] += t[j] }
         }
     }
@@ -534,7 +534,8 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
     /// by the tile path, and their gradient transposed back. The scratch holds four such tiles:
     /// e^{d_c}, the logits, and two of per-class terms (the second of which also takes the
     /// gradient). The values and their order of additions are the row path's, so the results
-    /// are its bits.
+    /// are its bits. (Below 8 classes `laneSum` adds a row's terms one at a time, as the tile
+    /// path does without `terms`.)
     @inline(__always)
     func transposedRows(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
         let x = a.logits + start * classes
@@ -545,7 +546,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
             forEach(count) { j in column[j] = x[j &* classes &+ c].double }
         }
         let g = a.gradient?.advanced(by: start * classes)
-        tile(start, count, logits: UnsafePointer(logits), stride: count, cached: true, terms: terms,
+        tile(start, count, logits: UnsafePointer(logits), stride: count, cached: true, terms: classes >= 8 ? terms : nil,
              gradient: g != nil, &total) { c, value in
             let column = gradients + c * count
             forEach(count) { j in column[j] = value(j) }

@@ -361,3 +361,130 @@ struct SmallSmoothingTests {
         }
     }
 }
+
+/// Rows of few classes (inner = 1, C < 16), which the kernel transposes into tiles of up to 64
+/// rows: every class count around the lane width, row counts around the group size (one row,
+/// partial and whole groups, several chunks), with ignored targets, α, label smoothing, γ of
+/// each focusing law, every reduction, and accumulated gradients.
+struct SoftmaxFewClassesTests {
+    static let classCounts = [1, 2, 3, 5, 7, 8, 9, 10, 15, 16]
+
+    @Test(arguments: classCounts)
+    func matchesReference(classes: Int) throws {
+        for (k, batch) in [1, 7, 63, 64, 65, 130].enumerated() {
+            let problem = SoftmaxProblem(batch: batch, classes: classes, inner: 1, scale: 8, ignoreEvery: 7,
+                                         seed: UInt64(100 * classes + k))
+            var rounded = problem
+            rounded.logits = problem.logits.map { Double(Float($0)) }
+            let weights: [Double]? = k % 2 == 0 ? nil : (0 ..< classes).map { Double($0 % 3) * 0.75 + 0.5 }
+            for gamma in [0, 0.5, 2, 3] {
+                for smoothing in [0, 0.1] {
+                    var options = SoftmaxFocalOptions()
+                    options.gamma = gamma; options.labelSmoothing = smoothing; options.reduction = .none
+                    let out64 = try softmax(Double.self, logits: rounded.logits, targets: problem.targets, batch: batch,
+                                            classes: classes, alpha: weights, options: options)
+                    let out32 = try softmax(Float.self, logits: rounded.logits, targets: problem.targets, batch: batch,
+                                            classes: classes, alpha: weights, options: options)
+                    for position in 0 ..< batch {
+                        let y = problem.targets[position]
+                        let context = "C=\(classes) N=\(batch) eps=\(smoothing) g=\(gamma) pos=\(position)"
+                        if y == -100 {
+                            #expect(out64.loss[position] == 0 && out32.loss[position] == 0, "\(context)")
+                            for c in 0 ..< classes {
+                                #expect(out64.grad[position * classes + c] == 0 && out32.grad[position * classes + c] == 0)
+                            }
+                            continue
+                        }
+                        let ref = softmaxRowReference(rounded.row(position).map { Wide($0) },
+                                                      weights: problem.targetWeights(y, alpha: weights, smoothing: smoothing),
+                                                      gamma: Wide(gamma))
+                        #expect(relative(out64.loss[position], ref.loss, scale: abs(ref.loss)) <= doubleBound, "\(context)")
+                        #expect(ulps(out32.loss[position], ref.loss) <= floatUlpBound, "\(context): f32 loss")
+                        for c in 0 ..< classes {
+                            let i = position * classes + c
+                            #expect(relative(out64.grad[i], ref.grad[c], scale: ref.gradScale[c]) <= doubleBound, "\(context) c=\(c)")
+                            let g32 = ulps(out32.grad[i], ref.grad[c])
+                            #expect(g32 <= floatUlpBound
+                                        || relative(Double(out32.grad[i]), ref.grad[c], scale: ref.gradScale[c]) <= 1e-7,
+                                    "\(context) c=\(c): f32 grad \(out32.grad[i]) vs \(ref.grad[c])")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sum and mean are the reduction of the per-row losses, and an upstream array scales each
+    /// row's gradient; several chunks (N = 5000 rows of C ≥ 4 is more than one chunk of 16,384
+    /// logits), bitwise the same for every thread count.
+    @Test(arguments: classCounts)
+    func reductionsAndThreads(classes: Int) throws {
+        let batch = 5000
+        let problem = SoftmaxProblem(batch: batch, classes: classes, inner: 1, scale: 6, ignoreEvery: 9, seed: UInt64(7 + classes))
+        let weights = (0 ..< classes).map { Double($0 % 4) * 0.5 + 0.25 }
+        var options = SoftmaxFocalOptions()
+        options.labelSmoothing = 0.05; options.reduction = .none; options.threads = 1
+        let none = try softmax(Double.self, logits: problem.logits, targets: problem.targets, batch: batch, classes: classes,
+                               alpha: weights, options: options)
+        var exact: Wide = 0, divisor: Wide = 0
+        for (position, y) in problem.targets.enumerated() where y != -100 {
+            exact += Wide(none.loss[position]); divisor += Wide(weights[y])
+        }
+        for reduction in [Reduction.none, .sum, .mean] {
+            options.reduction = reduction; options.threads = 1
+            let upstream: [Double]? = reduction == .none ? (0 ..< batch).map { Double($0 % 5) - 1.5 } : nil
+            let one = try softmax(Double.self, logits: problem.logits, targets: problem.targets, batch: batch, classes: classes,
+                                  alpha: weights, options: options, gradLoss: upstream)
+            let one32 = try softmax(Float.self, logits: problem.logits, targets: problem.targets, batch: batch, classes: classes,
+                                    alpha: weights, options: options, gradLoss: upstream)
+            if reduction != .none {
+                let expected = reduction == .sum ? exact : exact / divisor
+                #expect(relative(one.loss[0], expected, scale: abs(expected)) <= doubleBound, "C=\(classes) \(reduction)")
+                let scale = reduction == .sum ? 1 : 1 / Double(divisor)
+                for i in stride(from: 0, to: batch * classes, by: 97) {
+                    #expect(abs(one.grad[i] - none.grad[i] * scale) <= 1e-14 * max(abs(none.grad[i] * scale), 1e-300) + 1e-300,
+                            "C=\(classes) \(reduction) i=\(i)")
+                }
+            } else if let upstream {
+                for i in stride(from: 0, to: batch * classes, by: 89) {
+                    #expect(one.grad[i] == none.grad[i] * upstream[i / classes], "C=\(classes) upstream i=\(i)")
+                }
+            }
+            for threads in [0, 2, 3, 16] {
+                options.threads = threads
+                let many = try softmax(Double.self, logits: problem.logits, targets: problem.targets, batch: batch,
+                                       classes: classes, alpha: weights, options: options, gradLoss: upstream)
+                let many32 = try softmax(Float.self, logits: problem.logits, targets: problem.targets, batch: batch,
+                                         classes: classes, alpha: weights, options: options, gradLoss: upstream)
+                #expect(many.loss.map(\.bitPattern) == one.loss.map(\.bitPattern), "C=\(classes) \(reduction) threads=\(threads)")
+                #expect(many.grad.map(\.bitPattern) == one.grad.map(\.bitPattern), "C=\(classes) \(reduction) threads=\(threads)")
+                #expect(many32.loss.map(\.bitPattern) == one32.loss.map(\.bitPattern), "C=\(classes) f32 threads=\(threads)")
+                #expect(many32.grad.map(\.bitPattern) == one32.grad.map(\.bitPattern), "C=\(classes) f32 threads=\(threads)")
+            }
+        }
+    }
+
+    /// With `accumulateGradient` the gradient is added to what the buffer holds, and an
+    /// ignored row's entries are left exactly as they were.
+    @Test(arguments: [3, 10])
+    func accumulates(classes: Int) throws {
+        let batch = 150
+        let problem = SoftmaxProblem(batch: batch, classes: classes, inner: 1, scale: 5, ignoreEvery: 4, seed: 77)
+        var options = SoftmaxFocalOptions()
+        options.reduction = .sum; options.labelSmoothing = 0.1
+        let fresh = try softmax(Double.self, logits: problem.logits, targets: problem.targets, batch: batch,
+                                classes: classes, options: options)
+        options.accumulateGradient = true
+        var out = Outputs(loss: [0], grad: (0 ..< batch * classes).map { Double($0 % 7) - 3 })
+        let before = out.grad
+        try runSoftmax(problem.logits, problem.targets, batch: batch, classes: classes, inner: 1, alpha: nil, options: options,
+                       upstream: nil, int32Targets: false, &out)
+        for i in 0 ..< batch * classes {
+            if problem.targets[i / classes] == -100 {
+                #expect(out.grad[i].bitPattern == before[i].bitPattern, "i=\(i)")
+            } else {
+                #expect(out.grad[i] == before[i] + fresh.grad[i], "i=\(i)")
+            }
+        }
+    }
+}
