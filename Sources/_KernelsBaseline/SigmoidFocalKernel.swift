@@ -46,10 +46,13 @@ func sigmoidFocalElement<T: KernelScalar, Law: FocusingLaw>(
         let bce = agrees ? log1pE : log1pE + ax
         let focus = law(m, log: agrees ? -ax - log1pE : -log1pE)
         let alphaT = alpha.map { positive ? $0 : 1 - $0 } ?? 1
-        loss = alphaT * bce * focus
+        loss = focalLoss(alphaT, bce, focus)
         // p_t·B = −p_t·log p_t ≤ 1/e, and B·r below is as bounded: each is formed before γ
         // multiplies it, so γ·(…) stays finite for every finite γ (γ·B first overflows to ∞·0).
-        let dt = -(alphaT * focus) * (m + gamma * (pT * bce))
+        // At an infinite logit that disagrees with its target p_t = 0 and B = ∞: the limit of
+        // p_t·B is 0. (For a finite logit p_t = 0 only where it underflowed, and p_t·B is 0 too.)
+        let pTB = pT == 0 ? 0 : pT * bce
+        let dt = -(alphaT * focus) * (m + gamma * pTB)
         derivative = positive ? dt : -dt
     } else {
         let positive = x >= 0
@@ -57,7 +60,8 @@ func sigmoidFocalElement<T: KernelScalar, Law: FocusingLaw>(
         let sBar = positive ? small : big
         let logS = min(x, 0) - log1pE
         let logSBar = min(-x, 0) - log1pE
-        let bce = -(t * logS + (1 - t) * logSBar)
+        // A term whose weight is 0 is 0, also where its log is −∞ (an infinite logit: 0·∞).
+        let bce = (t == 0 ? 0 : -t * logS) + (t == 1 ? 0 : -(1 - t) * logSBar)
         let one = t == 1
         let hard = one || t == 0
         let mSoft = t * sBar + (1 - t) * s
@@ -67,12 +71,25 @@ func sigmoidFocalElement<T: KernelScalar, Law: FocusingLaw>(
         let dBCE = hard ? (one ? -sBar : s) : sigmoidMinusTarget(x, t, e: e, s: s, sBar: sBar, big: big)
         let focus = law(m, log: logM)
         let alphaT = alpha.map { $0 * t + (1 - $0) * (1 - t) } ?? 1
-        loss = alphaT * bce * focus
-        derivative = alphaT * focus * (dBCE + gamma * (bce * r))
+        loss = focalLoss(alphaT, bce, focus)
+        // B·r → 0 at an infinite logit, where B = ∞ and r = 0 (r ~ e^{−|x|}); for a finite
+        // logit r = 0 only where it underflowed or t = ½, and B·r is 0 too.
+        let bR = r == 0 ? 0 : bce * r
+        derivative = alphaT * focus * (dBCE + gamma * bR)
     }
-    // A NaN or ±∞ logit poisons its own element only (DESIGN §1.4).
-    let finite = ax < .infinity
-    return (finite ? loss : .nan, finite ? derivative : .nan)
+    // ±∞ logits are taken as limits above: loss 0 or +∞, gradient finite. A NaN logit poisons
+    // its own element only (DESIGN §1.4).
+    let defined = ax <= .infinity
+    return (defined ? loss : .nan, defined ? derivative : .nan)
+}
+
+/// `α_t·B·m^γ`, with the limits of an infinite logit: a zero weight (α = 0 or 1 against the
+/// element's class) contributes 0, and B = ∞ (a logit of ±∞ against its target) gives +∞ even
+/// where a huge γ made `m^γ` underflow (m > 0 there, so the limit is +∞, not 0·∞). For finite
+/// logits this is the plain product.
+@inline(__always)
+func focalLoss(_ alphaT: Double, _ bce: Double, _ focus: Double) -> Double {
+    alphaT == 0 ? 0 : (bce == .infinity ? .infinity : alphaT * bce * focus)
 }
 
 /// `σ(x) − t` for a soft target, the better of two forms by their rounding-error bounds:
