@@ -216,27 +216,33 @@ bench: $(BUILD_DIR)/bench python
 	./$(BUILD_DIR)/bench > $(BUILD_DIR)/bench.tsv
 	{ echo "# $$(date -u +%Y-%m-%d), make bench BENCH_PYTHON=$(BENCH_PYTHON)"; \
 	  echo "# $$(lscpu | grep -m1 'Model name' | tr -s ' '), $$(nproc) CPUs"; \
+	  echo "# load average at the start (1, 5, 15 min): $(shell cut -d' ' -f1-3 /proc/loadavg)"; \
 	  $(BENCH_PYTHON) -c "$$BENCH_VERSIONS"; \
 	  $(BENCH_PYTHON) bench/peers.py $(BUILD_DIR)/bench.tsv --json $(BUILD_DIR)/bench-results.json; } \
 	  | tee $(BUILD_DIR)/bench-run.txt
 
 # ---- Figures (docs/figures): every number from the library (tools/figures.py) ----
-# matplotlib comes from PyPI into build/figures-venv (the system's numpy and pytest are reused).
-# The committed figures were drawn with an interpreter that also has torch and torchvision, so
-# that the gradient figure marks torchvision's NaN region: make figures FIGURES_PYTHON=/path/python
+# matplotlib comes from PyPI into build/figures-venv (made over the system's numpy and pytest).
+# FIGURES_PYTHON=/path/to/venv/bin/python draws with an interpreter that has matplotlib, torch
+# and torchvision, so that the gradient figure marks torchvision's NaN region (the committed
+# figures were drawn so). BENCH_RESULTS=build/bench-results.json brings in a new `make bench`.
 FIGURES_VENV   := $(BUILD_DIR)/figures-venv
 FIGURES_PYTHON ?= $(FIGURES_VENV)/bin/python
+BENCH_RESULTS  ?=
+FIGURES_DEPS   := all $(BUILD_DIR)/trainer $(if $(filter $(FIGURES_VENV)/bin/python,$(FIGURES_PYTHON)),figures-venv)
 
-$(FIGURES_VENV)/bin/python:
+.PHONY: figures figures-venv test-figures
+figures-venv: $(FIGURES_VENV)/.matplotlib
+$(FIGURES_VENV)/.matplotlib:
 	$(PYTHON) -m venv --system-site-packages $(FIGURES_VENV)
 	$(FIGURES_VENV)/bin/python -c "import matplotlib" 2>/dev/null || $(FIGURES_VENV)/bin/pip install -q matplotlib
+	touch $@
 
-.PHONY: figures test-figures
-figures: all $(BUILD_DIR)/trainer $(FIGURES_PYTHON)
-	$(FIGURES_PYTHON) tools/figures.py --out docs/figures
+figures: $(FIGURES_DEPS)
+	$(FIGURES_PYTHON) tools/figures.py --out docs/figures $(if $(BENCH_RESULTS),--bench-results $(BENCH_RESULTS))
 
-# The plotted arrays equal direct library calls; every figure is written (into a scratch folder).
-test-figures: all $(BUILD_DIR)/trainer $(FIGURES_PYTHON)
+# The plotted arrays equal direct library calls; every figure is written (into build/test-figures).
+test-figures: $(FIGURES_DEPS)
 	$(FIGURES_PYTHON) -m pytest -q -p no:cacheprovider tools/test_figures.py
 
 # The dense accuracy sweep (Tests/FocalLossCoreTests/AccuracySweepTests.swift, skipped by plain

@@ -223,8 +223,10 @@ focal_status focal_softmax_options_init(focal_softmax_options *options, uint32_t
  *
  * options      NULL for the defaults (FOCAL_SIGMOID_OPTIONS_INIT).
  * count        number of elements, >= 0. Any shape: the layout is flat.
- * logits       count values. A NaN or infinite logit gives a NaN loss and
- *              gradient for that element only.
+ * logits       count values. An infinite logit is taken as the limit: loss 0
+ *              when it agrees with its target (+inf with t = 1, -inf with
+ *              t = 0), +inf otherwise, and a finite gradient. A NaN logit
+ *              gives a NaN loss and gradient for that element only.
  * targets      count values in [0, 1].
  * grad_loss    the upstream gradient dL/d(loss), used only when grad_logits
  *              is not NULL: count values for FOCAL_REDUCTION_NONE, one value
@@ -264,8 +266,12 @@ focal_status focal_sigmoid_f64(const focal_sigmoid_options *options, int64_t cou
  *
  * options      NULL for the defaults (FOCAL_SOFTMAX_OPTIONS_INIT).
  * batch        N >= 0.  classes: C >= 1.  inner: >= 0.
- * logits       batch * classes * inner values. A NaN or infinite logit gives
- *              a NaN loss and gradient for its whole (n, :, i) row only.
+ * logits       batch * classes * inner values. A -inf logit is a class of
+ *              probability 0 (as in cross_entropy): it adds nothing and gets a
+ *              0 gradient, unless it is the target's or label smoothing gives
+ *              it weight, and then the loss is +inf with a finite gradient. A
+ *              NaN or +inf logit, or a row of -inf alone, gives a NaN loss and
+ *              gradient for its whole (n, :, i) row only.
  * targets      batch * inner class indices in [0, classes) or ignore_index.
  * grad_loss    upstream gradient, used only when grad_logits is not NULL:
  *              batch * inner values for FOCAL_REDUCTION_NONE, one value for

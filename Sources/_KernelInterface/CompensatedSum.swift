@@ -10,12 +10,11 @@ public struct CompensatedSum: Sendable {
     @inlinable @inline(__always)
     public mutating func add(_ x: Double) {
         let t = sum + x
-        // The rounding error of `sum + x`, exact when |sum| >= |x| (and symmetrically).
-        if abs(sum) >= abs(x) {
-            compensation += (sum - t) + x
-        } else {
-            compensation += (x - t) + sum
-        }
+        // The rounding error of `sum + x`, exact when |sum| >= |x| (and symmetrically). An
+        // infinite or NaN sum has none: its "error" would be ∞ − ∞, a NaN that would turn an
+        // infinite sum (a loss that is +∞ in the limit) into NaN.
+        let error = abs(sum) >= abs(x) ? (sum - t) + x : (x - t) + sum
+        compensation += t.isFinite ? error : 0
         sum = t
     }
 

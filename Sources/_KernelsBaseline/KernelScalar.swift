@@ -1,7 +1,7 @@
 /// The storage types the kernels read and write, `Float` and `Double`. Every kernel
 /// evaluates in `Double` whatever the storage type; for `Float` the per-element exp and
 /// log1p are FastMath's float tier (3e-10 relative), so a `Float` result is the rounding of
-/// an answer good to ~1e-9: within about half an ulp (measured ≤ 0.5005 ulp).
+/// an answer good to ~1e-9: within about half an ulp (≤ 0.55 ulp for γ ≤ 10, `make accuracy`).
 protocol KernelScalar: BinaryFloatingPoint {
     /// A signed integer of the same width whose order is the order of the values, −0 < +0,
     /// with every NaN outside [key(−∞), key(+∞)]: maxima and "any non-finite" then reduce

@@ -26,11 +26,13 @@ import _KernelInterface
 /// `∂ℓ/∂x_t = −α_t·m^γ·(m + γ·p_t·B)` and `∂ℓ/∂x = (2t − 1)·∂ℓ/∂x_t`, the same quantities
 /// as above with `r` and `s − t` folded in.
 ///
-/// Branch-free (selects only) so that a loop over elements vectorizes; `soft` is a constant
-/// at each call site: blocks of hard targets skip the soft-target work entirely.
+/// Branch-free (selects only) so that a loop over elements vectorizes; `soft` and `limits` are
+/// constants at each call site: blocks of hard targets skip the soft-target work entirely, and
+/// blocks without an infinite logit the selects that take the limits at ±∞ (`limits`).
+/// For finite logits both forms give the same bits.
 @inline(__always)
 func sigmoidFocalElement<T: KernelScalar, Law: FocusingLaw>(
-    _: T.Type, _ x: Double, _ t: Double, _ e: Double, soft: Bool, alpha: Double?, gamma: Double, law: Law
+    _: T.Type, _ x: Double, _ t: Double, _ e: Double, soft: Bool, limits: Bool, alpha: Double?, gamma: Double, law: Law
 ) -> (loss: Double, derivative: Double) {
     let ax = abs(x)
     let big = 1 / (1 + e)       // σ(|x|)
@@ -46,10 +48,13 @@ func sigmoidFocalElement<T: KernelScalar, Law: FocusingLaw>(
         let bce = agrees ? log1pE : log1pE + ax
         let focus = law(m, log: agrees ? -ax - log1pE : -log1pE)
         let alphaT = alpha.map { positive ? $0 : 1 - $0 } ?? 1
-        loss = alphaT * bce * focus
+        loss = limits ? focalLoss(alphaT, bce, focus) : alphaT * bce * focus
         // p_t·B = −p_t·log p_t ≤ 1/e, and B·r below is as bounded: each is formed before γ
         // multiplies it, so γ·(…) stays finite for every finite γ (γ·B first overflows to ∞·0).
-        let dt = -(alphaT * focus) * (m + gamma * (pT * bce))
+        // At an infinite logit that disagrees with its target p_t = 0 and B = ∞: the limit of
+        // p_t·B is 0. (For a finite logit p_t = 0 only where it underflowed, and p_t·B is 0 too.)
+        let pTB = limits && pT == 0 ? 0 : pT * bce
+        let dt = -(alphaT * focus) * (m + gamma * pTB)
         derivative = positive ? dt : -dt
     } else {
         let positive = x >= 0
@@ -57,7 +62,8 @@ func sigmoidFocalElement<T: KernelScalar, Law: FocusingLaw>(
         let sBar = positive ? small : big
         let logS = min(x, 0) - log1pE
         let logSBar = min(-x, 0) - log1pE
-        let bce = -(t * logS + (1 - t) * logSBar)
+        // A term whose weight is 0 is 0, also where its log is −∞ (an infinite logit: 0·∞).
+        let bce = limits ? (t == 0 ? 0 : -t * logS) + (t == 1 ? 0 : -(1 - t) * logSBar) : -(t * logS + (1 - t) * logSBar)
         let one = t == 1
         let hard = one || t == 0
         let mSoft = t * sBar + (1 - t) * s
@@ -67,12 +73,25 @@ func sigmoidFocalElement<T: KernelScalar, Law: FocusingLaw>(
         let dBCE = hard ? (one ? -sBar : s) : sigmoidMinusTarget(x, t, e: e, s: s, sBar: sBar, big: big)
         let focus = law(m, log: logM)
         let alphaT = alpha.map { $0 * t + (1 - $0) * (1 - t) } ?? 1
-        loss = alphaT * bce * focus
-        derivative = alphaT * focus * (dBCE + gamma * (bce * r))
+        loss = limits ? focalLoss(alphaT, bce, focus) : alphaT * bce * focus
+        // B·r → 0 at an infinite logit, where B = ∞ and r = 0 (r ~ e^{−|x|}); for a finite
+        // logit r = 0 only where it underflowed or t = ½, and B·r is 0 too.
+        let bR = limits && r == 0 ? 0 : bce * r
+        derivative = alphaT * focus * (dBCE + gamma * bR)
     }
-    // A NaN or ±∞ logit poisons its own element only (DESIGN §1.4).
-    let finite = ax < .infinity
-    return (finite ? loss : .nan, finite ? derivative : .nan)
+    // ±∞ logits are taken as limits above: loss 0 or +∞, gradient finite. A NaN logit poisons
+    // its own element only (DESIGN §1.4).
+    let defined = ax <= .infinity
+    return (defined ? loss : .nan, defined ? derivative : .nan)
+}
+
+/// `α_t·B·m^γ`, with the limits of an infinite logit: a zero weight (α = 0 or 1 against the
+/// element's class) contributes 0, and B = ∞ (a logit of ±∞ against its target) gives +∞ even
+/// where a huge γ made `m^γ` underflow (m > 0 there, so the limit is +∞, not 0·∞). For finite
+/// logits this is the plain product.
+@inline(__always)
+func focalLoss(_ alphaT: Double, _ bce: Double, _ focus: Double) -> Double {
+    alphaT == 0 ? 0 : (bce == .infinity ? .infinity : alphaT * bce * focus)
 }
 
 /// `σ(x) − t` for a soft target, the better of two forms by their rounding-error bounds:
@@ -118,23 +137,26 @@ func sigmoidChunk<T: KernelScalar, Law: FocusingLaw>(
             let t = a.targets + start
             // t·(1 − t) is +0 exactly for hard targets (targets are validated in [0, 1]); its
             // key is then 0. An integer OR, because LLVM keeps a loop computing "any" scalar.
-            var softTargets: T.Key = 0
+            var softTargets: T.Key = 0, infiniteLogits: T.Key = 0
             forEach(count) { i in
                 softTargets |= (t[i] * (1 - t[i])).orderedKey
+                infiniteLogits |= x[i].magnitude == .infinity ? 1 : 0
             }
             // e^{−|x|} first, in its own loop: two short dependency chains instead of one long
             // one, so the out-of-order core overlaps many more iterations of each.
             forEach(count) { i in exps[i] = T.exp(-abs(x[i].double)) }
-            if softTargets == 0 {
+            @inline(__always) func elements(soft: Bool, limits: Bool) {
                 forEach(count) { i in
                     (losses[i], derivatives[i]) = sigmoidFocalElement(
-                        T.self, x[i].double, t[i].double, exps[i], soft: false, alpha: a.alpha, gamma: a.gamma, law: law)
+                        T.self, x[i].double, t[i].double, exps[i], soft: soft, limits: limits, alpha: a.alpha,
+                        gamma: a.gamma, law: law)
                 }
-            } else {
-                forEach(count) { i in
-                    (losses[i], derivatives[i]) = sigmoidFocalElement(
-                        T.self, x[i].double, t[i].double, exps[i], soft: true, alpha: a.alpha, gamma: a.gamma, law: law)
-                }
+            }
+            switch (softTargets != 0, infiniteLogits != 0) {
+            case (false, false): elements(soft: false, limits: false)
+            case (false, true): elements(soft: false, limits: true)
+            case (true, false): elements(soft: true, limits: false)
+            case (true, true): elements(soft: true, limits: true)
             }
             if let loss = a.loss {
                 forEach(count) { i in loss[start &+ i] = T(losses[i]) }

@@ -21,7 +21,10 @@ struct SoftmaxClassTerm {
         value = -focus * u
         let rho = m > 0 ? u / m : -1
         // p·ρ = p·u/m is bounded (→ −1 as p → 1, → 0 as p → 0), so it is formed before γ multiplies it.
-        derivative = -focus * (1 - gamma * (p * rho))
+        // A −∞ logit has p = 0 and u = −∞: the limit 0 (for a finite u, p = 0 only where it
+        // underflowed, and p·ρ is 0 too).
+        let pRho = p == 0 ? 0 : p * rho
+        derivative = -focus * (1 - gamma * pRho)
     }
 }
 
@@ -157,14 +160,18 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
 
     // MARK: Per position, shared by both layouts (vector loops over the group)
 
-    /// The maximum and "every logit finite" from the integer keys' extremes, keys of type `S`
-    /// (the storage type, or Double for a transposed tile: the same maximum, since widening
-    /// keeps the order, −0 < +0 and NaN outside the infinities included).
+    /// The maximum, and whether the row has a value, from the integer keys' extremes, keys of
+    /// type `S` (the storage type, or Double for a transposed tile: the same maximum, since
+    /// widening keeps the order, −0 < +0 and NaN outside the infinities included): every logit is
+    /// finite or −∞ (a class of probability 0, as in cross_entropy), and one is finite. A NaN
+    /// (either sign: its key lies beyond ±∞'s), a +∞, or a row of −∞ alone has none.
     @inline(__always)
     func finishMaxima<S: KernelScalar>(_ count: Int, _: S.Type) {
         let infinityKey = Int64(S.infinity.orderedKey), negativeInfinityKey = Int64((-S.infinity).orderedKey)
         forEach(count) { j in
-            finite[j] = maxKey[j] < infinityKey ? (minKey[j] > negativeInfinityKey ? 1 : 0) : 0
+            // Selects, not `&&`: a branch would keep the loop scalar.
+            let hasValue = maxKey[j] > negativeInfinityKey ? (minKey[j] >= negativeInfinityKey ? 1.0 : 0) : 0
+            finite[j] = maxKey[j] < infinityKey ? hasValue : 0
             maxLogit[j] = S(orderedKey: S.Key(truncatingIfNeeded: maxKey[j])).double
         }
     }
@@ -217,8 +224,8 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
         }
     }
 
-    /// Each position's loss: 0 where ignored (adding nothing to the sum), NaN where a logit is
-    /// not finite (DESIGN §1.4: a NaN or ±Inf logit poisons its own row only). The sum takes
+    /// Each position's loss: 0 where ignored (adding nothing to the sum), NaN where the row has
+    /// no value (DESIGN §1.4: a NaN or +∞ logit poisons its own row only; −∞ is a limit). The sum takes
     /// the group's lane sum, so the order of additions depends only on the group boundaries.
     @inline(__always)
     func storeLosses(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
@@ -246,7 +253,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
 
     /// ∂ℓ/∂x_c of a position, times its upstream gradient, from `p_c = e^{d_c} / Z`, without
     /// smoothing: `K·m_y` for the target class (`K − a_y·D_y = 0`) and `−p_c·K` for the others.
-    /// 0 for an ignored position, NaN for a row with a non-finite logit.
+    /// 0 for an ignored position, NaN for a row without a value (a NaN or +∞ logit).
     @inline(__always)
     func gradient(_ q: Position, _ c: Int, exp e: Double) -> Double {
         let g = c == q.y ? q.kTarget * q.m : -(e * q.invZ) * q.kTarget
@@ -303,7 +310,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
     func rows(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
         let x = a.logits + start * classes
         let cached = count * classes <= softmaxScratch
-        // The maximum, and whether every logit is finite, by integer min/max of the keys.
+        // The maximum, and whether the row has a value, by integer min/max of the keys.
         for j in 0 ..< count {
             let row = x + j * classes
             var high = T.Key.min, low = T.Key.max

@@ -195,11 +195,11 @@ struct SigmoidReductionTests {
         #expect(out.grad == zip(start, fresh.grad).map { $0 + $1 })
     }
 
-    @Test func nanAndInfinityPoisonOnlyTheirElement() throws {
+    @Test func nanPoisonsOnlyItsElement() throws {
         var options = SigmoidFocalOptions()
         options.gamma = 0.5
         let clean = try sigmoid(Float.self, logits: x, targets: t, options: options)
-        for bad in [Double.nan, .infinity, -.infinity] {
+        for bad in [Double.nan, -Double.nan] {
             var poisoned = x
             poisoned[3] = bad
             let out = try sigmoid(Float.self, logits: poisoned, targets: t, options: options)

@@ -255,9 +255,10 @@ struct SoftmaxContractTests {
         var options = SoftmaxFocalOptions()
         options.reduction = .none; options.labelSmoothing = 0.1
         let clean = try softmax(Float.self, logits: problem.logits, targets: problem.targets, batch: 3, classes: 4, inner: 2, options: options)
-        for bad in [Double.nan, .infinity, -.infinity] {
+        // A NaN of either sign or a +∞ (no limit: cross_entropy gives NaN too), or a row of −∞ alone.
+        for bad in [[Double.nan], [-Double.nan], [.infinity], [-.infinity, -.infinity, -.infinity, -.infinity]] {
             var logits = problem.logits
-            logits[problem.index(3, 2)] = bad  // row (n = 1, i = 1)
+            for c in bad.indices { logits[problem.index(3, bad.count == 1 ? 2 : c)] = bad[c] }  // row (n = 1, i = 1)
             let out = try softmax(Float.self, logits: logits, targets: problem.targets, batch: 3, classes: 4, inner: 2, options: options)
             for position in 0 ..< 6 {
                 let poisoned = position == 3

@@ -11,7 +11,8 @@
  *  - nothing is written outside the outputs: guard zones around every output stay intact;
  *  - on an error: every output is bitwise untouched, the status has a name, and the
  *    message is non-empty;
- *  - on FOCAL_OK: the outputs are finite wherever the logits (the softmax row) are finite,
+ *  - on FOCAL_OK: the outputs are finite wherever the logits (the softmax row) are finite, and
+ *    the gradient is finite wherever a limit exists (no NaN; softmax: no +inf, not all -inf),
  *    except a mean over zero total weight, which is NaN by contract.
  *
  * Build and run: `make fuzz FUZZ_SECONDS=600` (seed corpus in Tests/fuzz/corpus).
@@ -329,18 +330,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (flags & 1 && defined) {
                 for (n = 0; n < elements; ++n) {
                     size_t row = softmax ? (n / (size_t)(classes * inner)) * (size_t)inner + n % (size_t)inner : n;
-                    int finite = 1;
+                    /* Where a limit exists (no NaN; softmax: no +inf and not every logit -inf),
+                     * the gradient is finite, infinite logits included. */
+                    int limit = 1;
                     if (softmax) {
                         size_t base = (row / (size_t)inner) * (size_t)(classes * inner) + row % (size_t)inner;
+                        int any_above_minus_infinity = 0;
                         for (c = 0; c < (size_t)classes; ++c) {
                             double v = f64 ? ((double *)x)[base + c * (size_t)inner] : ((float *)x)[base + c * (size_t)inner];
-                            if (!isfinite(v)) finite = 0;
+                            if (isnan(v) || v == INFINITY) limit = 0;
+                            if (v > -INFINITY) any_above_minus_infinity = 1;
                         }
+                        if (!any_above_minus_infinity) limit = 0;
                     } else {
                         double v = f64 ? ((double *)x)[n] : ((float *)x)[n];
-                        finite = isfinite(v);
+                        limit = !isnan(v);
+                        if (limit && reduction == FOCAL_REDUCTION_NONE && isnan(element(&loss, n))) fail("sigmoid loss NaN");
                     }
-                    if (finite && !isfinite(element(&grad, n))) fail("gradient not finite");
+                    if (limit && !isfinite(element(&grad, n))) fail("gradient not finite");
                 }
             }
         }
