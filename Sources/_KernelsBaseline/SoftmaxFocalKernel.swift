@@ -58,8 +58,8 @@ let softmaxGroup = 64
 let softmaxPositionArrays = 17
 /// Rows of fewer classes than this (at `inner = 1`) are transposed into tiles. At C = 10 the
 /// row loops are one vector and a scalar remainder of 2 per row; across 64 rows every loop is
-/// whole vectors. From 16 classes on a row fills two AVX-512 vectors of doubles and the
-/// transposition no longer pays for itself (measured: docs/performance.md).
+/// whole vectors. From 16 classes on a row fills two AVX-512 vectors of doubles, and the row
+/// loops are whole vectors again (the threshold was not tuned further).
 let softmaxTransposedClasses = 16
 
 /// The weight `a_c = α_c·q_c` of class `c` for target `y`.
