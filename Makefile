@@ -203,23 +203,19 @@ test-memory: $(BUILD_DIR)/test_memory
 quickstart: $(BUILD_DIR)/quickstart
 	./$(BUILD_DIR)/quickstart
 
-# The versions of what bench/peers.py compares against, for the record of a run.
-export BENCH_VERSIONS := import importlib, importlib.util; print('\# ' + ', '.join(m + ' ' + (getattr(importlib.import_module(m), '__version__', '?') if importlib.util.find_spec(m) else 'not installed') for m in ('numpy', 'torch', 'torchvision', 'kornia')))
-
 # The benchmark: the shipped library through C (bench/bench.c), then numpy and the peers
 # (bench/peers.py), one table. The floor loop in bench.c is compiled for this machine.
 $(BUILD_DIR)/bench: bench/bench.c include/focalloss.h $(LIB)
 	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O3 -march=native bench/bench.c -o $@ $(LINK_LIB) -pthread
 
-# The whole run, with what it ran on, is kept in build/bench-run.txt and its numbers in
+# The whole run, with what it ran on (peers.py prints the CPU and the versions), is kept in
+# build/bench-run.txt and its numbers in
 # build/bench-results.json: `make figures BENCH_RESULTS=build/bench-results.json` copies both
 # into docs/figures/ and plots them.
 bench: $(BUILD_DIR)/bench python
 	./$(BUILD_DIR)/bench > $(BUILD_DIR)/bench.tsv
 	{ echo "# $$(date -u +%Y-%m-%d), make bench BENCH_PYTHON=$(BENCH_PYTHON)"; \
-	  echo "# $$(lscpu | grep -m1 'Model name' | tr -s ' '), $$(nproc) CPUs"; \
 	  echo "# load average at the start (1, 5, 15 min): $(shell cut -d' ' -f1-3 /proc/loadavg)"; \
-	  $(BENCH_PYTHON) -c "$$BENCH_VERSIONS"; \
 	  $(BENCH_PYTHON) bench/peers.py $(BUILD_DIR)/bench.tsv --json $(BUILD_DIR)/bench-results.json; } \
 	  | tee $(BUILD_DIR)/bench-run.txt
 

@@ -228,14 +228,19 @@ def machine():
         return "unknown"
 
 
-def write_json(path, rows, header, notes, peer_names, latencies):
-    """The measurements of the table, as numbers (see the module's docstring)."""
-    versions = {"python": sys.version.split()[0], "numpy": np.__version__}
+def versions():
+    """The versions of Python, numpy and the peers (None for one that does not import)."""
+    found = {"python": sys.version.split()[0], "numpy": np.__version__}
     for name in ("torch", "torchvision", "kornia"):
         try:
-            versions[name] = __import__(name).__version__
+            found[name] = __import__(name).__version__
         except ImportError:
-            versions[name] = None
+            found[name] = None
+    return found
+
+
+def write_json(path, rows, header, notes, peer_names, latencies, versions):
+    """The measurements of the table, as numbers (see the module's docstring)."""
     rounded = lambda values, digits: {k: None if v is None else round(v, digits) for k, v in values.items()}
     out = []
     for row in rows:
@@ -294,6 +299,8 @@ def main():
                      + [ratio(row["every"], row[n]) for n in peer_names]
                      + [f"{row['latency']:.2f}" if small else "-", pyl("extension"), pyl("ctypes")])
 
+    found = versions()
+    print(f"# {machine()}, {CPUS} CPUs; " + ", ".join(f"{k} {v or 'not installed'}" for k, v in found.items()))
     print("\n".join(header))
     print(f"# Melem/s of logits (fused loss + gradient, reduction sum, median); 'vs floor' = all-threads "
           f"figure / memory-stream floor; 'vs X' = our all-threads speed / X's (numpy single-threaded, "
@@ -307,7 +314,7 @@ def main():
     for note in notes:
         print(f"# note: {note}")
     if args.json:
-        write_json(args.json, rows, header, notes, peer_names, latencies)
+        write_json(args.json, rows, header, notes, peer_names, latencies, found)
 
 
 if __name__ == "__main__":
