@@ -90,7 +90,9 @@ typedef enum focal_status {
     /* num_threads is negative. */
     FOCAL_ERROR_INVALID_THREAD_COUNT = 10,
     /* An output buffer overlaps an input buffer or another output. */
-    FOCAL_ERROR_OVERLAPPING_BUFFERS = 11
+    FOCAL_ERROR_OVERLAPPING_BUFFERS = 11,
+    /* precision is not one of the focal_precision values. */
+    FOCAL_ERROR_INVALID_PRECISION = 12
 } focal_status;
 
 /* A static, NUL-terminated name and one-line description of a status, e.g.
@@ -128,12 +130,32 @@ typedef enum focal_reduction {
     FOCAL_REDUCTION_MEAN = 2
 } focal_reduction;
 
+/* The precision tier of a call (the options' `precision` field, version 2).
+ * Both tiers keep every numerical guarantee of this header: log space, finite
+ * for every finite logit and every gamma >= 0, limits at infinite logits, a
+ * NaN local to its element, bitwise identical results for every num_threads.
+ * They differ in the error bound and the speed (docs/accuracy.md states each
+ * bound and the command that measures it; docs/performance.md the speeds). */
+typedef enum focal_precision {
+    /* The default: float32 results within 2 ulps of the exact value (about
+     * half an ulp in practice), arithmetic in double. */
+    FOCAL_PRECISION_EXACT = 0,
+    /* float32 arithmetic (16 lanes per AVX-512 register) where it applies:
+     * the f32 sigmoid's elements with hard targets (0 or 1), within 16 ulps
+     * for gamma <= 5 (loss and gradient). f64 calls, blocks holding a soft
+     * target and the softmax family compute as FOCAL_PRECISION_EXACT. */
+    FOCAL_PRECISION_FAST = 1
+} focal_precision;
+
 /* alpha value that disables the sigmoid's class balancing (torchvision's -1). */
 #define FOCAL_ALPHA_DISABLED (-1.0)
 
-/* The options struct versions this header describes. */
-#define FOCAL_SIGMOID_OPTIONS_VERSION 1
-#define FOCAL_SOFTMAX_OPTIONS_VERSION 1
+/* The options struct versions this header describes. Version 2 appended
+ * `precision`; a struct of version 1 (the fields before it, as an older
+ * header declared them) is still accepted, read only up to its own end, and
+ * computes with FOCAL_PRECISION_EXACT. */
+#define FOCAL_SIGMOID_OPTIONS_VERSION 2
+#define FOCAL_SOFTMAX_OPTIONS_VERSION 2
 
 /* Options of the sigmoid focal loss. Initialise with
  * focal_sigmoid_options_init() or FOCAL_SIGMOID_OPTIONS_INIT, then set the
@@ -160,10 +182,12 @@ typedef struct focal_sigmoid_options {
     /* Non-zero: add the gradient into grad_logits (accumulation over
      * micro-batches); zero: overwrite it. Default 0. */
     int32_t accumulate_grad;
+    /* Version 2. The precision tier. Default FOCAL_PRECISION_EXACT. */
+    focal_precision precision;
 } focal_sigmoid_options;
 
 #define FOCAL_SIGMOID_OPTIONS_INIT \
-    { FOCAL_SIGMOID_OPTIONS_VERSION, FOCAL_REDUCTION_NONE, 0.25, 2.0, 0, 0.0, 0, 0 }
+    { FOCAL_SIGMOID_OPTIONS_VERSION, FOCAL_REDUCTION_NONE, 0.25, 2.0, 0, 0.0, 0, 0, FOCAL_PRECISION_EXACT }
 
 /* Options of the softmax focal loss. Initialise with
  * focal_softmax_options_init() or FOCAL_SOFTMAX_OPTIONS_INIT. */
@@ -194,13 +218,16 @@ typedef struct focal_softmax_options {
     int32_t num_threads;
     /* As in focal_sigmoid_options. Default 0. */
     int32_t accumulate_grad;
+    /* Version 2. As in focal_sigmoid_options. Default FOCAL_PRECISION_EXACT. */
+    focal_precision precision;
 } focal_softmax_options;
 
 #define FOCAL_SOFTMAX_OPTIONS_INIT \
-    { FOCAL_SOFTMAX_OPTIONS_VERSION, FOCAL_REDUCTION_MEAN, 2.0, 0, -100, 0.0, 0, 0.0, 0, 0 }
+    { FOCAL_SOFTMAX_OPTIONS_VERSION, FOCAL_REDUCTION_MEAN, 2.0, 0, -100, 0.0, 0, 0.0, 0, 0, FOCAL_PRECISION_EXACT }
 
 /* Fill *options with the defaults above for the given struct version
- * (pass FOCAL_SIGMOID_OPTIONS_VERSION). Errors: FOCAL_ERROR_NULL_POINTER,
+ * (pass FOCAL_SIGMOID_OPTIONS_VERSION; 1 or 2), writing only the fields that
+ * version has. Errors: FOCAL_ERROR_NULL_POINTER,
  * FOCAL_ERROR_INVALID_OPTIONS_VERSION (nothing written). */
 focal_status focal_sigmoid_options_init(focal_sigmoid_options *options, uint32_t version);
 
@@ -238,7 +265,8 @@ focal_status focal_softmax_options_init(focal_softmax_options *options, uint32_t
  *
  * Errors: FOCAL_ERROR_NULL_POINTER, _INVALID_SHAPE, _TARGET_OUT_OF_RANGE,
  * _INVALID_ALPHA, _INVALID_GAMMA, _INVALID_NORMALIZER, _INVALID_REDUCTION,
- * _INVALID_OPTIONS_VERSION, _INVALID_THREAD_COUNT, _OVERLAPPING_BUFFERS. */
+ * _INVALID_OPTIONS_VERSION, _INVALID_THREAD_COUNT, _OVERLAPPING_BUFFERS,
+ * _INVALID_PRECISION. */
 focal_status focal_sigmoid_f32(const focal_sigmoid_options *options, int64_t count,
                                const float *logits, const float *targets,
                                const float *grad_loss, float *loss, float *grad_logits);

@@ -2,7 +2,8 @@
 
     python3 tools/compare_builds.py OLD/libfocalloss.so.0 NEW/libfocalloss.so.0
 
-Runs the same calls, through the ctypes backend of this checkout's package, against each library:
+Runs the same calls, through the ctypes backend of the Python package of the checkout each library
+was built in (found above the library's path; this checkout's package otherwise), against each library:
 both families and dtypes, hard and soft targets, extreme finite logits (|x| up to 1e30), several
 gammas, every reduction, class weights, ignored targets and label smoothing, one and several chunks.
 Prints how many calls differ and exits non-zero if any does: a change meant to keep finite results
@@ -39,9 +40,20 @@ for dt in (np.float32, np.float64):
                     out.append(focalloss.softmax_focal_loss(x, y, gamma=g, label_smoothing=eps, return_grad=True))
 sys.stdout.buffer.write(pickle.dumps(out))
 '''
+def package_of(lib):
+    """bindings/python of the checkout holding `lib` (an older package speaks that library's options
+    versions), or this checkout's."""
+    d = os.path.dirname(os.path.abspath(lib))
+    while d != os.path.dirname(d):
+        if os.path.isdir(os.path.join(d, "bindings", "python", "focalloss")):
+            return os.path.join(d, "bindings", "python")
+        d = os.path.dirname(d)
+    return os.path.join(REPO, "bindings", "python")
+
+
 res = []
 for lib in sys.argv[1:]:
-    env = dict(os.environ, FOCALLOSS_BACKEND="ctypes", FOCALLOSS_LIBRARY=lib, PYTHONPATH=os.path.join(REPO, "bindings", "python"))
+    env = dict(os.environ, FOCALLOSS_BACKEND="ctypes", FOCALLOSS_LIBRARY=lib, PYTHONPATH=package_of(lib))
     res.append(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True).stdout)
 a, b = (pickle.loads(r) for r in res)
 diff = sum(1 for (l1, g1), (l2, g2) in zip(a, b) if not (np.array_equal(l1, l2, equal_nan=True) and np.array_equal(g1, g2, equal_nan=True) and np.array_equal(np.signbit(l1), np.signbit(l2)) and np.array_equal(np.signbit(g1), np.signbit(g2))))

@@ -13,6 +13,7 @@ public struct FocalError: Error, Equatable, Sendable {
         case invalidOptionsVersion
         case invalidThreadCount
         case overlappingBuffers
+        case invalidPrecision
     }
 
     public let kind: Kind

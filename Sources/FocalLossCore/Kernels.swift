@@ -45,19 +45,33 @@ public enum InstructionSet: Int, Sendable, CaseIterable, Comparable {
     }
 }
 
+/// The precision tier of a call. `.exact` (the default): every float32 result within 2 ulps
+/// (in practice about half an ulp) of the exact value, arithmetic in double. `.fast`: float32
+/// arithmetic in the float32 family's blocks of hard targets, within the fast tier's stated
+/// bound (docs/accuracy.md), with every other guarantee of the exact tier (log space, finite
+/// for every finite logit and γ ≥ 0, limits at infinite logits, NaN local, bitwise identical
+/// for every thread count). float64 calls, soft-target blocks and the softmax family compute
+/// as in `.exact` under either tier.
+public enum Precision: Int32, Sendable {
+    case exact = 0
+    case fast = 1
+}
+
 /// The storage types of logits, targets, losses and gradients: `Float` and `Double`.
 /// Every kernel evaluates in `Double` whatever the storage type (see `KernelScalar`).
 public protocol FocalScalar: BinaryFloatingPoint, Sendable {
     init(_ value: Double)
     var double: Double { get }
-    static func sigmoidKernel(_ table: KernelTable) -> SigmoidKernel<Self>
+    static func sigmoidKernel(_ table: KernelTable, _ precision: Precision) -> SigmoidKernel<Self>
     static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Self>
     static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _ target: Target.Type) -> SoftmaxKernel<Self, Target>
 }
 
 extension Float: FocalScalar {
     @inline(__always) public var double: Double { Double(self) }
-    public static func sigmoidKernel(_ table: KernelTable) -> SigmoidKernel<Float> { table.sigmoidF32 }
+    public static func sigmoidKernel(_ table: KernelTable, _ precision: Precision) -> SigmoidKernel<Float> {
+        precision == .fast ? table.sigmoidF32Fast : table.sigmoidF32
+    }
     public static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Float> { table.sigmoidTargetsF32 }
     public static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _: Target.Type) -> SoftmaxKernel<Float, Target> {
         Target.floatKernel(table)
@@ -66,7 +80,8 @@ extension Float: FocalScalar {
 
 extension Double: FocalScalar {
     @inline(__always) public var double: Double { self }
-    public static func sigmoidKernel(_ table: KernelTable) -> SigmoidKernel<Double> { table.sigmoidF64 }
+    /// float64 has one tier: `.fast` runs the exact kernel (its arithmetic is the storage's).
+    public static func sigmoidKernel(_ table: KernelTable, _: Precision) -> SigmoidKernel<Double> { table.sigmoidF64 }
     public static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Double> { table.sigmoidTargetsF64 }
     public static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _: Target.Type) -> SoftmaxKernel<Double, Target> {
         Target.doubleKernel(table)

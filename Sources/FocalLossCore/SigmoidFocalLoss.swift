@@ -13,6 +13,8 @@ public struct SigmoidFocalOptions: Sendable {
     public var threads: Int = 0
     /// Add into the gradient buffer instead of overwriting it.
     public var accumulateGradient = false
+    /// The precision tier (see `Precision`).
+    public var precision = Precision.exact
     /// The kernels' instruction set; `InstructionSet.selected` unless a test asks for another.
     var instructionSet = InstructionSet.selected
 
@@ -92,7 +94,7 @@ public enum SigmoidFocalLoss {
             gradient: gradLogits?.baseAddress, upstream: reduction == .none ? gradLoss?.baseAddress : nil,
             scale: plan.gradientScale(upstream: scalarUpstream, divisor: divisor),
             accumulate: options.accumulateGradient, alpha: options.alpha, gamma: options.gamma)
-        let kernel = T.sigmoidKernel(kernels)
+        let kernel = T.sigmoidKernel(kernels, options.precision)
         let total = Parallel.sum(count: n, grain: grain, threads: threads) { kernel(arguments, $0) }
         if reduction != .none {
             loss[0] = T(plan.reduce(total, divisor: divisor))

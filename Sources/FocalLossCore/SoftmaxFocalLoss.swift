@@ -17,6 +17,9 @@ public struct SoftmaxFocalOptions {
     public var threads: Int = 0
     /// Add into the gradient buffer instead of overwriting it.
     public var accumulateGradient = false
+    /// The precision tier. The softmax family computes in double under both tiers so far:
+    /// `.fast` is accepted and gives the exact tier's results (see `Precision`).
+    public var precision = Precision.exact
     /// The kernels' instruction set; `InstructionSet.selected` unless a test asks for another.
     var instructionSet = InstructionSet.selected
 

@@ -67,6 +67,8 @@ public typealias SoftmaxKernel<T, Target> = @Sendable (SoftmaxKernelArguments<T,
 /// Every kernel of one instruction-set build, one per storage and target type.
 public struct KernelTable: Sendable {
     public let sigmoidF32: SigmoidKernel<Float>
+    /// The fast tier (float32 arithmetic) of `sigmoidF32`.
+    public let sigmoidF32Fast: SigmoidKernel<Float>
     public let sigmoidF64: SigmoidKernel<Double>
     public let sigmoidTargetsF32: SigmoidTargetCheck<Float>
     public let sigmoidTargetsF64: SigmoidTargetCheck<Double>
@@ -75,11 +77,11 @@ public struct KernelTable: Sendable {
     public let softmaxF64I32: SoftmaxKernel<Double, Int32>
     public let softmaxF64I64: SoftmaxKernel<Double, Int64>
 
-    public init(sigmoidF32: @escaping SigmoidKernel<Float>, sigmoidF64: @escaping SigmoidKernel<Double>,
+    public init(sigmoidF32: @escaping SigmoidKernel<Float>, sigmoidF32Fast: @escaping SigmoidKernel<Float>, sigmoidF64: @escaping SigmoidKernel<Double>,
                 sigmoidTargetsF32: @escaping SigmoidTargetCheck<Float>, sigmoidTargetsF64: @escaping SigmoidTargetCheck<Double>,
                 softmaxF32I32: @escaping SoftmaxKernel<Float, Int32>, softmaxF32I64: @escaping SoftmaxKernel<Float, Int64>,
                 softmaxF64I32: @escaping SoftmaxKernel<Double, Int32>, softmaxF64I64: @escaping SoftmaxKernel<Double, Int64>) {
-        self.sigmoidF32 = sigmoidF32; self.sigmoidF64 = sigmoidF64
+        self.sigmoidF32 = sigmoidF32; self.sigmoidF32Fast = sigmoidF32Fast; self.sigmoidF64 = sigmoidF64
         self.sigmoidTargetsF32 = sigmoidTargetsF32; self.sigmoidTargetsF64 = sigmoidTargetsF64
         self.softmaxF32I32 = softmaxF32I32; self.softmaxF32I64 = softmaxF32I64
         self.softmaxF64I32 = softmaxF64I32; self.softmaxF64I64 = softmaxF64I64

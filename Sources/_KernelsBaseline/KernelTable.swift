@@ -4,8 +4,9 @@ import _KernelInterface
 // calls code specialized and compiled for this module's instruction set. The same source is
 // compiled as _KernelsBaseline, _KernelsAVX2 and _KernelsAVX512 (Package.swift).
 
-@inline(never) func sigmoidF32(_ a: SigmoidKernelArguments<Float>, _ r: Range<Int>) -> CompensatedSum { sigmoidChunk(a, r) }
-@inline(never) func sigmoidF64(_ a: SigmoidKernelArguments<Double>, _ r: Range<Int>) -> CompensatedSum { sigmoidChunk(a, r) }
+@inline(never) func sigmoidF32(_ a: SigmoidKernelArguments<Float>, _ r: Range<Int>) -> CompensatedSum { sigmoidChunk(a, r, ExactArithmetic<Float>.self) }
+@inline(never) func sigmoidF32Fast(_ a: SigmoidKernelArguments<Float>, _ r: Range<Int>) -> CompensatedSum { sigmoidChunk(a, r, FastArithmetic.self) }
+@inline(never) func sigmoidF64(_ a: SigmoidKernelArguments<Double>, _ r: Range<Int>) -> CompensatedSum { sigmoidChunk(a, r, ExactArithmetic<Double>.self) }
 @inline(never) func sigmoidTargetsF32(_ t: UnsafePointer<Float>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
 @inline(never) func sigmoidTargetsF64(_ t: UnsafePointer<Double>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
 @inline(never) func softmaxF32I32(_ a: SoftmaxKernelArguments<Float, Int32>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r) }
@@ -15,7 +16,7 @@ import _KernelInterface
 
 /// Every kernel of this instruction-set build.
 public let kernels = KernelTable(
-    sigmoidF32: sigmoidF32, sigmoidF64: sigmoidF64,
+    sigmoidF32: sigmoidF32, sigmoidF32Fast: sigmoidF32Fast, sigmoidF64: sigmoidF64,
     sigmoidTargetsF32: sigmoidTargetsF32, sigmoidTargetsF64: sigmoidTargetsF64,
     softmaxF32I32: softmaxF32I32, softmaxF32I64: softmaxF32I64,
     softmaxF64I32: softmaxF64I32, softmaxF64I64: softmaxF64I64)

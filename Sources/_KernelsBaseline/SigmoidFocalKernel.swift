@@ -34,51 +34,68 @@ import _KernelInterface
 func sigmoidFocalElement<T: KernelScalar, Law: FocusingLaw>(
     _: T.Type, _ x: Double, _ t: Double, _ e: Double, soft: Bool, limits: Bool, alpha: Double?, gamma: Double, law: Law
 ) -> (loss: Double, derivative: Double) {
+    if !soft {
+        return sigmoidHardElement(ExactArithmetic<T>.self, x, t, e, limits: limits, alpha: alpha, gamma: gamma, law: law)
+    }
     let ax = abs(x)
     let big = 1 / (1 + e)       // σ(|x|)
     let small = e * big         // σ(−|x|)
     let log1pE = T.log1pUnit(e)
-    let loss: Double
-    let derivative: Double
-    if !soft {
-        let positive = t == 1
-        let agrees = (x >= 0) == positive  // x_t ≥ 0
-        let pT = agrees ? big : small
-        let m = agrees ? small : big
-        let bce = agrees ? log1pE : log1pE + ax
-        let focus = law(m, log: agrees ? -ax - log1pE : -log1pE)
-        let alphaT = alpha.map { positive ? $0 : 1 - $0 } ?? 1
-        loss = limits ? focalLoss(alphaT, bce, focus) : alphaT * bce * focus
-        // p_t·B = −p_t·log p_t ≤ 1/e, and B·r below is as bounded: each is formed before γ
-        // multiplies it, so γ·(…) stays finite for every finite γ (γ·B first overflows to ∞·0).
-        // At an infinite logit that disagrees with its target p_t = 0 and B = ∞: the limit of
-        // p_t·B is 0. (For a finite logit p_t = 0 only where it underflowed, and p_t·B is 0 too.)
-        let pTB = limits && pT == 0 ? 0 : pT * bce
-        let dt = -(alphaT * focus) * (m + gamma * pTB)
-        derivative = positive ? dt : -dt
-    } else {
-        let positive = x >= 0
-        let s = positive ? big : small
-        let sBar = positive ? small : big
-        let logS = min(x, 0) - log1pE
-        let logSBar = min(-x, 0) - log1pE
-        // A term whose weight is 0 is 0, also where its log is −∞ (an infinite logit: 0·∞).
-        let bce = limits ? (t == 0 ? 0 : -t * logS) + (t == 1 ? 0 : -(1 - t) * logSBar) : -(t * logS + (1 - t) * logSBar)
-        let one = t == 1
-        let hard = one || t == 0
-        let mSoft = t * sBar + (1 - t) * s
-        let m = hard ? (one ? sBar : s) : mSoft
-        let logM = hard ? (one ? logSBar : logS) : FastMath.log(mSoft)
-        let r = hard ? (one ? -s : sBar) : (1 - 2 * t) * s * sBar / mSoft
-        let dBCE = hard ? (one ? -sBar : s) : sigmoidMinusTarget(x, t, e: e, s: s, sBar: sBar, big: big)
-        let focus = law(m, log: logM)
-        let alphaT = alpha.map { $0 * t + (1 - $0) * (1 - t) } ?? 1
-        loss = limits ? focalLoss(alphaT, bce, focus) : alphaT * bce * focus
-        // B·r → 0 at an infinite logit, where B = ∞ and r = 0 (r ~ e^{−|x|}); for a finite
-        // logit r = 0 only where it underflowed or t = ½, and B·r is 0 too.
-        let bR = limits && r == 0 ? 0 : bce * r
-        derivative = alphaT * focus * (dBCE + gamma * bR)
-    }
+    let positive = x >= 0
+    let s = positive ? big : small
+    let sBar = positive ? small : big
+    let logS = min(x, 0) - log1pE
+    let logSBar = min(-x, 0) - log1pE
+    // A term whose weight is 0 is 0, also where its log is −∞ (an infinite logit: 0·∞).
+    let bce = limits ? (t == 0 ? 0 : -t * logS) + (t == 1 ? 0 : -(1 - t) * logSBar) : -(t * logS + (1 - t) * logSBar)
+    let one = t == 1
+    let hard = one || t == 0
+    let mSoft = t * sBar + (1 - t) * s
+    let m = hard ? (one ? sBar : s) : mSoft
+    let logM = hard ? (one ? logSBar : logS) : FastMath.log(mSoft)
+    let r = hard ? (one ? -s : sBar) : (1 - 2 * t) * s * sBar / mSoft
+    let dBCE = hard ? (one ? -sBar : s) : sigmoidMinusTarget(x, t, e: e, s: s, sBar: sBar, big: big)
+    let focus = law(m, log: logM)
+    let alphaT = alpha.map { $0 * t + (1 - $0) * (1 - t) } ?? 1
+    let loss = limits ? focalLoss(alphaT, bce, focus) : alphaT * bce * focus
+    // B·r → 0 at an infinite logit, where B = ∞ and r = 0 (r ~ e^{−|x|}); for a finite
+    // logit r = 0 only where it underflowed or t = ½, and B·r is 0 too.
+    let bR = limits && r == 0 ? 0 : bce * r
+    let derivative = alphaT * focus * (dBCE + gamma * bR)
+    // ±∞ logits are taken as limits above: loss 0 or +∞, gradient finite. A NaN logit poisons
+    // its own element only (DESIGN §1.4).
+    let defined = ax <= .infinity
+    return (defined ? loss : .nan, defined ? derivative : .nan)
+}
+
+/// The hard-target form of `sigmoidFocalElement` (t = 0 or 1), in the arithmetic `A`: the
+/// exact tier's double (`ExactArithmetic`), or the fast tier's float (`FastArithmetic`). The
+/// same operations in the same order either way; the focusing factor takes `log m` as the
+/// unevaluated sum `logHi + logLo` (`−|x|` and `−log1p(e^{−|x|})` where x agrees with its
+/// target), which the fast tier uses to keep `γ·log m` exact (see `FastArithmetic.power`).
+@inline(__always)
+func sigmoidHardElement<A: Arithmetic, Law: FocusingLaw>(
+    _: A.Type, _ x: A.Value, _ t: A.Value, _ e: A.Value, limits: Bool, alpha: A.Value?, gamma: A.Value, law: Law
+) -> (loss: A.Value, derivative: A.Value) {
+    let ax = abs(x)
+    let big = 1 / (1 + e)       // σ(|x|)
+    let small = e * big         // σ(−|x|)
+    let log1pE = A.log1pUnit(e)
+    let positive = t == 1
+    let agrees = (x >= 0) == positive  // x_t ≥ 0
+    let pT = agrees ? big : small
+    let m = agrees ? small : big
+    let bce = agrees ? log1pE : log1pE + ax
+    let focus = law.focus(A.self, m, logHi: agrees ? -ax : 0, logLo: -log1pE)
+    let alphaT: A.Value = alpha.map { positive ? $0 : 1 - $0 } ?? 1
+    let loss = limits ? focalLoss(alphaT, bce, focus) : alphaT * bce * focus
+    // p_t·B = −p_t·log p_t ≤ 1/e, and B·r below is as bounded: each is formed before γ
+    // multiplies it, so γ·(…) stays finite for every finite γ (γ·B first overflows to ∞·0).
+    // At an infinite logit that disagrees with its target p_t = 0 and B = ∞: the limit of
+    // p_t·B is 0. (For a finite logit p_t = 0 only where it underflowed, and p_t·B is 0 too.)
+    let pTB = limits && pT == 0 ? 0 : pT * bce
+    let dt = -(alphaT * focus) * (m + gamma * pTB)
+    let derivative = positive ? dt : -dt
     // ±∞ logits are taken as limits above: loss 0 or +∞, gradient finite. A NaN logit poisons
     // its own element only (DESIGN §1.4).
     let defined = ax <= .infinity
@@ -90,7 +107,7 @@ func sigmoidFocalElement<T: KernelScalar, Law: FocusingLaw>(
 /// where a huge γ made `m^γ` underflow (m > 0 there, so the limit is +∞, not 0·∞). For finite
 /// logits this is the plain product.
 @inline(__always)
-func focalLoss(_ alphaT: Double, _ bce: Double, _ focus: Double) -> Double {
+func focalLoss<V: KernelScalar>(_ alphaT: V, _ bce: V, _ focus: V) -> V {
     alphaT == 0 ? 0 : (bce == .infinity ? .infinity : alphaT * bce * focus)
 }
 
@@ -113,22 +130,23 @@ func sigmoidMinusTarget(_ x: Double, _ t: Double, e: Double, s: Double, sBar: Do
 /// arrays of this many doubles (6 KiB), so the element loops run over arrays and vectorize.
 let sigmoidBlock = 256
 
-/// Elements `range` of a sigmoid call: losses (or their compensated sum) and gradients.
-func sigmoidChunk<T: KernelScalar>(_ a: SigmoidKernelArguments<T>, _ range: Range<Int>) -> CompensatedSum {
+/// Elements `range` of a sigmoid call: losses (or their compensated sum) and gradients, the
+/// blocks of hard targets in arithmetic `A` (the precision tier), blocks with a soft target in
+/// the exact tier's double.
+func sigmoidChunk<T: KernelScalar, A: Arithmetic>(_ a: SigmoidKernelArguments<T>, _ range: Range<Int>, _: A.Type) -> CompensatedSum {
     switch FocusingLawChoice(gamma: a.gamma) {
-    case .square: return sigmoidChunk(a, range, law: SquareLaw())
-    case .integer(let law): return sigmoidChunk(a, range, law: law)
-    case .real(let law): return sigmoidChunk(a, range, law: law)
+    case .square: return sigmoidChunk(a, range, A.self, law: SquareLaw())
+    case .integer(let law) where law.exponent > A.largestSquaredExponent:
+        return sigmoidChunk(a, range, A.self, law: IntegerByPowerLaw(integer: law))
+    case .integer(let law): return sigmoidChunk(a, range, A.self, law: law)
+    case .real(let law): return sigmoidChunk(a, range, A.self, law: law)
     }
 }
 
-func sigmoidChunk<T: KernelScalar, Law: FocusingLaw>(
-    _ a: SigmoidKernelArguments<T>, _ range: Range<Int>, law: Law
+func sigmoidChunk<T: KernelScalar, A: Arithmetic, Law: FocusingLaw>(
+    _ a: SigmoidKernelArguments<T>, _ range: Range<Int>, _: A.Type, law: Law
 ) -> CompensatedSum {
     withSigmoidScratch { buffer in
-        let losses = buffer
-        let derivatives = losses + sigmoidBlock
-        let exps = derivatives + sigmoidBlock
         var total = CompensatedSum()
         var start = range.lowerBound
         while start < range.upperBound {
@@ -142,34 +160,58 @@ func sigmoidChunk<T: KernelScalar, Law: FocusingLaw>(
                 softTargets |= (t[i] * (1 - t[i])).orderedKey
                 infiniteLogits |= x[i].magnitude == .infinity ? 1 : 0
             }
-            // e^{−|x|} first, in its own loop: two short dependency chains instead of one long
-            // one, so the out-of-order core overlaps many more iterations of each.
-            forEach(count) { i in exps[i] = T.exp(-abs(x[i].double)) }
-            @inline(__always) func elements(soft: Bool, limits: Bool) {
-                forEach(count) { i in
-                    (losses[i], derivatives[i]) = sigmoidFocalElement(
-                        T.self, x[i].double, t[i].double, exps[i], soft: soft, limits: limits, alpha: a.alpha,
-                        gamma: a.gamma, law: law)
+            if softTargets != 0 {
+                let losses = buffer, derivatives = losses + sigmoidBlock, exps = derivatives + sigmoidBlock
+                // e^{−|x|} first, in its own loop: two short dependency chains instead of one
+                // long one, so the out-of-order core overlaps many more iterations of each.
+                forEach(count) { i in exps[i] = T.exp(-abs(x[i].double)) }
+                @inline(__always) func elements(limits: Bool) {
+                    forEach(count) { i in
+                        (losses[i], derivatives[i]) = sigmoidFocalElement(
+                            T.self, x[i].double, t[i].double, exps[i], soft: true, limits: limits, alpha: a.alpha,
+                            gamma: a.gamma, law: law)
+                    }
                 }
-            }
-            switch (softTargets != 0, infiniteLogits != 0) {
-            case (false, false): elements(soft: false, limits: false)
-            case (false, true): elements(soft: false, limits: true)
-            case (true, false): elements(soft: true, limits: false)
-            case (true, true): elements(soft: true, limits: true)
-            }
-            if let loss = a.loss {
-                forEach(count) { i in loss[start &+ i] = T(losses[i]) }
+                if infiniteLogits != 0 { elements(limits: true) } else { elements(limits: false) }
+                storeBlock(a, start, count, losses, derivatives, &total)
             } else {
-                total.add(laneSum(losses, count))
-            }
-            if let gradient = a.gradient {
-                storeGradient(gradient + start, derivatives, count, upstream: a.upstream.map { $0 + start },
-                              scale: a.scale, accumulate: a.accumulate)
+                // The block's arrays in A's type: 3 · 256 of them fit the scratch whether A.Value
+                // is a float or a double.
+                UnsafeMutableRawPointer(buffer).withMemoryRebound(to: A.Value.self, capacity: 3 * sigmoidBlock) { values in
+                    let losses = values, derivatives = losses + sigmoidBlock, exps = derivatives + sigmoidBlock
+                    let alpha = a.alpha.map { A.Value($0) }, gamma = A.Value(a.gamma)
+                    forEach(count) { i in exps[i] = A.exp(-abs(A.Value(x[i].double))) }
+                    @inline(__always) func elements(limits: Bool) {
+                        forEach(count) { i in
+                            (losses[i], derivatives[i]) = sigmoidHardElement(
+                                A.self, A.Value(x[i].double), A.Value(t[i].double), exps[i], limits: limits,
+                                alpha: alpha, gamma: gamma, law: law)
+                        }
+                    }
+                    if infiniteLogits != 0 { elements(limits: true) } else { elements(limits: false) }
+                    storeBlock(a, start, count, losses, derivatives, &total)
+                }
             }
             start += count
         }
         return total
+    }
+}
+
+/// A block's losses (or their sum, into `total`) and gradients, from its arrays of values.
+@inline(__always)
+func storeBlock<T: KernelScalar, V: KernelScalar>(
+    _ a: SigmoidKernelArguments<T>, _ start: Int, _ count: Int, _ losses: UnsafeMutablePointer<V>,
+    _ derivatives: UnsafeMutablePointer<V>, _ total: inout CompensatedSum
+) {
+    if let loss = a.loss {
+        forEach(count) { i in loss[start &+ i] = T(losses[i].double) }
+    } else {
+        total.add(laneSum(losses, count))
+    }
+    if let gradient = a.gradient {
+        storeGradient(gradient + start, derivatives, count, upstream: a.upstream.map { $0 + start },
+                      scale: a.scale, accumulate: a.accumulate)
     }
 }
 
@@ -190,18 +232,18 @@ func sigmoidTargetsOutOfRange<T: KernelScalar>(_ targets: UnsafePointer<T>, _ ra
 /// `gradient[i] = upstream_i · derivative_i`, or added into it, with `upstream_i` per element
 /// or the one `scale`; one plain loop per case so each vectorizes.
 @inline(__always)
-func storeGradient<T: KernelScalar>(
-    _ gradient: UnsafeMutablePointer<T>, _ derivatives: UnsafePointer<Double>, _ count: Int,
+func storeGradient<T: KernelScalar, V: KernelScalar>(
+    _ gradient: UnsafeMutablePointer<T>, _ derivatives: UnsafePointer<V>, _ count: Int,
     upstream: UnsafePointer<T>?, scale: Double, accumulate: Bool
 ) {
     switch (upstream, accumulate) {
     case (let upstream?, false):
-        forEach(count) { i in gradient[i] = T(upstream[i].double * derivatives[i]) }
+        forEach(count) { i in gradient[i] = T(upstream[i].double * derivatives[i].double) }
     case (let upstream?, true):
-        forEach(count) { i in gradient[i] = T(gradient[i].double + upstream[i].double * derivatives[i]) }
+        forEach(count) { i in gradient[i] = T(gradient[i].double + upstream[i].double * derivatives[i].double) }
     case (nil, false):
-        forEach(count) { i in gradient[i] = T(scale * derivatives[i]) }
+        forEach(count) { i in gradient[i] = T(scale * derivatives[i].double) }
     case (nil, true):
-        forEach(count) { i in gradient[i] = T(gradient[i].double + scale * derivatives[i]) }
+        forEach(count) { i in gradient[i] = T(gradient[i].double + scale * derivatives[i].double) }
     }
 }

@@ -3,7 +3,9 @@ import FocalLossCore
 
 // The options structs: `_init` fills the core's defaults in, and each entry point turns a
 // caller's struct (or NULL) into the core's options. The version field is read before any
-// other field, so a struct of an unknown (possibly shorter) layout is never read past it.
+// other field, so a struct of an unknown (possibly shorter) layout is never read past it, and
+// a struct of an older version is read and written only up to its own end: version 1 is the
+// prefix before `precision` (fields are only ever appended, so every offset is the same).
 
 @c @implementation
 public func focal_sigmoid_options_init(_ options: UnsafeMutablePointer<focal_sigmoid_options>?, _ version: UInt32) -> focal_status {
@@ -11,7 +13,7 @@ public func focal_sigmoid_options_init(_ options: UnsafeMutablePointer<focal_sig
         guard let options else { throw FocalError(.nullPointer, "options is NULL") }
         try checkVersion(version, supported: UInt32(FOCAL_SIGMOID_OPTIONS_VERSION), of: "focal_sigmoid_options")
         let defaults = SigmoidFocalOptions()
-        options.pointee = focal_sigmoid_options(
+        copyPrefix(of: focal_sigmoid_options(
             version: version,
             reduction: cReduction(defaults.reduction),
             alpha: defaults.alpha ?? FOCAL_ALPHA_DISABLED,
@@ -19,7 +21,9 @@ public func focal_sigmoid_options_init(_ options: UnsafeMutablePointer<focal_sig
             use_normalizer: 0,
             normalizer: 0,
             num_threads: Int32(defaults.threads),
-            accumulate_grad: defaults.accumulateGradient ? 1 : 0)
+            accumulate_grad: defaults.accumulateGradient ? 1 : 0,
+            precision: cPrecision(defaults.precision)),
+            to: options, bytes: sigmoidOptionsSize(version))
     }
 }
 
@@ -29,7 +33,7 @@ public func focal_softmax_options_init(_ options: UnsafeMutablePointer<focal_sof
         guard let options else { throw FocalError(.nullPointer, "options is NULL") }
         try checkVersion(version, supported: UInt32(FOCAL_SOFTMAX_OPTIONS_VERSION), of: "focal_softmax_options")
         let defaults = SoftmaxFocalOptions()
-        options.pointee = focal_softmax_options(
+        copyPrefix(of: focal_softmax_options(
             version: version,
             reduction: cReduction(defaults.reduction),
             gamma: defaults.gamma,
@@ -39,15 +43,56 @@ public func focal_softmax_options_init(_ options: UnsafeMutablePointer<focal_sof
             use_normalizer: 0,
             normalizer: 0,
             num_threads: Int32(defaults.threads),
-            accumulate_grad: defaults.accumulateGradient ? 1 : 0)
+            accumulate_grad: defaults.accumulateGradient ? 1 : 0,
+            precision: cPrecision(defaults.precision)),
+            to: options, bytes: softmaxOptionsSize(version))
     }
 }
 
+/// Versions 1 (the fields before `precision`) up to `supported`, the header's.
 func checkVersion(_ version: UInt32, supported: UInt32, of structName: String) throws(FocalError) {
-    guard version == supported else {
+    guard version >= 1 && version <= supported else {
         throw FocalError(.invalidOptionsVersion,
-                         "\(structName).version = \(version) is not supported: this library (\(versionString)) knows version \(supported)")
+                         "\(structName).version = \(version) is not supported: this library (\(versionString)) knows versions 1 to \(supported)")
     }
+}
+
+/// The size in bytes of a struct of `version`: version 1 ends where `precision` begins.
+func sigmoidOptionsSize(_ version: UInt32) -> Int {
+    version == 1 ? MemoryLayout<focal_sigmoid_options>.offset(of: \.precision)! : MemoryLayout<focal_sigmoid_options>.size
+}
+
+func softmaxOptionsSize(_ version: UInt32) -> Int {
+    version == 1 ? MemoryLayout<focal_softmax_options>.offset(of: \.precision)! : MemoryLayout<focal_softmax_options>.size
+}
+
+/// The first `bytes` bytes of `value` into `destination`.
+func copyPrefix<Options>(of value: Options, to destination: UnsafeMutablePointer<Options>, bytes: Int) {
+    withUnsafeBytes(of: value) { source in
+        UnsafeMutableRawPointer(destination).copyMemory(from: source.baseAddress!, byteCount: bytes)
+    }
+}
+
+/// A caller's struct of any supported version, as the current layout: the fields a version 1
+/// struct lacks keep the values of `defaults`.
+func readPrefix<Options>(_ options: UnsafePointer<Options>, bytes: Int, defaults: Options) -> Options {
+    var value = defaults
+    withUnsafeMutableBytes(of: &value) { target in
+        target.baseAddress!.copyMemory(from: UnsafeRawPointer(options), byteCount: bytes)
+    }
+    return value
+}
+
+func cPrecision(_ precision: Precision) -> focal_precision {
+    focal_precision(rawValue: UInt32(precision.rawValue))
+}
+
+func corePrecision(_ precision: focal_precision) throws(FocalError) -> Precision {
+    guard let value = Int32(exactly: precision.rawValue), let core = Precision(rawValue: value) else {
+        throw FocalError(.invalidPrecision,
+                         "precision = \(precision.rawValue) is not FOCAL_PRECISION_EXACT (0) or FOCAL_PRECISION_FAST (1)")
+    }
+    return core
 }
 
 func cReduction(_ reduction: Reduction) -> focal_reduction {
@@ -70,14 +115,16 @@ func structVersion<Options>(_ options: UnsafePointer<Options>) -> UInt32 {
 func sigmoidOptions(_ options: UnsafePointer<focal_sigmoid_options>?) throws(FocalError) -> SigmoidFocalOptions {
     var core = SigmoidFocalOptions()
     guard let options else { return core }
-    try checkVersion(structVersion(options), supported: UInt32(FOCAL_SIGMOID_OPTIONS_VERSION), of: "focal_sigmoid_options")
-    let c = options.pointee
+    let version = structVersion(options)
+    try checkVersion(version, supported: UInt32(FOCAL_SIGMOID_OPTIONS_VERSION), of: "focal_sigmoid_options")
+    let c = readPrefix(options, bytes: sigmoidOptionsSize(version), defaults: focal_sigmoid_options())
     core.reduction = try coreReduction(c.reduction)
     core.alpha = c.alpha == FOCAL_ALPHA_DISABLED ? nil : c.alpha
     core.gamma = c.gamma
     core.normalizer = c.use_normalizer != 0 ? c.normalizer : nil
     core.threads = Int(c.num_threads)
     core.accumulateGradient = c.accumulate_grad != 0
+    core.precision = try corePrecision(c.precision)
     return core
 }
 
@@ -85,8 +132,9 @@ func sigmoidOptions(_ options: UnsafePointer<focal_sigmoid_options>?) throws(Foc
 func softmaxOptions(_ options: UnsafePointer<focal_softmax_options>?, classes: Int) throws(FocalError) -> SoftmaxFocalOptions {
     var core = SoftmaxFocalOptions()
     guard let options else { return core }
-    try checkVersion(structVersion(options), supported: UInt32(FOCAL_SOFTMAX_OPTIONS_VERSION), of: "focal_softmax_options")
-    let c = options.pointee
+    let version = structVersion(options)
+    try checkVersion(version, supported: UInt32(FOCAL_SOFTMAX_OPTIONS_VERSION), of: "focal_softmax_options")
+    let c = readPrefix(options, bytes: softmaxOptionsSize(version), defaults: focal_softmax_options())
     core.reduction = try coreReduction(c.reduction)
     core.gamma = c.gamma
     core.alpha = try inputBuffer(c.alpha, count: classes, name: "alpha", nullMeans: "every class weighs 1")
@@ -95,5 +143,6 @@ func softmaxOptions(_ options: UnsafePointer<focal_softmax_options>?, classes: I
     core.normalizer = c.use_normalizer != 0 ? c.normalizer : nil
     core.threads = Int(c.num_threads)
     core.accumulateGradient = c.accumulate_grad != 0
+    core.precision = try corePrecision(c.precision)
     return core
 }

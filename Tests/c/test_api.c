@@ -10,7 +10,9 @@
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "focalloss.h"
@@ -89,6 +91,7 @@ static void fill_f(float *v, int n, float value) { int i; for (i = 0; i < n; ++i
 static void fill_d(double *v, int n, double value) { int i; for (i = 0; i < n; ++i) v[i] = value; }
 static int all_f(const float *v, int n, float value) { int i; for (i = 0; i < n; ++i) if (memcmp(&v[i], &value, sizeof value) != 0) return 0; return 1; }
 static int all_d(const double *v, int n, double value) { int i; for (i = 0; i < n; ++i) if (memcmp(&v[i], &value, sizeof value) != 0) return 0; return 1; }
+static int all_bytes(const unsigned char *v, size_t n, unsigned char value) { size_t i; for (i = 0; i < n; ++i) if (v[i] != value) return 0; return 1; }
 static int all_zero_d(const double *v, int n) { int i; for (i = 0; i < n; ++i) if (v[i] != 0) return 0; return 1; }
 
 /* A deterministic generator: uniform in [lo, hi). */
@@ -119,23 +122,36 @@ static void test_options_init(void) {
     focal_softmax_options xo, xi = FOCAL_SOFTMAX_OPTIONS_INIT;
     memset(&so, 0x5a, sizeof so);
     CHECK(focal_sigmoid_options_init(&so, FOCAL_SIGMOID_OPTIONS_VERSION) == FOCAL_OK, "init");
-    CHECK(so.version == 1 && so.reduction == FOCAL_REDUCTION_NONE && so.alpha == 0.25 && so.gamma == 2.0 &&
-          so.use_normalizer == 0 && so.num_threads == 0 && so.accumulate_grad == 0, "sigmoid defaults");
+    CHECK(so.version == 2 && so.reduction == FOCAL_REDUCTION_NONE && so.alpha == 0.25 && so.gamma == 2.0 &&
+          so.use_normalizer == 0 && so.num_threads == 0 && so.accumulate_grad == 0 &&
+          so.precision == FOCAL_PRECISION_EXACT, "sigmoid defaults");
     CHECK(so.version == si.version && so.reduction == si.reduction && so.alpha == si.alpha && so.gamma == si.gamma &&
           so.use_normalizer == si.use_normalizer && so.normalizer == si.normalizer && so.num_threads == si.num_threads &&
-          so.accumulate_grad == si.accumulate_grad, "sigmoid INIT macro equals _init");
+          so.accumulate_grad == si.accumulate_grad && so.precision == si.precision, "sigmoid INIT macro equals _init");
     memset(&xo, 0x5a, sizeof xo);
     CHECK(focal_softmax_options_init(&xo, FOCAL_SOFTMAX_OPTIONS_VERSION) == FOCAL_OK, "init");
-    CHECK(xo.version == 1 && xo.reduction == FOCAL_REDUCTION_MEAN && xo.gamma == 2.0 && xo.alpha == NULL &&
+    CHECK(xo.version == 2 && xo.reduction == FOCAL_REDUCTION_MEAN && xo.gamma == 2.0 && xo.alpha == NULL &&
           xo.ignore_index == -100 && xo.label_smoothing == 0 && xo.use_normalizer == 0 && xo.num_threads == 0 &&
-          xo.accumulate_grad == 0, "softmax defaults");
+          xo.accumulate_grad == 0 && xo.precision == FOCAL_PRECISION_EXACT, "softmax defaults");
     CHECK(xo.reduction == xi.reduction && xo.gamma == xi.gamma && xo.alpha == xi.alpha && xo.ignore_index == xi.ignore_index &&
-          xo.label_smoothing == xi.label_smoothing && xo.normalizer == xi.normalizer, "softmax INIT macro equals _init");
+          xo.label_smoothing == xi.label_smoothing && xo.normalizer == xi.normalizer && xo.precision == xi.precision,
+          "softmax INIT macro equals _init");
+    /* Version 1 writes the version 1 fields only: the bytes from `precision` on are untouched. */
+    memset(&so, 0x5a, sizeof so);
+    CHECK(focal_sigmoid_options_init(&so, 1) == FOCAL_OK, "init version 1");
+    CHECK(so.version == 1 && so.alpha == 0.25 && so.accumulate_grad == 0 &&
+          all_bytes((const unsigned char *)&so + offsetof(focal_sigmoid_options, precision),
+                    sizeof so - offsetof(focal_sigmoid_options, precision), 0x5a), "sigmoid version 1 prefix only");
+    memset(&xo, 0x5a, sizeof xo);
+    CHECK(focal_softmax_options_init(&xo, 1) == FOCAL_OK, "init version 1");
+    CHECK(xo.version == 1 && xo.ignore_index == -100 && xo.accumulate_grad == 0 &&
+          all_bytes((const unsigned char *)&xo + offsetof(focal_softmax_options, precision),
+                    sizeof xo - offsetof(focal_softmax_options, precision), 0x5a), "softmax version 1 prefix only");
     /* Errors write nothing. */
     memset(&so, 0x5a, sizeof so);
-    CHECK(focal_sigmoid_options_init(&so, 2) == FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version 2");
+    CHECK(focal_sigmoid_options_init(&so, 3) == FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version 3");
     CHECK(so.version == 0x5a5a5a5a, "untouched");
-    CHECK(strstr(focal_last_error_message(), "version = 2") != NULL, "%s", focal_last_error_message());
+    CHECK(strstr(focal_last_error_message(), "version = 3") != NULL, "%s", focal_last_error_message());
     CHECK(focal_softmax_options_init(&xo, 0) == FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version 0");
     CHECK(focal_sigmoid_options_init(NULL, 1) == FOCAL_ERROR_NULL_POINTER, "NULL");
     CHECK(focal_softmax_options_init(NULL, 1) == FOCAL_ERROR_NULL_POINTER, "NULL");
@@ -362,8 +378,12 @@ static void test_sigmoid_errors(void) {
     sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_REDUCTION, "reduction = 7", __LINE__);
     o = base; o.version = 0;
     sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version = 0", __LINE__);
-    o.version = 2;
-    sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version = 2", __LINE__);
+    o.version = 3;
+    sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version = 3", __LINE__);
+    o = base; o.precision = (focal_precision)2;
+    sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_PRECISION, "precision = 2", __LINE__);
+    o.precision = (focal_precision)-1;
+    sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_PRECISION, "precision = 4294967295", __LINE__);
     o = base; o.num_threads = -1;
     sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_THREAD_COUNT, "num_threads = -1", __LINE__);
 
@@ -440,6 +460,8 @@ static void test_softmax_errors(void) {
     softmax_fails(&o, 2, 3, 1, x, y, FOCAL_ERROR_INVALID_REDUCTION, "reduction = 3", __LINE__);
     o = base; o.version = 7;
     softmax_fails(&o, 2, 3, 1, x, y, FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version = 7", __LINE__);
+    o = base; o.precision = (focal_precision)5;
+    softmax_fails(&o, 2, 3, 1, x, y, FOCAL_ERROR_INVALID_PRECISION, "precision = 5", __LINE__);
     o = base; o.num_threads = -3;
     softmax_fails(&o, 2, 3, 1, x, y, FOCAL_ERROR_INVALID_THREAD_COUNT, "num_threads = -3", __LINE__);
     {
@@ -497,6 +519,112 @@ static void test_thread_local_errors(void) {
     CHECK(strstr(focal_last_error_message(), "alpha = 7") != NULL, "kept after success");
 }
 
+/* The options as a caller compiled against a version 1 header declared them. */
+typedef struct {
+    uint32_t version; focal_reduction reduction; double alpha; double gamma; int32_t use_normalizer;
+    double normalizer; int32_t num_threads; int32_t accumulate_grad;
+} sigmoid_options_v1;
+typedef struct {
+    uint32_t version; focal_reduction reduction; double gamma; const double *alpha; int64_t ignore_index;
+    double label_smoothing; int32_t use_normalizer; double normalizer; int32_t num_threads; int32_t accumulate_grad;
+} softmax_options_v1;
+
+/* Float32 ulps between a and the float64 value b. */
+static double ulps_f(float a, double b) {
+    float r = (float)b;
+    double spacing = (double)nextafterf(fabsf(r), INFINITY) - (double)fabsf(r);
+    return fabs((double)a - b) / spacing;
+}
+
+/* The precision tiers: a version 1 struct (exactly its own size on the heap, so an overread
+ * shows under ASan and valgrind) computes the exact tier; the fast tier stays within its bound
+ * on hard targets, is bitwise identical for every thread count, and equals the exact tier
+ * where it computes in double (soft-target blocks, float64, softmax). */
+static void test_precision(void) {
+    enum { N = 70000 };
+    static float x[N], t[N], soft[N], l_exact[N], g_exact[N], l_fast[N], g_fast[N], l2[N], g2[N];
+    static double xd[N], td[N], ld[N], gd[N], ld2[N], gd2[N];
+    static const double gammas[] = {0, 0.5, 1, 2, 3, 3.7, 5};
+    focal_sigmoid_options exact, fast;
+    sigmoid_options_v1 *v1 = (sigmoid_options_v1 *)malloc(sizeof *v1);
+    softmax_options_v1 *w1 = (softmax_options_v1 *)malloc(sizeof *w1);
+    double worst_loss = 0, worst_grad = 0;
+    size_t k;
+    int i;
+    for (i = 0; i < N; ++i) {
+        x[i] = (float)uniform(-30, 30);
+        t[i] = uniform(0, 1) < 0.1 ? 1.0f : 0.0f;
+        soft[i] = (float)uniform(0, 1);
+        xd[i] = x[i]; td[i] = t[i];
+    }
+    x[0] = INFINITY; x[1] = -INFINITY; x[2] = 1e30f; x[3] = -1e30f; x[4] = 0;
+    xd[0] = x[0]; xd[1] = x[1]; xd[2] = x[2]; xd[3] = x[3]; xd[4] = 0;
+    focal_sigmoid_options_init(&exact, FOCAL_SIGMOID_OPTIONS_VERSION);
+    exact.num_threads = 1;
+    fast = exact; fast.precision = FOCAL_PRECISION_FAST;
+
+    /* Version 1: the exact tier, bit for bit. */
+    CHECK(v1 != NULL && w1 != NULL, "malloc");
+    if (v1 == NULL || w1 == NULL) return;
+    CHECK(focal_sigmoid_options_init((focal_sigmoid_options *)(void *)v1, 1) == FOCAL_OK, "v1 init");
+    v1->num_threads = 1;
+    CHECK(focal_sigmoid_f32(&exact, N, x, t, NULL, l_exact, g_exact) == FOCAL_OK, "exact");
+    CHECK(focal_sigmoid_f32((const focal_sigmoid_options *)(void *)v1, N, x, t, NULL, l2, g2) == FOCAL_OK, "v1: %s",
+          focal_last_error_message());
+    CHECK(memcmp(l_exact, l2, sizeof l2) == 0 && memcmp(g_exact, g2, sizeof g2) == 0, "version 1 is the exact tier");
+    CHECK(focal_softmax_options_init((focal_softmax_options *)(void *)w1, 1) == FOCAL_OK, "v1 init");
+    {
+        int64_t y[4] = {0, 2, 1, -100};
+        float sl[1], sl1[1], sg[12], sg1[12];
+        focal_softmax_options so;
+        focal_softmax_options_init(&so, FOCAL_SOFTMAX_OPTIONS_VERSION);
+        CHECK(focal_softmax_f32_i64(&so, 4, 3, 1, x + 10, y, NULL, sl, sg) == FOCAL_OK, "softmax");
+        CHECK(focal_softmax_f32_i64((const focal_softmax_options *)(void *)w1, 4, 3, 1, x + 10, y, NULL, sl1, sg1) == FOCAL_OK,
+              "softmax v1: %s", focal_last_error_message());
+        CHECK(memcmp(sl, sl1, sizeof sl) == 0 && memcmp(sg, sg1, sizeof sg) == 0, "softmax version 1");
+        so.precision = FOCAL_PRECISION_FAST;
+        CHECK(focal_softmax_f32_i64(&so, 4, 3, 1, x + 10, y, NULL, sl1, sg1) == FOCAL_OK, "softmax fast");
+        CHECK(memcmp(sl, sl1, sizeof sl) == 0 && memcmp(sg, sg1, sizeof sg) == 0, "softmax fast = exact (no float32 kernel)");
+    }
+    free(v1);
+    free(w1);
+
+    /* The fast tier's bound on hard targets, against float64, for each gamma and alpha. */
+    for (k = 0; k < sizeof gammas / sizeof gammas[0]; ++k) {
+        int a;
+        for (a = 0; a < 2; ++a) {
+            exact.gamma = fast.gamma = gammas[k];
+            exact.alpha = fast.alpha = a == 0 ? 0.25 : FOCAL_ALPHA_DISABLED;
+            CHECK(focal_sigmoid_f32(&fast, N, x, t, NULL, l_fast, g_fast) == FOCAL_OK, "fast");
+            CHECK(focal_sigmoid_f64(&exact, N, xd, td, NULL, ld, gd) == FOCAL_OK, "f64");
+            for (i = 0; i < N; ++i) {
+                double el = ulps_f(l_fast[i], ld[i]), eg = ulps_f(g_fast[i], gd[i]);
+                if (el > worst_loss) worst_loss = el;
+                if (eg > worst_grad) worst_grad = eg;
+            }
+            CHECK(isfinite(g_fast[0]) && isfinite(g_fast[1]) && l_fast[0] == ld[0] && l_fast[1] == ld[1],
+                  "fast: infinite logits as limits (gamma %g)", gammas[k]);
+            /* Every thread count, bit for bit. */
+            fast.num_threads = 2;
+            CHECK(focal_sigmoid_f32(&fast, N, x, t, NULL, l2, g2) == FOCAL_OK, "fast, 2 threads");
+            CHECK(memcmp(l_fast, l2, sizeof l2) == 0 && memcmp(g_fast, g2, sizeof g2) == 0, "fast: threads 1 and 2 (gamma %g)",
+                  gammas[k]);
+            fast.num_threads = 1;
+        }
+    }
+    CHECK(worst_loss <= 16 && worst_grad <= 16, "fast tier within 16 ulps: loss %.2f, gradient %.2f", worst_loss, worst_grad);
+    CHECK(worst_loss > 0.5, "the fast tier is not the exact one (loss %.2f ulps)", worst_loss);
+
+    /* Where the fast tier computes in double it equals the exact tier: soft-target blocks, f64. */
+    exact.gamma = fast.gamma = 2; exact.alpha = fast.alpha = 0.25;
+    CHECK(focal_sigmoid_f32(&exact, N, x, soft, NULL, l_exact, g_exact) == FOCAL_OK, "exact soft");
+    CHECK(focal_sigmoid_f32(&fast, N, x, soft, NULL, l_fast, g_fast) == FOCAL_OK, "fast soft");
+    CHECK(memcmp(l_exact, l_fast, sizeof l_fast) == 0 && memcmp(g_exact, g_fast, sizeof g_fast) == 0, "fast soft = exact");
+    CHECK(focal_sigmoid_f64(&exact, N, xd, td, NULL, ld, gd) == FOCAL_OK, "f64 exact");
+    CHECK(focal_sigmoid_f64(&fast, N, xd, td, NULL, ld2, gd2) == FOCAL_OK, "f64 fast");
+    CHECK(memcmp(ld, ld2, sizeof ld) == 0 && memcmp(gd, gd2, sizeof gd) == 0, "f64 fast = exact");
+}
+
 int main(void) {
     test_version_and_strings();
     test_options_init();
@@ -506,6 +634,7 @@ int main(void) {
     test_sigmoid_errors();
     test_softmax_errors();
     test_thread_local_errors();
+    test_precision();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

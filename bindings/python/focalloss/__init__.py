@@ -42,7 +42,7 @@ backend = _backend.name
 
 
 def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none", *, normalizer=None,
-                       return_grad=False, num_threads=None):
+                       return_grad=False, num_threads=None, precision="exact"):
     """Sigmoid focal loss (binary and multi-label), as ``torchvision.ops.sigmoid_focal_loss``.
 
     Per element, with ``p = sigmoid(x)`` and target ``t`` in [0, 1] (hard 0/1 or soft)::
@@ -65,6 +65,10 @@ def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none",
             with respect to ``logits``, same shape and dtype.
         num_threads: None or 0 for the library default, 1 for the calling thread only. Results
             are bitwise identical for every value.
+        precision: "exact" (default: float32 results within 2 ulps, arithmetic in double) or
+            "fast" (float32 arithmetic for float32 logits with hard targets, within 16 ulps for
+            gamma <= 5; every other guarantee kept; float64 and soft targets compute as
+            "exact"). See docs/accuracy.md.
 
     Returns:
         The loss: an array of the logits' shape for "none", otherwise a numpy scalar of the
@@ -74,14 +78,16 @@ def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none",
         TypeError: an argument of the wrong type, or an array of the wrong dtype (nothing is
             converted to another dtype).
         ValueError: a wrong shape, an unknown reduction, or a value out of range (alpha, gamma,
-            normalizer, a target outside [0, 1], num_threads < 0), with the library's message.
+            normalizer, a target outside [0, 1], num_threads < 0, an unknown precision), with the
+            library's message.
     """
     return _frontend.sigmoid_focal_loss(_backend, logits, targets, alpha, gamma, reduction, normalizer=normalizer,
-                                        return_grad=return_grad, num_threads=num_threads)
+                                        return_grad=return_grad, num_threads=num_threads, precision=precision)
 
 
 def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean", *, ignore_index=-100,
-                       label_smoothing=0.0, normalizer=None, return_grad=False, num_threads=None):
+                       label_smoothing=0.0, normalizer=None, return_grad=False, num_threads=None,
+                       precision="exact"):
     """Softmax focal loss (multi-class). At gamma = 0 it is exactly
     ``torch.nn.functional.cross_entropy(x, y, weight=alpha, ignore_index=..., label_smoothing=...,
     reduction=...)``.
@@ -109,6 +115,8 @@ def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean",
         return_grad: also return the gradient of the returned loss (of its sum for "none")
             with respect to ``logits``, same shape and dtype.
         num_threads: None or 0 for the library default, 1 for the calling thread only.
+        precision: "exact" (default) or "fast". The softmax family has no float32-arithmetic
+            kernel yet: "fast" is accepted and gives the "exact" results.
 
     Returns:
         The loss: an array of the targets' shape for "none", otherwise a numpy scalar of the
@@ -119,11 +127,11 @@ def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean",
         TypeError: wrong argument types or dtypes (float32/float64 logits, int32/int64 targets).
         ValueError: wrong shapes, an unknown reduction, or a value out of range (a target
             outside [0, C), a negative class weight, gamma, label_smoothing, normalizer,
-            num_threads < 0), with the library's message.
+            num_threads < 0, an unknown precision), with the library's message.
     """
     return _frontend.softmax_focal_loss(_backend, logits, targets, alpha, gamma, reduction, ignore_index=ignore_index,
                                         label_smoothing=label_smoothing, normalizer=normalizer,
-                                        return_grad=return_grad, num_threads=num_threads)
+                                        return_grad=return_grad, num_threads=num_threads, precision=precision)
 
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss", "backend", "__version__"]

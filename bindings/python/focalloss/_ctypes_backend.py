@@ -16,7 +16,7 @@ name = "ctypes"
 
 
 class SigmoidOptions(ctypes.Structure):
-    """focal_sigmoid_options, version 1."""
+    """focal_sigmoid_options, version 2."""
 
     _fields_ = [
         ("version", c_uint32),
@@ -27,11 +27,12 @@ class SigmoidOptions(ctypes.Structure):
         ("normalizer", c_double),
         ("num_threads", c_int32),
         ("accumulate_grad", c_int32),
+        ("precision", c_uint32),
     ]
 
 
 class SoftmaxOptions(ctypes.Structure):
-    """focal_softmax_options, version 1."""
+    """focal_softmax_options, version 2."""
 
     _fields_ = [
         ("version", c_uint32),
@@ -44,6 +45,7 @@ class SoftmaxOptions(ctypes.Structure):
         ("normalizer", c_double),
         ("num_threads", c_int32),
         ("accumulate_grad", c_int32),
+        ("precision", c_uint32),
     ]
 
 
@@ -91,8 +93,8 @@ def _load():
 _lib, _functions = _load()
 
 #: Struct versions this module's Structures describe (FOCAL_*_OPTIONS_VERSION).
-_SIGMOID_VERSION = 1
-_SOFTMAX_VERSION = 1
+_SIGMOID_VERSION = 2
+_SOFTMAX_VERSION = 2
 
 
 def version_number():
@@ -111,8 +113,9 @@ def _result(status):
 
 
 def sigmoid(logits, targets, grad_loss, loss, grad, reduction, alpha, gamma, use_normalizer, normalizer,
-            num_threads):
-    options = SigmoidOptions(_SIGMOID_VERSION, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, 0)
+            num_threads, precision):
+    options = SigmoidOptions(_SIGMOID_VERSION, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, 0,
+                             precision)
     function = _functions[("sigmoid", logits.dtype)]
     status = function(ctypes.byref(options), logits.size, _address(logits), _address(targets), _address(grad_loss),
                       _address(loss), _address(grad))
@@ -120,10 +123,10 @@ def sigmoid(logits, targets, grad_loss, loss, grad, reduction, alpha, gamma, use
 
 
 def softmax(logits, targets, batch, classes, inner, grad_loss, loss, grad, reduction, gamma, alpha, ignore_index,
-            label_smoothing, use_normalizer, normalizer, num_threads):
+            label_smoothing, use_normalizer, normalizer, num_threads, precision):
     weights = None if alpha is None else alpha.ctypes.data_as(POINTER(c_double))
     options = SoftmaxOptions(_SOFTMAX_VERSION, reduction, gamma, weights, ignore_index, label_smoothing, use_normalizer,
-                             normalizer, num_threads, 0)
+                             normalizer, num_threads, 0, precision)
     function = _functions[("softmax", logits.dtype, targets.dtype)]
     status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(targets),
                       _address(grad_loss), _address(loss), _address(grad))

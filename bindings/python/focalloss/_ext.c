@@ -98,7 +98,7 @@ static PyObject *result(focal_status status) {
 
 static PyObject *ext_sigmoid(PyObject *self, PyObject *args) {
     PyObject *logits, *targets, *grad_loss, *loss, *grad;
-    int reduction, use_normalizer, num_threads;
+    int reduction, use_normalizer, num_threads, precision;
     double alpha, gamma, normalizer;
     buffers b;
     void *x, *t, *g, *l, *d;
@@ -108,8 +108,8 @@ static PyObject *ext_sigmoid(PyObject *self, PyObject *args) {
     focal_status status;
     (void)self;
     memset(&b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "OOOOOiddidi", &logits, &targets, &grad_loss, &loss, &grad, &reduction, &alpha,
-                          &gamma, &use_normalizer, &normalizer, &num_threads)) {
+    if (!PyArg_ParseTuple(args, "OOOOOiddidii", &logits, &targets, &grad_loss, &loss, &grad, &reduction, &alpha,
+                          &gamma, &use_normalizer, &normalizer, &num_threads, &precision)) {
         return NULL;
     }
     /* The logits decide the dtype; everything else must match it. */
@@ -128,6 +128,7 @@ static PyObject *ext_sigmoid(PyObject *self, PyObject *args) {
     options.use_normalizer = use_normalizer;
     options.normalizer = normalizer;
     options.num_threads = num_threads;
+    options.precision = (focal_precision)precision;
     Py_BEGIN_ALLOW_THREADS
     status = kind == KIND_F32
         ? focal_sigmoid_f32(&options, (int64_t)count, (const float *)x, (const float *)t, (const float *)g, (float *)l, (float *)d)
@@ -143,7 +144,7 @@ fail:
 static PyObject *ext_softmax(PyObject *self, PyObject *args) {
     PyObject *logits, *targets, *grad_loss, *loss, *grad, *alpha;
     long long batch, classes, inner, ignore_index;
-    int reduction, use_normalizer, num_threads;
+    int reduction, use_normalizer, num_threads, precision;
     double gamma, label_smoothing, normalizer;
     buffers b;
     void *x, *y, *g, *l, *d, *a;
@@ -152,9 +153,9 @@ static PyObject *ext_softmax(PyObject *self, PyObject *args) {
     focal_status status = FOCAL_OK;
     (void)self;
     memset(&b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "OOLLLOOOidOLdidi", &logits, &targets, &batch, &classes, &inner, &grad_loss, &loss,
+    if (!PyArg_ParseTuple(args, "OOLLLOOOidOLdidii", &logits, &targets, &batch, &classes, &inner, &grad_loss, &loss,
                           &grad, &reduction, &gamma, &alpha, &ignore_index, &label_smoothing, &use_normalizer,
-                          &normalizer, &num_threads)) {
+                          &normalizer, &num_threads, &precision)) {
         return NULL;
     }
     if (acquire_either(&b, 0, logits, "logits", KIND_F32, KIND_F64, "float32 or float64", &x, &kind) ||
@@ -174,6 +175,7 @@ static PyObject *ext_softmax(PyObject *self, PyObject *args) {
     options.use_normalizer = use_normalizer;
     options.normalizer = normalizer;
     options.num_threads = num_threads;
+    options.precision = (focal_precision)precision;
     Py_BEGIN_ALLOW_THREADS
     if (kind == KIND_F32 && target_kind == KIND_I64) {
         status = focal_softmax_f32_i64(&options, batch, classes, inner, (const float *)x, (const int64_t *)y,

@@ -78,6 +78,17 @@ def _threads(value):
     return _integer("num_threads", value, -_INT32_MAX - 1, _INT32_MAX)
 
 
+_PRECISIONS = {"exact": 0, "fast": 1}
+
+
+def _precision(value):
+    if not isinstance(value, str):
+        raise TypeError("precision must be a str, got %s" % type(value).__name__)
+    if value not in _PRECISIONS:
+        raise ValueError("precision = %r is not one of 'exact', 'fast'" % value)
+    return _PRECISIONS[value]
+
+
 def _flag(name, value):
     if value is True or value is False:
         return value
@@ -104,7 +115,7 @@ def _finish(loss, reduced, grad, return_grad):
 
 
 def sigmoid_focal_loss(backend, logits, targets, alpha=0.25, gamma=2.0, reduction="none", *, normalizer=None,
-                       return_grad=False, num_threads=None):
+                       return_grad=False, num_threads=None, precision="exact"):
     logits = _logits(logits)
     targets = _array("targets", targets)
     if targets.dtype != logits.dtype:
@@ -117,19 +128,21 @@ def sigmoid_focal_loss(backend, logits, targets, alpha=0.25, gamma=2.0, reductio
     use_normalizer, normalizer = _normalizer(normalizer)
     threads = _threads(num_threads)
     return_grad = _flag("return_grad", return_grad)
+    tier = _precision(precision)
 
     x = _contiguous(logits)
     t = _contiguous(targets)
     loss = np.empty(x.shape if reduction == 0 else 1, x.dtype)
     grad = np.empty(x.shape, x.dtype) if return_grad else None
     status, message = backend.sigmoid(x, t, None, loss, grad, reduction, alpha, gamma, use_normalizer, normalizer,
-                                      threads)
+                                      threads, tier)
     _raise_for(status, message)
     return _finish(loss, reduction != 0, grad, return_grad)
 
 
 def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reduction="mean", *, ignore_index=-100,
-                       label_smoothing=0.0, normalizer=None, return_grad=False, num_threads=None):
+                       label_smoothing=0.0, normalizer=None, return_grad=False, num_threads=None,
+                       precision="exact"):
     logits = _logits(logits)
     if logits.ndim < 2:
         raise ValueError("logits must have shape (N, C, ...) with the classes on axis 1, got %s" % (logits.shape,))
@@ -161,12 +174,13 @@ def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reductio
     use_normalizer, normalizer = _normalizer(normalizer)
     threads = _threads(num_threads)
     return_grad = _flag("return_grad", return_grad)
+    tier = _precision(precision)
 
     x = _contiguous(logits)
     y = _contiguous(targets)
     loss = np.empty(expected if reduction == 0 else 1, x.dtype)
     grad = np.empty(x.shape, x.dtype) if return_grad else None
     status, message = backend.softmax(x, y, batch, classes, inner, None, loss, grad, reduction, gamma, weights,
-                                      ignore_index, label_smoothing, use_normalizer, normalizer, threads)
+                                      ignore_index, label_smoothing, use_normalizer, normalizer, threads, tier)
     _raise_for(status, message)
     return _finish(loss, reduction != 0, grad, return_grad)
