@@ -55,14 +55,19 @@ def _integer(name, value, low, high):
     return result
 
 
-def _reduction(value):
-    if type(value) is str and value in _REDUCTIONS:  # the common case, one lookup
-        return _REDUCTIONS[value]
+def _choice(name, value, choices):
+    """The C value of a string option: `choices` maps each accepted string to it."""
+    if type(value) is str and value in choices:  # the common case, one lookup
+        return choices[value]
     if not isinstance(value, str):
-        raise TypeError("reduction must be a str, got %s" % type(value).__name__)
-    if value not in _REDUCTIONS:
-        raise ValueError("reduction = %r is not one of 'none', 'sum', 'mean'" % value)
-    return _REDUCTIONS[value]
+        raise TypeError("%s must be a str, got %s" % (name, type(value).__name__))
+    if value in choices:  # a str subclass
+        return choices[value]
+    raise ValueError("%s = %r is not one of %s" % (name, value, ", ".join(map(repr, choices))))
+
+
+def _reduction(value):
+    return _choice("reduction", value, _REDUCTIONS)
 
 
 def _normalizer(value):
@@ -82,11 +87,7 @@ _PRECISIONS = {"exact": 0, "fast": 1}
 
 
 def _precision(value):
-    if not isinstance(value, str):
-        raise TypeError("precision must be a str, got %s" % type(value).__name__)
-    if value not in _PRECISIONS:
-        raise ValueError("precision = %r is not one of 'exact', 'fast'" % value)
-    return _PRECISIONS[value]
+    return _choice("precision", value, _PRECISIONS)
 
 
 def _flag(name, value):
