@@ -14,9 +14,9 @@
 // the float32 kernels with the shorter "float tier" exp and log1pUnit (≤ 3e-10 relative,
 // 0.005 of a float32 ulp) in their per-element loops.
 
-/// `a · b + c`: one rounding with FMA, two without.
+/// `a · b + c`: one rounding with FMA, two without (Double here, Float in FastMathFloat.swift).
 @inline(__always)
-func mulAdd(_ a: Double, _ b: Double, _ c: Double) -> Double {
+func mulAdd<F: FloatingPoint>(_ a: F, _ b: F, _ c: F) -> F {
     #if FOCAL_FMA || arch(arm64)
     return c.addingProduct(a, b)
     #else

@@ -196,3 +196,89 @@ struct FastMathSampledDoubleTests {
         #expect(worst == 0)
     }
 }
+
+/// The fast tier's single-precision exp and log1pUnit (Sources/_KernelsBaseline/FastMathFloat.swift),
+/// in ulps of the float32 result against libm in double: exhaustively over every float32 argument
+/// the fast kernels pass them (exp: [−105, 0], below which it returns 0; log1pUnit: [0, 1]) for
+/// the build the library selects, except the magnitudes below 2^-24 (three quarters of those
+/// floats, where exp rounds to 1 and log1pUnit(e) to e), which the random arguments cover: 2^22
+/// per function over every binade, for every build this CPU can run (FMA or not changes their
+/// roundings).
+struct FastMathFloatTests {
+    /// The bounds FastMathFloat.swift states (measured maxima: exp 1.011 ulps with FMA, 0.99
+    /// without; exp(hi, lo) 1.142 on the random sums; log1pUnit 1.551 with FMA, 1.885 without).
+    static let bound = (exp: 1.02, expOfSum: 1.2, log1pUnit: 1.9)
+
+    /// One build's single-precision functions.
+    struct FloatBuild: Sendable, CustomStringConvertible {
+        let instructionSet: InstructionSet
+        let exp: @Sendable (Float, Float) -> Float
+        let log1pUnit: @Sendable (Float) -> Float
+        var description: String { "\(instructionSet)" }
+
+        static let all = [
+            FloatBuild(instructionSet: .baseline, exp: { _KernelsBaseline.FastMathFloat.exp($0, $1) },
+                       log1pUnit: { _KernelsBaseline.FastMathFloat.log1pUnit($0) }),
+            FloatBuild(instructionSet: .avx2, exp: { _KernelsAVX2.FastMathFloat.exp($0, $1) },
+                       log1pUnit: { _KernelsAVX2.FastMathFloat.log1pUnit($0) }),
+            FloatBuild(instructionSet: .avx512, exp: { _KernelsAVX512.FastMathFloat.exp($0, $1) },
+                       log1pUnit: { _KernelsAVX512.FastMathFloat.log1pUnit($0) }),
+        ]
+        static let runnable = all.filter { $0.instructionSet <= InstructionSet.supported }
+        static let selected = all.first { $0.instructionSet == InstructionSet.selected }!
+    }
+
+    /// |ours − reference| in ulps of the reference rounded to float32 (a subnormal's ulp is the
+    /// smallest subnormal); infinities must be equal, NaN must match NaN.
+    static func floatUlps(_ ours: Double, _ reference: Double) -> Double {
+        if reference.isNaN || ours.isNaN { return reference.isNaN && ours.isNaN ? 0 : .infinity }
+        let rounded = Float(reference)
+        if rounded.isInfinite || ours.isInfinite { return Float(ours) == rounded ? 0 : .infinity }
+        return abs(ours - reference) / Double(rounded == 0 ? Float.leastNonzeroMagnitude : rounded.ulp)
+    }
+
+    @Test func expOverEveryFloatArgument() {
+        let exp = FloatBuild.selected.exp
+        let worst = sweepFloats(-105, -0x1p-24, { Double(exp(Float($0), 0)) }, Glibc.exp, error: Self.floatUlps)
+        print("FastMathFloat.exp (\(FloatBuild.selected)) over every float32 in [-105, -2^-24]: max \(worst.ulps) ulp at \(worst.at)")
+        #expect(worst.ulps <= Self.bound.exp, "at \(worst.at)")
+    }
+
+    @Test func log1pUnitOverEveryFloatInItsDomain() {
+        let log1pUnit = FloatBuild.selected.log1pUnit
+        let worst = sweepFloats(0x1p-24, 1, { Double(log1pUnit(Float($0))) }, Glibc.log1p, error: Self.floatUlps)
+        print("FastMathFloat.log1pUnit (\(FloatBuild.selected)) over every float32 in [2^-24, 1]: max \(worst.ulps) ulp at \(worst.at)")
+        #expect(worst.ulps <= Self.bound.log1pUnit, "at \(worst.at)")
+    }
+
+    /// Every build on random arguments, exp's both as one float (either sign, up to overflow)
+    /// and as an unevaluated sum hi + lo with lo below hi's last place, the way the focusing
+    /// factor passes γ·log m (a two-product), against e^(hi + lo) in double.
+    @Test(arguments: FloatBuild.runnable)
+    func randomArguments(build: FloatBuild) {
+        var rng = SplitMix(seed: 11)
+        var exp = Worst(), sum = Worst(), unit = Worst()
+        for _ in 0 ..< 1 << 22 {
+            let x = Float(rng.next() & 1 == 0 ? -rng.logUniform(-149 ... 6.7) : Double.random(in: -105 ... 88.7, using: &rng))
+            exp.merge(Worst(ulps: Self.floatUlps(Double(build.exp(x, 0)), Glibc.exp(Double(x))), at: Double(x)))
+            let hi = Float(-rng.logUniform(-20 ... 6.7))
+            let lo = Float(Double.random(in: -0.5 ... 0.5, using: &rng)) * hi.ulp
+            let e = Self.floatUlps(Double(build.exp(hi, lo)), Glibc.exp(Double(hi) + Double(lo)))
+            sum.merge(Worst(ulps: e, at: Double(hi)))
+            let u = Float(min(1, rng.logUniform(-149 ... 0)))
+            unit.merge(Worst(ulps: Self.floatUlps(Double(build.log1pUnit(u)), Glibc.log1p(Double(u))), at: Double(u)))
+        }
+        print("FastMathFloat (\(build)) on 2^22 random arguments each: max ulp exp \(exp.ulps), exp(hi, lo) \(sum.ulps), "
+              + "log1pUnit \(unit.ulps)")
+        #expect(exp.ulps <= Self.bound.exp, "exp at \(exp.at)")
+        #expect(sum.ulps <= Self.bound.expOfSum, "exp(hi, lo) at hi = \(sum.at)")
+        #expect(unit.ulps <= Self.bound.log1pUnit, "log1pUnit at \(unit.at)")
+    }
+
+    @Test(arguments: FloatBuild.runnable)
+    func specialValues(build: FloatBuild) {
+        #expect(build.exp(-.infinity, 0) == 0 && build.exp(.infinity, 0) == .infinity && build.exp(.nan, 0).isNaN)
+        #expect(build.exp(-.infinity, .nan) == 0 && build.exp(-200, 0) == 0 && build.exp(89, 0) == .infinity)
+        #expect(build.exp(0, 0) == 1 && build.log1pUnit(0) == 0 && build.log1pUnit(.leastNonzeroMagnitude) == .leastNonzeroMagnitude)
+    }
+}
