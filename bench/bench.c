@@ -1,9 +1,10 @@
 /* bench.c: throughput of the shipped libfocalloss.so, fused loss + gradient, reduction sum.
  *
  * For sigmoid and softmax, float32 and float64, and three shapes (detection head 131072 x 80,
- * segmentation (8, 19, 128, 128), small 1024 x 10) it prints one tab-separated line:
+ * segmentation (8, 19, 128, 128), small 1024 x 10) it prints one tab-separated line per
+ * precision tier (float32: exact and fast; float64: exact, the only tier it has):
  *
- *   family dtype shape elements melem_1thread melem_allcores floor_melem_allcores latency_us
+ *   family dtype precision shape elements melem_1thread melem_allcores floor_melem_allcores latency_us
  *
  * Melem/s counts logit elements. Each figure is the median of several timed runs after a
  * warm-up. The floor is a loop that reads the same inputs and writes a gradient-sized output
@@ -46,6 +47,7 @@ typedef struct {
     void *logits, *targets, *grad;
     double loss[1];  /* room for one float or one double */
     int threads;
+    focal_precision precision;
 } bench_case;
 
 static double now(void) {
@@ -115,6 +117,7 @@ static void run_library(const bench_case *bc_const) {
         focal_sigmoid_options opt = FOCAL_SIGMOID_OPTIONS_INIT;
         opt.reduction = FOCAL_REDUCTION_SUM;
         opt.num_threads = bc->threads;
+        opt.precision = bc->precision;
         s = bc->type == F32
             ? focal_sigmoid_f32(&opt, bc->elements, bc->logits, bc->targets, NULL, (float *)bc->loss, bc->grad)
             : focal_sigmoid_f64(&opt, bc->elements, bc->logits, bc->targets, NULL, bc->loss, bc->grad);
@@ -122,6 +125,7 @@ static void run_library(const bench_case *bc_const) {
         focal_softmax_options opt = FOCAL_SOFTMAX_OPTIONS_INIT;
         opt.reduction = FOCAL_REDUCTION_SUM;
         opt.num_threads = bc->threads;
+        opt.precision = bc->precision;
         const shape *p = &bc->shp;
         s = bc->type == F32
             ? focal_softmax_f32_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, NULL,
@@ -218,23 +222,27 @@ int main(int argc, char **argv) {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int all = cpus > 0 ? (int)cpus : 1;
     printf("# bench: libfocalloss %s, %d online CPUs, median of %d runs\n", focal_version_string(), all, rounds);
-    printf("# family\tdtype\tshape\telements\tmelem_1thread\tmelem_allcores\tfloor_melem_allcores\tlatency_us\n");
+    printf("# family\tdtype\tprecision\tshape\telements\tmelem_1thread\tmelem_allcores\tfloor_melem_allcores\tlatency_us\n");
     for (int f = 0; f <= 1; f++) {
         for (int d = 0; d <= 1; d++) {
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
                 bench_case bc;
                 make_case(&bc, (family)f, (dtype)d, shapes[s]);
                 double melem = (double)bc.elements * 1e-6;
-                bc.threads = 1;
-                double one = median_seconds(run_library, &bc, rounds);
-                bc.threads = 0;
-                double every = median_seconds(run_library, &bc, rounds);
                 bc.threads = bc.elements >= 65536 ? all : 1;
                 double floor_time = median_seconds(run_floor, &bc, rounds);
-                printf("%s\t%s\t%s\t%lld\t%.1f\t%.1f\t%.1f\t%.2f\n", f == SIGMOID ? "sigmoid" : "softmax",
-                       d == F32 ? "float32" : "float64", shapes[s].name, (long long)bc.elements,
-                       melem / one, melem / every, melem / floor_time, one * 1e6);
-                fflush(stdout);
+                int tiers = d == F32 ? 2 : 1;
+                for (int p = 0; p < tiers; p++) {
+                    bc.precision = p == 0 ? FOCAL_PRECISION_EXACT : FOCAL_PRECISION_FAST;
+                    bc.threads = 1;
+                    double one = median_seconds(run_library, &bc, rounds);
+                    bc.threads = 0;
+                    double every = median_seconds(run_library, &bc, rounds);
+                    printf("%s\t%s\t%s\t%s\t%lld\t%.1f\t%.1f\t%.1f\t%.2f\n", f == SIGMOID ? "sigmoid" : "softmax",
+                           d == F32 ? "float32" : "float64", p == 0 ? "exact" : "fast", shapes[s].name,
+                           (long long)bc.elements, melem / one, melem / every, melem / floor_time, one * 1e6);
+                    fflush(stdout);
+                }
                 free_case(&bc);
             }
         }

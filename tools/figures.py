@@ -222,20 +222,32 @@ def plot_bench(path, plt, bench):
     from matplotlib import ticker
 
     ours = "focalloss %d threads" % bench["cpus"] if bench["cpus"] > 1 else "focalloss 1 thread"
-    series = [ours, "numpy", "torchvision", "torch.compile", "kornia"]
-    labels = {ours: "focalloss (%d threads)" % bench["cpus"], "numpy": "numpy (1 thread)",
-              "torchvision": "torchvision (softmax: plain torch)"}
+    fast = "fast tier"
+    labels = {ours: "focalloss (%d threads)" % bench["cpus"], fast: "focalloss, precision fast (%d threads)" % bench["cpus"],
+              "numpy": "numpy (1 thread)", "torchvision": "torchvision (softmax: plain torch)"}
+    # One group of bars per case: the exact tier's row (runs from before the tiers have no
+    # "precision" and are all exact), with the fast tier's speed from its own row where there is one.
+    tier = lambda r: r.get("precision", "exact")
+    fast_rows = {(r["family"], r["dtype"], r["shape"]): r for r in bench["rows"] if tier(r) == "fast"}
+    series = [ours] + ([fast] if fast_rows else []) + ["numpy", "torchvision", "torch.compile", "kornia"]
+
+    def speed(row, name):
+        if name != fast:
+            return row["melem_per_s"].get(name)
+        other = fast_rows.get((row["family"], row["dtype"], row["shape"]))
+        return other["melem_per_s"][ours] if other else None
+
     fig, axes = plt.subplots(2, 1, figsize=(WIDTH, 7.0))
     width = 0.8 / len(series)
     for ax, family in zip(axes, ("sigmoid", "softmax")):
-        rows = [r for r in bench["rows"] if r["family"] == family]
+        rows = [r for r in bench["rows"] if r["family"] == family and tier(r) == "exact"]
         where = np.arange(len(rows))
         for i, name in enumerate(series):
-            speeds = [r["melem_per_s"].get(name) for r in rows]
+            speeds = [speed(r, name) for r in rows]
             ax.bar(where + (i - (len(series) - 1) / 2) * width, [np.nan if s is None else s for s in speeds],
                    width, label=labels.get(name, name))
         ax.set_yscale("log")
-        present = [r["melem_per_s"][name] for r in rows for name in series if r["melem_per_s"].get(name)]
+        present = [speed(r, name) for r in rows for name in series if speed(r, name)]
         ax.set_ylim(10 ** np.floor(np.log10(min(present))), 10 ** np.ceil(np.log10(max(present))))
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: "%g" % v))
         ax.yaxis.set_minor_formatter(ticker.NullFormatter())

@@ -89,6 +89,19 @@ def test_committed_bench_results_are_a_full_run():
         assert all(v is not None and v > 0 for v in row["melem_per_s"].values()), row
 
 
+def test_bench_figure_adds_the_fast_tier_from_its_rows():
+    bench = figures.bench_data(os.path.join(figures.COMMITTED, "bench.json"))
+    ours = "focalloss %d threads" % bench["cpus"]
+    exact = next(r for r in bench["rows"] if r["family"] == "sigmoid" and r["dtype"] == "float32")
+    fast = dict(exact, precision="fast", melem_per_s=dict(exact["melem_per_s"], **{ours: 1234.5}))
+    bench["rows"] = [dict(r, precision="exact") for r in bench["rows"]] + [fast]
+    fig = figures.plot_bench(os.path.join(OUT, "bench-tiers.png"), figures.pyplot(), bench)
+    heights = [bar.get_height() for ax in fig.axes for bar in ax.patches]
+    assert 1234.5 in heights and "precision fast" in texts(fig)
+    # One group per case: the fast row adds a bar, not a group.
+    assert len(fig.axes[0].get_xticks()) == sum(r["family"] == "sigmoid" for r in bench["rows"]) - 1
+
+
 def test_make_figures_writes_every_file():
     digest = lambda name: hashlib.sha256(open(os.path.join(figures.COMMITTED, name), "rb").read()).hexdigest()
     committed = {name: digest(name) for name in os.listdir(figures.COMMITTED)}
