@@ -132,7 +132,8 @@ FUZZ_TEST_SECONDS ?= 60
 SAN_ENV        := SWIFT_BACKTRACE=enable=no
 
 $(ASAN_LIB): $(SOURCES)
-	$(SWIFT) build -c release --product focalloss --scratch-path .build-asan -Xswiftc -sanitize=fuzzer,address
+	$(SWIFT) build -c release --product focalloss --scratch-path .build-asan -Xswiftc -sanitize=fuzzer,address \
+	    -Xswiftc -DFOCAL_SCRATCH_POISON
 	mkdir -p $(@D)
 	cp .build-asan/release/libfocalloss.so $@
 
@@ -166,9 +167,13 @@ test-hardening: test-sanitizers test-swift-sanitizers test-fuzz test-valgrind te
 # leaks are checked by the C tests under ASan (detect_leaks=1) and valgrind. The FastMath suites
 # (millions of scalar evaluations, no memory or threads to check) run once, in test-swift; the
 # few-classes grid (thousands of small calls through the same threading code as every other
-# suite) skips TSan, where it alone took 280 s, and runs under ASan.
+# suite) skips TSan, where it alone took 280 s, and runs under ASan. The ASan builds (here and
+# the library's, for the C tests and the fuzzer) fill the kernels' uninitialized stack scratch
+# with NaNs (FOCAL_SCRATCH_POISON, `uninitializedScratch` in KernelScalar.swift), so that an
+# element read before it is written shows in a result.
 test-swift-sanitizers:
-	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-swift-asan --skip FastMath
+	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-swift-asan --skip FastMath \
+	    -Xswiftc -DFOCAL_SCRATCH_POISON
 	$(SAN_ENV) $(SWIFT) test --sanitize=thread --scratch-path .build-swift-tsan --skip FastMath --skip SoftmaxFewClasses
 
 # The C tests under ASan + UBSan (library built with ASan), the concurrency test plain and

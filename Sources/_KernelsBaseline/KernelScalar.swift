@@ -226,12 +226,29 @@ func forEach(_ count: Int, _ body: (Int) -> Void) {
     }
 }
 
-/// Runs `body` with `SigmoidScratch.count` doubles of scratch on the stack. (Swift's
-/// `withUnsafeTemporaryAllocation` uses the heap above 1 KiB on Linux, which would allocate
-/// per chunk; an `InlineArray` local lives in the stack frame.)
+/// An `InlineArray` of `count` elements of a trivial type, left uninitialized: a stack buffer
+/// (Swift's `withUnsafeTemporaryAllocation` uses the heap above 1 KiB on Linux, which would
+/// allocate per chunk) without `InlineArray(repeating:)`'s fill, a memset of 6 KiB per sigmoid
+/// chunk and 43 KiB per softmax chunk that was most of a tiny call's time. The kernels write
+/// every element before they read it. The ASan builds (Makefile) define FOCAL_SCRATCH_POISON,
+/// which fills it with all-ones bytes instead (NaN doubles, −1 integers), so that an element
+/// read before it is written shows in a result the tests check.
+@inline(__always)
+func uninitializedScratch<let count: Int, Element: BitwiseCopyable>(_: Element.Type) -> InlineArray<count, Element> {
+    InlineArray(initializingWith: { span in
+        span.withUnsafeMutableBufferPointer { buffer, initialized in
+            #if FOCAL_SCRATCH_POISON
+            UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0xFF)
+            #endif
+            initialized = buffer.count
+        }
+    })
+}
+
+/// Runs `body` with `3 · sigmoidBlock` doubles of uninitialized stack scratch.
 @inline(__always)
 func withSigmoidScratch<R>(_ body: (UnsafeMutablePointer<Double>) -> R) -> R {
-    var storage = InlineArray<768, Double>(repeating: 0)
+    var storage: InlineArray<768, Double> = uninitializedScratch(Double.self)
     return withUnsafeMutablePointer(to: &storage) { body(UnsafeMutableRawPointer($0).assumingMemoryBound(to: Double.self)) }
 }
 
@@ -239,8 +256,8 @@ func withSigmoidScratch<R>(_ body: (UnsafeMutablePointer<Double>) -> R) -> R {
 /// `softmaxPositionArrays` arrays of `softmaxGroup`) and 3 · 64 integers.
 @inline(__always)
 func withSoftmaxScratch<R>(_ body: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Int64>) -> R) -> R {
-    var doubles = InlineArray<5184, Double>(repeating: 0)
-    var integers = InlineArray<192, Int64>(repeating: 0)
+    var doubles: InlineArray<5184, Double> = uninitializedScratch(Double.self)
+    var integers: InlineArray<192, Int64> = uninitializedScratch(Int64.self)
     return withUnsafeMutablePointer(to: &doubles) { d in
         withUnsafeMutablePointer(to: &integers) { i in
             body(UnsafeMutableRawPointer(d).assumingMemoryBound(to: Double.self),
