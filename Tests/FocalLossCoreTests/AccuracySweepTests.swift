@@ -19,6 +19,8 @@
 // kernel paths: blocks of hard targets only, and blocks that mix in soft ones. Results are
 // grouped by hard targets, soft targets, and soft targets with |σ(x) − t| < 1e-4 (where the
 // gradient σ(x) − t of γ = 0 cancels).
+// The fast tier's sweep (sigmoidFast) takes the same float32 logits with t = 0 and t = 1 through
+// `precision = .fast` and asserts its bound, `fastUlpBound`, for γ ≤ 5.
 //
 // Softmax: rows of C classes for each C of `sweepClassCounts`: "margin" rows whose target
 // logit is swept like the sigmoid logits over ±[2^-20, 1e4] while the other classes are
@@ -59,6 +61,8 @@ private extension Substring {
 let sigmoidStride: UInt32 = 1024
 let sweepSigmoidTargets: [Double] = [0, 1, 1e-6, 0.1, 0.37, 0.5, 0.9].map { Double(Float($0)) }
 let sweepSigmoidAlphas: [Double?] = [0.25, nil]
+/// The fast tier's contract (docs/accuracy.md): float32 loss and gradient within 16 ulps, γ ≤ 5.
+let fastUlpBound = 16.0
 let sweepClassCounts = [2, 3, 10, 100]
 let sweepSmoothings = [0.0, 0.1]
 
@@ -284,6 +288,54 @@ struct AccuracySweep {
                    + "targets \(sweepSigmoidTargets), α ∈ {0.25, off}, γ ∈ \(sweepGammas)")
     }
 
+    /// The fast tier (`precision = .fast`: the float32 sigmoid's blocks of hard targets in
+    /// float32 arithmetic) over the same logits with t = 0 and t = 1, against the same
+    /// reference: within `fastUlpBound` for γ ≤ 5 (asserted), reported above.
+    @Test(enabled) func sigmoidFast() throws {
+        let start = now()
+        let logits = Self.sigmoidLogits
+        let chunk = 2048
+        let chunks = (logits.count + chunk - 1) / chunk
+        let table = sweepInParallel(chunks) { k in
+            let xs = Array(logits[k * chunk ..< min(logits.count, (k + 1) * chunk)])
+            var hardX: [Double] = [], hardT: [Double] = []
+            for x in xs { hardX += [Double(x), Double(x)]; hardT += [0, 1] }
+            var table = SweepTable()
+            for gamma in sweepGammas {
+                let bound = gamma <= 5 ? fastUlpBound : .infinity
+                let key = SweepKey(family: "sigmoid fast", dtype: "float32", gamma: gamma,
+                                   group: gamma <= 5 ? "hard targets" : "hard targets (γ > 5: reported, no bound)")
+                var cell = table[key, default: SweepCell()]
+                for alpha in sweepSigmoidAlphas {
+                    var options = SigmoidFocalOptions()
+                    options.gamma = gamma; options.alpha = alpha; options.threads = 1; options.precision = .fast
+                    do {
+                        let out = try FocalLossCoreTests.sigmoid(Float.self, logits: hardX, targets: hardT, options: options)
+                        for i in hardX.indices {
+                            let r = sigmoidReference(x: Wide(hardX[i]), t: Wide(hardT[i]), alpha: alpha.map { Wide($0) },
+                                                     gamma: Wide(gamma))
+                            let at = "x=\(hardX[i]) t=\(hardT[i]) α=\(alpha.map { "\($0)" } ?? "off")"
+                            cell.loss.add(ulps(out.loss[i], r.loss), bound: bound, at)
+                            cell.grad.add(ulps(out.grad[i], r.grad), bound: bound, at)
+                            cell.gradTerms.add(relative(Double(out.grad[i]), r.grad,
+                                                        scale: max(r.gradScale, Wide(Float.leastNormalMagnitude))),
+                                               bound: .infinity, at)
+                            cell.elements += 1
+                            cell.gradients += 1
+                        }
+                    } catch {
+                        table.failed("sigmoid fast γ=\(gamma) α=\(String(describing: alpha)): \(error)")
+                    }
+                }
+                table[key] = cell
+            }
+            return table
+        }
+        report(table, family: "sigmoid fast", started: start,
+               grid: "\(logits.count) float32 logits (as the sigmoid sweep's), targets {0, 1}, α ∈ {0.25, off}, "
+                   + "γ ∈ \(sweepGammas), precision fast; bound \(fastUlpBound) ulps for γ ≤ 5")
+    }
+
     /// One γ and α over a chunk of logits: each (x, t) against the reference, float32 at the
     /// float logits and float64 off the float grid, hard targets through both kernel paths.
     static func sigmoidCase(_ xs: [Double], _ xs64: [Double], gamma: Double, alpha: Double?, into table: inout SweepTable) throws {
@@ -361,11 +413,11 @@ extension AccuracySweep {
         print("")
         print("accuracy sweep \(family), kernels \(InstructionSet.selected): \(grid)")
         printSweepTable(byGamma { _ in true }, title: "\(family), worst over the whole grid")
-        let subset = family == "sigmoid" ? "hard targets only" : "no label smoothing (ε = 0) only"
+        let subset = family.hasPrefix("sigmoid") ? "hard targets only" : "no label smoothing (ε = 0) only"
         printSweepTable(byGamma { $0.group.hasPrefix("hard") || $0.group.hasSuffix("ε = 0.0") },
                         title: "\(family), \(subset): gradient terms of one sign, nothing cancels")
         print("")
-        print("accuracy sweep \(family), by \(family == "sigmoid" ? "target kind" : "class count and smoothing") (worst inputs):")
+        print("accuracy sweep \(family), by \(family.hasPrefix("sigmoid") ? "target kind" : "class count and smoothing") (worst inputs):")
         for (key, cell) in table.sorted(by: { $0.key < $1.key }) {
             let unit = key.dtype == "float32" ? "ulp" : "relative"
             print("  \(key.dtype) γ=\(key.gamma) \(key.group): loss \(cell.loss.value) \(unit) at \(cell.loss.at); "
@@ -374,7 +426,7 @@ extension AccuracySweep {
                   + (cell.forgiven > 0 ? "; \(cell.forgiven) float32 gradients over 2 ulps forgiven (≤ 1e-7 of terms)" : ""))
         }
         for (key, cell) in table.sorted(by: { $0.key < $1.key }) {
-            let bound = key.dtype == "float32" ? floatUlpBound : doubleBound
+            let bound = key.dtype != "float32" ? doubleBound : key.family.hasSuffix("fast") ? fastUlpBound : floatUlpBound
             #expect(cell.loss.violations == 0,
                     "\(family) \(key.dtype) γ=\(key.gamma) \(key.group): \(cell.loss.violations) losses over \(bound): \(cell.loss.examples)")
             #expect(cell.grad.violations == 0,
