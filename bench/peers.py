@@ -2,9 +2,10 @@
 """The peers' side of `make bench`, and the one table.
 
 Reads the lines of bench/bench.c (the shipped library through C, one line per case and precision
-tier) from the file named on the command line, times the same cases (once per case, for every tier) (fused loss + gradient, reduction sum) with numpy and, when
-they import, torchvision eager, torch.compile and kornia, and the small case through the Python
-package `focalloss` (extension and ctypes backends) when it exists, then prints one table.
+tier) from the file named on the command line, times the same cases (fused loss + gradient,
+reduction sum; once per case, shared by its tiers' rows) with numpy and, when they import,
+torchvision eager, torch.compile and kornia, and the small case through the Python package
+`focalloss` (extension and ctypes backends) when it exists, then prints one table.
 
     peers.py BENCH_OUTPUT [--json FILE]
 

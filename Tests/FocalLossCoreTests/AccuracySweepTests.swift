@@ -262,13 +262,20 @@ struct AccuracySweep {
         return positive + negative + crossings
     }()
 
+    /// `work(k, logits)` over the sigmoid logits in chunks of 2048, chunk `k` at a time, on every
+    /// core, the tables merged.
+    static func overSigmoidLogits(_ work: @Sendable (_ chunk: Int, _ logits: [Float]) -> SweepTable) -> SweepTable {
+        let logits = sigmoidLogits, chunk = 2048
+        return sweepInParallel((logits.count + chunk - 1) / chunk) { k in
+            work(k, Array(logits[k * chunk ..< min(logits.count, (k + 1) * chunk)]))
+        }
+    }
+
     @Test(enabled) func sigmoid() throws {
         let start = now()
         let logits = Self.sigmoidLogits
-        let chunk = 2048
-        let chunks = (logits.count + chunk - 1) / chunk
-        let table = sweepInParallel(chunks) { k in
-            let xs = Array(logits[k * chunk ..< min(logits.count, (k + 1) * chunk)]).map { Double($0) }
+        let table = Self.overSigmoidLogits { k, chunk in
+            let xs = chunk.map { Double($0) }
             var rng = SplitMix(seed: 1000 + UInt64(k))
             let xs64 = xs.map { offFloatGrid($0, &rng) }
             var table = SweepTable()
@@ -294,10 +301,7 @@ struct AccuracySweep {
     @Test(enabled) func sigmoidFast() throws {
         let start = now()
         let logits = Self.sigmoidLogits
-        let chunk = 2048
-        let chunks = (logits.count + chunk - 1) / chunk
-        let table = sweepInParallel(chunks) { k in
-            let xs = Array(logits[k * chunk ..< min(logits.count, (k + 1) * chunk)])
+        let table = Self.overSigmoidLogits { _, xs in
             var hardX: [Double] = [], hardT: [Double] = []
             for x in xs { hardX += [Double(x), Double(x)]; hardT += [0, 1] }
             var table = SweepTable()

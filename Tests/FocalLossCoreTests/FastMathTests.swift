@@ -19,21 +19,30 @@ import _KernelsBaseline
 struct MathBuild: Sendable, CustomStringConvertible {
     let instructionSet: InstructionSet
     let exp, expm1, log, log1p, log1pUnit, expFloatTier, log1pUnitFloatTier: @Sendable (Double) -> Double
+    /// The fast tier's single-precision functions (FastMathFloat.swift): exp of `hi + lo`, log1pUnit.
+    let floatExp: @Sendable (Float, Float) -> Float
+    let floatLog1pUnit: @Sendable (Float) -> Float
     var description: String { "\(instructionSet)" }
 
     static let all: [MathBuild] = [
         MathBuild(instructionSet: .baseline, exp: _KernelsBaseline.FastMath.exp, expm1: _KernelsBaseline.FastMath.expm1,
                   log: _KernelsBaseline.FastMath.log, log1p: _KernelsBaseline.FastMath.log1p,
                   log1pUnit: _KernelsBaseline.FastMath.log1pUnit, expFloatTier: _KernelsBaseline.FastMath.expFloatTier,
-                  log1pUnitFloatTier: _KernelsBaseline.FastMath.log1pUnitFloatTier),
+                  log1pUnitFloatTier: _KernelsBaseline.FastMath.log1pUnitFloatTier,
+                  floatExp: { _KernelsBaseline.FastMathFloat.exp($0, $1) },
+                  floatLog1pUnit: { _KernelsBaseline.FastMathFloat.log1pUnit($0) }),
         MathBuild(instructionSet: .avx2, exp: _KernelsAVX2.FastMath.exp, expm1: _KernelsAVX2.FastMath.expm1,
                   log: _KernelsAVX2.FastMath.log, log1p: _KernelsAVX2.FastMath.log1p,
                   log1pUnit: _KernelsAVX2.FastMath.log1pUnit, expFloatTier: _KernelsAVX2.FastMath.expFloatTier,
-                  log1pUnitFloatTier: _KernelsAVX2.FastMath.log1pUnitFloatTier),
+                  log1pUnitFloatTier: _KernelsAVX2.FastMath.log1pUnitFloatTier,
+                  floatExp: { _KernelsAVX2.FastMathFloat.exp($0, $1) },
+                  floatLog1pUnit: { _KernelsAVX2.FastMathFloat.log1pUnit($0) }),
         MathBuild(instructionSet: .avx512, exp: _KernelsAVX512.FastMath.exp, expm1: _KernelsAVX512.FastMath.expm1,
                   log: _KernelsAVX512.FastMath.log, log1p: _KernelsAVX512.FastMath.log1p,
                   log1pUnit: _KernelsAVX512.FastMath.log1pUnit, expFloatTier: _KernelsAVX512.FastMath.expFloatTier,
-                  log1pUnitFloatTier: _KernelsAVX512.FastMath.log1pUnitFloatTier),
+                  log1pUnitFloatTier: _KernelsAVX512.FastMath.log1pUnitFloatTier,
+                  floatExp: { _KernelsAVX512.FastMathFloat.exp($0, $1) },
+                  floatLog1pUnit: { _KernelsAVX512.FastMathFloat.log1pUnit($0) }),
     ]
     /// The builds this CPU can run.
     static let runnable = all.filter { $0.instructionSet <= InstructionSet.supported }
@@ -206,67 +215,42 @@ struct FastMathSampledDoubleTests {
 /// roundings).
 struct FastMathFloatTests {
     /// The bounds FastMathFloat.swift states (measured maxima: exp 1.011 ulps with FMA, 0.99
-    /// without; exp(hi, lo) 1.142 on the random sums; log1pUnit 1.551 with FMA, 1.885 without).
+    /// without; exp(hi, lo) 1.153 on the random sums; log1pUnit 1.551 with FMA, 1.885 without).
     static let bound = (exp: 1.02, expOfSum: 1.2, log1pUnit: 1.9)
 
-    /// One build's single-precision functions.
-    struct FloatBuild: Sendable, CustomStringConvertible {
-        let instructionSet: InstructionSet
-        let exp: @Sendable (Float, Float) -> Float
-        let log1pUnit: @Sendable (Float) -> Float
-        var description: String { "\(instructionSet)" }
-
-        static let all = [
-            FloatBuild(instructionSet: .baseline, exp: { _KernelsBaseline.FastMathFloat.exp($0, $1) },
-                       log1pUnit: { _KernelsBaseline.FastMathFloat.log1pUnit($0) }),
-            FloatBuild(instructionSet: .avx2, exp: { _KernelsAVX2.FastMathFloat.exp($0, $1) },
-                       log1pUnit: { _KernelsAVX2.FastMathFloat.log1pUnit($0) }),
-            FloatBuild(instructionSet: .avx512, exp: { _KernelsAVX512.FastMathFloat.exp($0, $1) },
-                       log1pUnit: { _KernelsAVX512.FastMathFloat.log1pUnit($0) }),
-        ]
-        static let runnable = all.filter { $0.instructionSet <= InstructionSet.supported }
-        static let selected = all.first { $0.instructionSet == InstructionSet.selected }!
-    }
-
-    /// |ours − reference| in ulps of the reference rounded to float32 (a subnormal's ulp is the
-    /// smallest subnormal); infinities must be equal, NaN must match NaN.
-    static func floatUlps(_ ours: Double, _ reference: Double) -> Double {
-        if reference.isNaN || ours.isNaN { return reference.isNaN && ours.isNaN ? 0 : .infinity }
-        let rounded = Float(reference)
-        if rounded.isInfinite || ours.isInfinite { return Float(ours) == rounded ? 0 : .infinity }
-        return abs(ours - reference) / Double(rounded == 0 ? Float.leastNonzeroMagnitude : rounded.ulp)
-    }
+    /// |ours − reference| in ulps of the reference rounded to float32 (`ulps` of Reference.swift).
+    static func floatUlps(_ ours: Double, _ reference: Double) -> Double { ulps(Float(ours), Wide(reference)) }
 
     @Test func expOverEveryFloatArgument() {
-        let exp = FloatBuild.selected.exp
+        let exp = MathBuild.selected.floatExp
         let worst = sweepFloats(-105, -0x1p-24, { Double(exp(Float($0), 0)) }, Glibc.exp, error: Self.floatUlps)
-        print("FastMathFloat.exp (\(FloatBuild.selected)) over every float32 in [-105, -2^-24]: max \(worst.ulps) ulp at \(worst.at)")
+        print("FastMathFloat.exp (\(MathBuild.selected)) over every float32 in [-105, -2^-24]: max \(worst.ulps) ulp at \(worst.at)")
         #expect(worst.ulps <= Self.bound.exp, "at \(worst.at)")
     }
 
     @Test func log1pUnitOverEveryFloatInItsDomain() {
-        let log1pUnit = FloatBuild.selected.log1pUnit
+        let log1pUnit = MathBuild.selected.floatLog1pUnit
         let worst = sweepFloats(0x1p-24, 1, { Double(log1pUnit(Float($0))) }, Glibc.log1p, error: Self.floatUlps)
-        print("FastMathFloat.log1pUnit (\(FloatBuild.selected)) over every float32 in [2^-24, 1]: max \(worst.ulps) ulp at \(worst.at)")
+        print("FastMathFloat.log1pUnit (\(MathBuild.selected)) over every float32 in [2^-24, 1]: max \(worst.ulps) ulp at \(worst.at)")
         #expect(worst.ulps <= Self.bound.log1pUnit, "at \(worst.at)")
     }
 
     /// Every build on random arguments, exp's both as one float (either sign, up to overflow)
     /// and as an unevaluated sum hi + lo with lo below hi's last place, the way the focusing
     /// factor passes γ·log m (a two-product), against e^(hi + lo) in double.
-    @Test(arguments: FloatBuild.runnable)
-    func randomArguments(build: FloatBuild) {
+    @Test(arguments: MathBuild.runnable)
+    func randomArguments(build: MathBuild) {
         var rng = SplitMix(seed: 11)
         var exp = Worst(), sum = Worst(), unit = Worst()
         for _ in 0 ..< 1 << 22 {
             let x = Float(rng.next() & 1 == 0 ? -rng.logUniform(-149 ... 6.7) : Double.random(in: -105 ... 88.7, using: &rng))
-            exp.merge(Worst(ulps: Self.floatUlps(Double(build.exp(x, 0)), Glibc.exp(Double(x))), at: Double(x)))
+            exp.merge(Worst(ulps: Self.floatUlps(Double(build.floatExp(x, 0)), Glibc.exp(Double(x))), at: Double(x)))
             let hi = Float(-rng.logUniform(-20 ... 6.7))
             let lo = Float(Double.random(in: -0.5 ... 0.5, using: &rng)) * hi.ulp
-            let e = Self.floatUlps(Double(build.exp(hi, lo)), Glibc.exp(Double(hi) + Double(lo)))
+            let e = Self.floatUlps(Double(build.floatExp(hi, lo)), Glibc.exp(Double(hi) + Double(lo)))
             sum.merge(Worst(ulps: e, at: Double(hi)))
             let u = Float(min(1, rng.logUniform(-149 ... 0)))
-            unit.merge(Worst(ulps: Self.floatUlps(Double(build.log1pUnit(u)), Glibc.log1p(Double(u))), at: Double(u)))
+            unit.merge(Worst(ulps: Self.floatUlps(Double(build.floatLog1pUnit(u)), Glibc.log1p(Double(u))), at: Double(u)))
         }
         print("FastMathFloat (\(build)) on 2^22 random arguments each: max ulp exp \(exp.ulps), exp(hi, lo) \(sum.ulps), "
               + "log1pUnit \(unit.ulps)")
@@ -275,10 +259,10 @@ struct FastMathFloatTests {
         #expect(unit.ulps <= Self.bound.log1pUnit, "log1pUnit at \(unit.at)")
     }
 
-    @Test(arguments: FloatBuild.runnable)
-    func specialValues(build: FloatBuild) {
-        #expect(build.exp(-.infinity, 0) == 0 && build.exp(.infinity, 0) == .infinity && build.exp(.nan, 0).isNaN)
-        #expect(build.exp(-.infinity, .nan) == 0 && build.exp(-200, 0) == 0 && build.exp(89, 0) == .infinity)
-        #expect(build.exp(0, 0) == 1 && build.log1pUnit(0) == 0 && build.log1pUnit(.leastNonzeroMagnitude) == .leastNonzeroMagnitude)
+    @Test(arguments: MathBuild.runnable)
+    func specialValues(build: MathBuild) {
+        #expect(build.floatExp(-.infinity, 0) == 0 && build.floatExp(.infinity, 0) == .infinity && build.floatExp(.nan, 0).isNaN)
+        #expect(build.floatExp(-.infinity, .nan) == 0 && build.floatExp(-200, 0) == 0 && build.floatExp(89, 0) == .infinity)
+        #expect(build.floatExp(0, 0) == 1 && build.floatLog1pUnit(0) == 0 && build.floatLog1pUnit(.leastNonzeroMagnitude) == .leastNonzeroMagnitude)
     }
 }
