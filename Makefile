@@ -259,7 +259,8 @@ accuracy:
 	    | grep -v '^◇' | tee $(BUILD_DIR)/accuracy.txt
 	test "$$(cat $(BUILD_DIR)/accuracy.rc)" = 0
 	grep -q '^accuracy sweep sigmoid:' $(BUILD_DIR)/accuracy.txt && grep -q '^accuracy sweep softmax:' $(BUILD_DIR)/accuracy.txt \
-	    && grep -q '^accuracy sweep sigmoid fast:' $(BUILD_DIR)/accuracy.txt
+	    && grep -q '^accuracy sweep sigmoid fast:' $(BUILD_DIR)/accuracy.txt \
+	    && grep -q '^accuracy sweep softmax fast:' $(BUILD_DIR)/accuracy.txt
 
 clean:
 	rm -rf $(BUILD_DIR) $(SCRATCH) .build .build-asan .build-tsan .build-swift-asan .build-swift-tsan \

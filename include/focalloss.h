@@ -141,9 +141,11 @@ typedef enum focal_precision {
      * half an ulp in practice), arithmetic in double. */
     FOCAL_PRECISION_EXACT = 0,
     /* float32 arithmetic (16 lanes per AVX-512 register) where it applies:
-     * the f32 sigmoid's elements with hard targets (0 or 1), within 16 ulps
-     * for gamma <= 5 (loss and gradient). f64 calls, blocks holding a soft
-     * target and the softmax family compute as FOCAL_PRECISION_EXACT. */
+     * the f32 sigmoid's elements with hard targets (0 or 1), and the f32
+     * softmax's per-element exponentials and gradients, within 16 ulps for
+     * gamma <= 5 (loss and gradient). f64 calls, sigmoid blocks holding a
+     * soft target and softmax calls with label smoothing compute as
+     * FOCAL_PRECISION_EXACT. */
     FOCAL_PRECISION_FAST = 1
 } focal_precision;
 

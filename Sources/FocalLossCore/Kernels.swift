@@ -47,11 +47,12 @@ public enum InstructionSet: Int, Sendable, CaseIterable, Comparable {
 
 /// The precision tier of a call. `.exact` (the default): every float32 result within 2 ulps
 /// (in practice about half an ulp) of the exact value, arithmetic in double. `.fast`: float32
-/// arithmetic in the float32 family's blocks of hard targets, within the fast tier's stated
-/// bound (docs/accuracy.md), with every other guarantee of the exact tier (log space, finite
-/// for every finite logit and γ ≥ 0, limits at infinite logits, NaN local, bitwise identical
-/// for every thread count). float64 calls, soft-target blocks and the softmax family compute
-/// as in `.exact` under either tier.
+/// arithmetic in the float32 sigmoid's blocks of hard targets and in the float32 softmax's
+/// per-element exponentials and gradients, within the fast tier's stated bound
+/// (docs/accuracy.md), with every other guarantee of the exact tier (log space, finite for
+/// every finite logit and γ ≥ 0, limits at infinite logits, NaN local, bitwise identical for
+/// every thread count). float64 calls, soft-target blocks and softmax calls with label
+/// smoothing compute as in `.exact` under either tier.
 public enum Precision: Int32, Sendable {
     case exact = 0
     case fast = 1
@@ -64,7 +65,7 @@ public protocol FocalScalar: BinaryFloatingPoint, Sendable {
     var double: Double { get }
     static func sigmoidKernel(_ table: KernelTable, _ precision: Precision) -> SigmoidKernel<Self>
     static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Self>
-    static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _ target: Target.Type) -> SoftmaxKernel<Self, Target>
+    static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _ target: Target.Type, _ precision: Precision) -> SoftmaxKernel<Self, Target>
 }
 
 extension Float: FocalScalar {
@@ -73,8 +74,8 @@ extension Float: FocalScalar {
         precision == .fast ? table.sigmoidF32Fast : table.sigmoidF32
     }
     public static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Float> { table.sigmoidTargetsF32 }
-    public static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _: Target.Type) -> SoftmaxKernel<Float, Target> {
-        Target.floatKernel(table)
+    public static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _: Target.Type, _ precision: Precision) -> SoftmaxKernel<Float, Target> {
+        Target.floatKernel(table, precision)
     }
 }
 
@@ -83,23 +84,27 @@ extension Double: FocalScalar {
     /// float64 has one tier: `.fast` runs the exact kernel (its arithmetic is the storage's).
     public static func sigmoidKernel(_ table: KernelTable, _: Precision) -> SigmoidKernel<Double> { table.sigmoidF64 }
     public static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Double> { table.sigmoidTargetsF64 }
-    public static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _: Target.Type) -> SoftmaxKernel<Double, Target> {
+    public static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _: Target.Type, _: Precision) -> SoftmaxKernel<Double, Target> {
         Target.doubleKernel(table)
     }
 }
 
 /// The integer types of softmax targets: `Int32` and `Int64`.
 public protocol FocalTarget: FixedWidthInteger, Sendable {
-    static func floatKernel(_ table: KernelTable) -> SoftmaxKernel<Float, Self>
+    static func floatKernel(_ table: KernelTable, _ precision: Precision) -> SoftmaxKernel<Float, Self>
     static func doubleKernel(_ table: KernelTable) -> SoftmaxKernel<Double, Self>
 }
 
 extension Int32: FocalTarget {
-    public static func floatKernel(_ table: KernelTable) -> SoftmaxKernel<Float, Int32> { table.softmaxF32I32 }
+    public static func floatKernel(_ table: KernelTable, _ precision: Precision) -> SoftmaxKernel<Float, Int32> {
+        precision == .fast ? table.softmaxF32I32Fast : table.softmaxF32I32
+    }
     public static func doubleKernel(_ table: KernelTable) -> SoftmaxKernel<Double, Int32> { table.softmaxF64I32 }
 }
 
 extension Int64: FocalTarget {
-    public static func floatKernel(_ table: KernelTable) -> SoftmaxKernel<Float, Int64> { table.softmaxF32I64 }
+    public static func floatKernel(_ table: KernelTable, _ precision: Precision) -> SoftmaxKernel<Float, Int64> {
+        precision == .fast ? table.softmaxF32I64Fast : table.softmaxF32I64
+    }
     public static func doubleKernel(_ table: KernelTable) -> SoftmaxKernel<Double, Int64> { table.softmaxF64I64 }
 }

@@ -17,8 +17,8 @@ public struct SoftmaxFocalOptions {
     public var threads: Int = 0
     /// Add into the gradient buffer instead of overwriting it.
     public var accumulateGradient = false
-    /// The precision tier. The softmax family computes in double under both tiers so far:
-    /// `.fast` is accepted and gives the exact tier's results (see `Precision`).
+    /// The precision tier (see `Precision`): `.fast` computes a float32 call's per-element
+    /// exponentials and gradients in float32; with label smoothing it gives the exact tier's results.
     public var precision = Precision.exact
     /// The kernels' instruction set; `InstructionSet.selected` unless a test asks for another.
     var instructionSet = InstructionSet.selected
@@ -121,19 +121,36 @@ public enum SoftmaxFocalLoss {
         // Targets: every one in range, and the default divisor of the mean: Σ α_{y_i} over
         // the targets that are not ignored (their count without α), as cross_entropy.
         let ignoreIndex = options.ignoreIndex
-        var weightSum = CompensatedSum()
-        for position in 0 ..< positions {
-            let y = Int64(targets[position])
-            if y == ignoreIndex { continue }
-            guard y >= 0 && y < classes64 else {
-                throw FocalError(.targetOutOfRange,
-                                 "targets[\(position)] = \(y) is out of range: expected 0 <= target < \(classes) or ignore_index (\(ignoreIndex))")
+        // Without α the divisor is the count, from a branch-free pass (the compensated sum of
+        // ones it replaces gave the same, exact, value); the first bad target is looked for
+        // only when that pass found one.
+        var counted = 0, outOfRange = 0
+        if let t = targets.baseAddress, weights == nil {
+            let limit = UInt64(classes64)
+            var i = 0
+            while i < positions {
+                let y = Int64(t[i])
+                let ignored = y == ignoreIndex
+                counted &+= ignored ? 0 : 1
+                outOfRange &+= !ignored && UInt64(bitPattern: y) >= limit ? 1 : 0
+                i &+= 1
             }
-            weightSum.add(weights?[Int(y)] ?? 1)
+        }
+        var weightSum = CompensatedSum()
+        if weights != nil || outOfRange != 0 {
+            for position in 0 ..< positions {
+                let y = Int64(targets[position])
+                if y == ignoreIndex { continue }
+                guard y >= 0 && y < classes64 else {
+                    throw FocalError(.targetOutOfRange,
+                                     "targets[\(position)] = \(y) is out of range: expected 0 <= target < \(classes) or ignore_index (\(ignoreIndex))")
+                }
+                weightSum.add(weights?[Int(y)] ?? 1)
+            }
         }
 
         // Nothing was written so far; from here on nothing can fail.
-        let divisor = plan.divisor(default: weightSum.value)
+        let divisor = plan.divisor(default: weights == nil ? Double(counted) : weightSum.value)
         let scalarUpstream = reduction == .none ? 1 : (gradLoss?[0].double ?? 1)
         guard let x = logits.baseAddress, let y = targets.baseAddress else {
             if reduction != .none { loss[0] = T(plan.reduce(0, divisor: divisor)) }
@@ -146,7 +163,10 @@ public enum SoftmaxFocalLoss {
             upstream: reduction == .none ? gradLoss?.baseAddress : nil,
             scale: plan.gradientScale(upstream: scalarUpstream, divisor: divisor),
             accumulate: options.accumulateGradient)
-        let kernel = T.softmaxKernel(options.instructionSet.kernels, Target.self)
+        // Smoothing puts a class term (exp, expm1, log) on every element, which the fast tier
+        // does not take into float32 yet: such calls run the exact kernel.
+        let precision = epsilon == 0 ? options.precision : .exact
+        let kernel = T.softmaxKernel(options.instructionSet.kernels, Target.self, precision)
         let total = Parallel.sum(count: positions, grain: max(1, grain / classes), threads: threads) {
             kernel(arguments, $0)
         }

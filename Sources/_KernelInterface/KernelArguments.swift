@@ -74,16 +74,21 @@ public struct KernelTable: Sendable {
     public let sigmoidTargetsF64: SigmoidTargetCheck<Double>
     public let softmaxF32I32: SoftmaxKernel<Float, Int32>
     public let softmaxF32I64: SoftmaxKernel<Float, Int64>
+    /// The fast tier (float32 per-element arithmetic) of `softmaxF32I32` and `softmaxF32I64`.
+    public let softmaxF32I32Fast: SoftmaxKernel<Float, Int32>
+    public let softmaxF32I64Fast: SoftmaxKernel<Float, Int64>
     public let softmaxF64I32: SoftmaxKernel<Double, Int32>
     public let softmaxF64I64: SoftmaxKernel<Double, Int64>
 
     public init(sigmoidF32: @escaping SigmoidKernel<Float>, sigmoidF32Fast: @escaping SigmoidKernel<Float>, sigmoidF64: @escaping SigmoidKernel<Double>,
                 sigmoidTargetsF32: @escaping SigmoidTargetCheck<Float>, sigmoidTargetsF64: @escaping SigmoidTargetCheck<Double>,
                 softmaxF32I32: @escaping SoftmaxKernel<Float, Int32>, softmaxF32I64: @escaping SoftmaxKernel<Float, Int64>,
+                softmaxF32I32Fast: @escaping SoftmaxKernel<Float, Int32>, softmaxF32I64Fast: @escaping SoftmaxKernel<Float, Int64>,
                 softmaxF64I32: @escaping SoftmaxKernel<Double, Int32>, softmaxF64I64: @escaping SoftmaxKernel<Double, Int64>) {
         self.sigmoidF32 = sigmoidF32; self.sigmoidF32Fast = sigmoidF32Fast; self.sigmoidF64 = sigmoidF64
         self.sigmoidTargetsF32 = sigmoidTargetsF32; self.sigmoidTargetsF64 = sigmoidTargetsF64
         self.softmaxF32I32 = softmaxF32I32; self.softmaxF32I64 = softmaxF32I64
+        self.softmaxF32I32Fast = softmaxF32I32Fast; self.softmaxF32I64Fast = softmaxF32I64Fast
         self.softmaxF64I32 = softmaxF64I32; self.softmaxF64I64 = softmaxF64I64
     }
 }

@@ -117,6 +117,11 @@ protocol Arithmetic {
     /// `power`: in float32 each multiplication's rounding and m's own error compound γ times
     /// (19 ulps at γ = 5 measured, against 7 by `power`).
     static var largestSquaredExponent: Int { get }
+    /// `e^{x − M}` of a softmax logit `x` (storage type `S`) and its row's maximum `M` (a value
+    /// of `S` held in double), and whether `x − M` is 0 (x is a maximum): `x − M` is exact in
+    /// double; in float32 it is formed as an unevaluated sum, so that its rounding (up to
+    /// 2^-24·|x − M| absolute, 44 ulps of the result at x − M = −88) never reaches the exp.
+    static func expDifference<S: KernelScalar>(_ x: S, _ max: Double) -> (zero: Bool, e: Value)
 }
 
 /// The exact tier: double, whatever the storage type `T`, with `T`'s exp and log1p (FastMath's
@@ -128,6 +133,10 @@ enum ExactArithmetic<T: KernelScalar>: Arithmetic {
         FastMath.exp(gamma * (logHi + logLo))
     }
     static var largestSquaredExponent: Int { 64 }
+    @inline(__always) static func expDifference<S: KernelScalar>(_ x: S, _ max: Double) -> (zero: Bool, e: Double) {
+        let d = x.double - max
+        return (d == 0, T.exp(d))
+    }
 }
 
 /// The fast tier: float32 throughout (16 lanes per AVX-512 register), FastMathFloat's exp and
@@ -153,6 +162,16 @@ enum FastArithmetic: Arithmetic {
         return FastMathFloat.exp(s, sLo + pLo)
     }
     static var largestSquaredExponent: Int { 2 }
+    @inline(__always) static func expDifference<S: KernelScalar>(_ x: S, _ max: Double) -> (zero: Bool, e: Float) {
+        // Knuth's two-sum of x and −M (either may be the larger in magnitude): hi + lo = x − M
+        // exactly. hi = 0 only where x = M. Where hi is infinite (an infinite logit, or x − M
+        // beyond the float range) lo is NaN, and exp ignores it (its argument is clamped).
+        let a = Float(x.double), b = -Float(max)
+        let hi = a + b
+        let bPart = hi - a
+        let lo = (a - (hi - bPart)) + (b - bPart)
+        return (hi == 0, FastMathFloat.exp(hi, lo))
+    }
 }
 
 /// Which law γ takes; a kernel switches on it once and runs specialized for that law.
@@ -253,11 +272,11 @@ func withSigmoidScratch<R>(_ body: (UnsafeMutablePointer<Double>) -> R) -> R {
 }
 
 /// As `withSigmoidScratch`, for softmax: 4096 + 17 · 64 doubles (`softmaxScratch`, then
-/// `softmaxPositionArrays` arrays of `softmaxGroup`) and 3 · 64 integers.
+/// `softmaxPositionArrays` arrays of `softmaxGroup`) and 4 · 64 integers.
 @inline(__always)
 func withSoftmaxScratch<R>(_ body: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Int64>) -> R) -> R {
-    var doubles: InlineArray<5184, Double> = uninitializedScratch(Double.self)
-    var integers: InlineArray<192, Int64> = uninitializedScratch(Int64.self)
+    var doubles: InlineArray<5504, Double> = uninitializedScratch(Double.self)
+    var integers: InlineArray<256, Int64> = uninitializedScratch(Int64.self)
     return withUnsafeMutablePointer(to: &doubles) { d in
         withUnsafeMutablePointer(to: &integers) { i in
             body(UnsafeMutableRawPointer(d).assumingMemoryBound(to: Double.self),

@@ -9,14 +9,17 @@ import _KernelInterface
 @inline(never) func sigmoidF64(_ a: SigmoidKernelArguments<Double>, _ r: Range<Int>) -> CompensatedSum { sigmoidChunk(a, r, ExactArithmetic<Double>.self) }
 @inline(never) func sigmoidTargetsF32(_ t: UnsafePointer<Float>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
 @inline(never) func sigmoidTargetsF64(_ t: UnsafePointer<Double>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
-@inline(never) func softmaxF32I32(_ a: SoftmaxKernelArguments<Float, Int32>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r) }
-@inline(never) func softmaxF32I64(_ a: SoftmaxKernelArguments<Float, Int64>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r) }
-@inline(never) func softmaxF64I32(_ a: SoftmaxKernelArguments<Double, Int32>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r) }
-@inline(never) func softmaxF64I64(_ a: SoftmaxKernelArguments<Double, Int64>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r) }
+@inline(never) func softmaxF32I32(_ a: SoftmaxKernelArguments<Float, Int32>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, ExactArithmetic<Float>.self) }
+@inline(never) func softmaxF32I64(_ a: SoftmaxKernelArguments<Float, Int64>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, ExactArithmetic<Float>.self) }
+@inline(never) func softmaxF32I32Fast(_ a: SoftmaxKernelArguments<Float, Int32>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, FastArithmetic.self) }
+@inline(never) func softmaxF32I64Fast(_ a: SoftmaxKernelArguments<Float, Int64>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, FastArithmetic.self) }
+@inline(never) func softmaxF64I32(_ a: SoftmaxKernelArguments<Double, Int32>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, ExactArithmetic<Double>.self) }
+@inline(never) func softmaxF64I64(_ a: SoftmaxKernelArguments<Double, Int64>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, ExactArithmetic<Double>.self) }
 
 /// Every kernel of this instruction-set build.
 public let kernels = KernelTable(
     sigmoidF32: sigmoidF32, sigmoidF32Fast: sigmoidF32Fast, sigmoidF64: sigmoidF64,
     sigmoidTargetsF32: sigmoidTargetsF32, sigmoidTargetsF64: sigmoidTargetsF64,
     softmaxF32I32: softmaxF32I32, softmaxF32I64: softmaxF32I64,
+    softmaxF32I32Fast: softmaxF32I32Fast, softmaxF32I64Fast: softmaxF32I64Fast,
     softmaxF64I32: softmaxF64I32, softmaxF64I64: softmaxF64I64)

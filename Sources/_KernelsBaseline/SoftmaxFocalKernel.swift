@@ -55,7 +55,7 @@ let softmaxScratch = 4096
 /// positions of one batch item (`inner > 1`).
 let softmaxGroup = 64
 /// Per-position arrays of a group, and the lane-summed blocks of a row.
-let softmaxPositionArrays = 17
+let softmaxPositionArrays = 22
 /// Rows of fewer classes than this (at `inner = 1`) are transposed into tiles. At C = 10 the
 /// row loops are one vector and a scalar remainder of 2 per row; across 64 rows every loop is
 /// whole vectors. From 16 classes on a row fills two AVX-512 vectors of doubles, and the row
@@ -75,23 +75,27 @@ struct ClassWeights {
     }
 }
 
-/// Positions `range` of a softmax call: losses (or their compensated sum) and gradients.
-func softmaxChunk<T: KernelScalar, Target: FixedWidthInteger>(
-    _ a: SoftmaxKernelArguments<T, Target>, _ range: Range<Int>
+/// Positions `range` of a softmax call: losses (or their compensated sum) and gradients, the
+/// per-element exponentials and gradients in arithmetic `A` (the precision tier), every
+/// per-position quantity (maxima, normalizers, the target's class term) in double.
+func softmaxChunk<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic>(
+    _ a: SoftmaxKernelArguments<T, Target>, _ range: Range<Int>, _: A.Type
 ) -> CompensatedSum {
+    // The focusing law is evaluated in double in either tier (once per position), so the
+    // fast tier needs no `IntegerByPowerLaw`.
     switch FocusingLawChoice(gamma: a.gamma) {
-    case .square: return softmaxChunk(a, range, law: SquareLaw())
-    case .integer(let law): return softmaxChunk(a, range, law: law)
-    case .real(let law): return softmaxChunk(a, range, law: law)
+    case .square: return softmaxChunk(a, range, A.self, law: SquareLaw())
+    case .integer(let law): return softmaxChunk(a, range, A.self, law: law)
+    case .real(let law): return softmaxChunk(a, range, A.self, law: law)
     }
 }
 
-func softmaxChunk<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw>(
-    _ a: SoftmaxKernelArguments<T, Target>, _ range: Range<Int>, law: Law
+func softmaxChunk<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, Law: FocusingLaw>(
+    _ a: SoftmaxKernelArguments<T, Target>, _ range: Range<Int>, _: A.Type, law: Law
 ) -> CompensatedSum {
-    // softmaxScratch + softmaxPositionArrays · softmaxGroup doubles, 3 · softmaxGroup integers.
+    // softmaxScratch + softmaxPositionArrays · softmaxGroup doubles, 4 · softmaxGroup integers.
     return withSoftmaxScratch { scratch, integers in
-        let group = SoftmaxGroup(a, law: law, scratch: scratch, integers: integers)
+        let group = SoftmaxGroup<T, Target, A, Law>(a, law: law, scratch: scratch, integers: integers)
         // As many positions per group as their e^{d_c} fit in the scratch (at least one).
         let fitting = max(1, min(softmaxGroup, softmaxScratch / a.classes))
         var total = CompensatedSum()
@@ -118,23 +122,30 @@ func softmaxChunk<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw>(
 }
 
 /// One group of positions: the per-position arrays and the two layouts' loops.
-struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw> {
+struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, Law: FocusingLaw> {
     let a: SoftmaxKernelArguments<T, Target>
     let law: Law
     let weights: ClassWeights
     let classes: Int
     /// e^{d_c} of the group's positions when they fit (always, but for C > 4096, where they are
-    /// recomputed in the gradient pass).
-    let exps: UnsafeMutablePointer<Double>
+    /// recomputed in the gradient pass), in A's type: `softmaxScratch` doubles' worth of bytes.
+    let exps: UnsafeMutablePointer<A.Value>
     // Per-position arrays, `softmaxGroup` each.
     /// `kTarget` is the target class's term of K = Σ_c a_c·D_c, and `k` the other classes' sum:
     /// kept apart so that `K − a_y·D_y` is `k` itself, not a difference that cancels where the
     /// target's term dominates (a confident target under a small label smoothing).
     let maxLogit, sPrime, ties, logZ, invZ, value, k, kTarget, targetM, up, finite, weightY, logPY: UnsafeMutablePointer<Double>
     /// Lane-summed blocks of a row: `softmaxRowBlock` doubles, over the per-position arrays'
-    /// unused tail.
+    /// unused tail; `rowValues` is the same memory in A's type (the row path's e^{d_c}).
     let rowBlock: UnsafeMutablePointer<Double>
+    let rowValues: UnsafeMutablePointer<A.Value>
     let maxKey, minKey, target: UnsafeMutablePointer<Int64>
+    /// The tile path's gradient factors in A's type, `softmaxGroup` each, one double array's
+    /// worth of bytes apart (see `gradientFactors`), and `savedGradient`, an accumulated
+    /// gradient's value at the target class before the class loop overwrote it.
+    let upValue, invZValue, kValue, targetGradient: UnsafeMutablePointer<A.Value>
+    let state: UnsafeMutablePointer<A.Value.Key>
+    let savedGradient: UnsafeMutablePointer<Double>
 
     /// Classes per lane-summed block of a row.
     var softmaxRowBlock: Int { 4 * softmaxGroup }
@@ -146,7 +157,8 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
         self.classes = a.classes
         self.weights = ClassWeights(alpha: a.weights, smoothing: a.labelSmoothing,
                                     share: a.labelSmoothing / Double(a.classes))
-        exps = scratch
+        exps = UnsafeMutableRawPointer(scratch).bindMemory(
+            to: A.Value.self, capacity: softmaxScratch * MemoryLayout<Double>.size / MemoryLayout<A.Value>.size)
         let arrays = scratch + softmaxScratch
         (maxLogit, sPrime, ties, logZ) = (arrays, arrays + softmaxGroup, arrays + 2 * softmaxGroup, arrays + 3 * softmaxGroup)
         (invZ, value, k, targetM) = (arrays + 4 * softmaxGroup, arrays + 5 * softmaxGroup, arrays + 6 * softmaxGroup,
@@ -155,7 +167,14 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
                                         arrays + 11 * softmaxGroup)
         kTarget = arrays + 12 * softmaxGroup
         rowBlock = arrays + 13 * softmaxGroup
+        rowValues = UnsafeMutableRawPointer(rowBlock).bindMemory(to: A.Value.self, capacity: 4 * softmaxGroup)
+        @inline(__always) func values(_ index: Int) -> UnsafeMutablePointer<A.Value> {
+            UnsafeMutableRawPointer(arrays + index * softmaxGroup).bindMemory(to: A.Value.self, capacity: softmaxGroup)
+        }
+        (upValue, invZValue, kValue, targetGradient) = (values(17), values(18), values(19), values(20))
+        savedGradient = arrays + 21 * softmaxGroup
         (maxKey, minKey, target) = (integers, integers + softmaxGroup, integers + 2 * softmaxGroup)
+        state = UnsafeMutableRawPointer(integers + 3 * softmaxGroup).bindMemory(to: A.Value.Key.self, capacity: softmaxGroup)
     }
 
     // MARK: Per position, shared by both layouts (vector loops over the group)
@@ -251,37 +270,64 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
                  maxLogit: maxLogit[j], logZ: logZ[j], finite: finite[j] != 0)
     }
 
-    /// ∂ℓ/∂x_c of a position, times its upstream gradient, from `p_c = e^{d_c} / Z`, without
-    /// smoothing: `K·m_y` for the target class (`K − a_y·D_y = 0`) and `−p_c·K` for the others.
-    /// 0 for an ignored position, NaN for a row without a value (a NaN or +∞ logit).
+    // The gradient without smoothing, from `p_c = e^{d_c} / Z`: `K·m_y` for the target class
+    // (`K − a_y·D_y = 0`) and `−p_c·K` for the others, times the upstream gradient, in A's
+    // arithmetic (the exact tier's double, or float32: three roundings more than e^{d_c}'s);
+    // 0 for an ignored position, NaN for a row without a value (a NaN or +∞ logit). The class
+    // loops compute every class as an "other" one, with no per-element comparison against
+    // the target (whose 64-bit lanes would halve a float loop's width), and the target class
+    // is stored afterwards, once per position.
+
+    /// A position's gradient factors in A's type: the upstream gradient, 1 / Z, K, the target
+    /// class's `K·m_y`, and its state (0: a value, 1: ignored, 2: a row without a value).
+    struct GradientFactors {
+        let up, invZ, k, target: A.Value
+        let state: A.Value.Key
+    }
+
     @inline(__always)
-    func gradient(_ q: Position, _ c: Int, exp e: Double) -> Double {
-        let g = c == q.y ? q.kTarget * q.m : -(e * q.invZ) * q.kTarget
-        return q.y < 0 ? 0 : (q.finite ? q.up * g : .nan)
+    func gradientFactors(_ j: Int) -> GradientFactors {
+        GradientFactors(up: A.Value(up[j]), invZ: A.Value(invZ[j]), k: A.Value(kTarget[j]),
+                        target: A.Value(kTarget[j] * targetM[j]),
+                        state: target[j] < 0 ? 1 : (finite[j] != 0 ? 0 : 2))
+    }
+
+    /// ∂ℓ/∂x_c of a class other than the target, times the upstream gradient.
+    @inline(__always)
+    func otherGradient(up: A.Value, invZ: A.Value, k: A.Value, state: A.Value.Key, exp e: A.Value) -> A.Value {
+        state == 0 ? up * (-(e * invZ) * k) : (state == 1 ? 0 : .nan)
+    }
+
+    /// ∂ℓ/∂x_y of the target class, times the upstream gradient (for a position not ignored).
+    @inline(__always)
+    func targetGradientValue(_ f: GradientFactors) -> A.Value {
+        f.state == 0 ? f.up * f.target : .nan
     }
 
     /// As `gradient`, with smoothing: `a_c·D_c·m_c − p_c·(K − a_c·D_c)`, or `−p_c·K` where
     /// `a_c = 0`. `K − a_c·D_c` is the other classes' `k` for the target class, and
     /// `a_y·D_y + (k − a_c·D_c)` for the others, where `a_c·D_c` is one smoothing term among
     /// several. (A separate loop: as one select LLVM would compute both forms everywhere.)
+    /// In double in either tier: the core hands the fast tier's calls with smoothing to the
+    /// exact kernel.
     @inline(__always)
-    func smoothedGradient(_ q: Position, _ c: Int, logit: Double, exp e: Double) -> Double {
+    func smoothedGradient(_ q: Position, _ c: Int, logit: Double, exp e: A.Value) -> A.Value {
         let w = q.y < 0 ? 0 : weights(c, target: q.y)
         let term = SoftmaxClassTerm(logP: (logit - q.maxLogit) - q.logZ, gamma: a.gamma, law: law)
         let own = w * term.derivative
         let others = c == q.y ? q.k : q.kTarget + (q.k - own)
-        let g = w == 0 ? -(e * q.invZ) * (q.kTarget + q.k) : own * term.m - term.p * others
-        return q.y < 0 ? 0 : (q.finite ? q.up * g : .nan)
+        let g = w == 0 ? -(e.double * q.invZ) * (q.kTarget + q.k) : own * term.m - term.p * others
+        return A.Value(q.y < 0 ? 0 : (q.finite ? q.up * g : .nan))
     }
 
     /// Stores `count` gradient values: overwritten, or added to (an ignored position's left as
     /// it is); one loop per case, so neither computes the other's loads.
     @inline(__always)
-    func storeGradients(_ out: UnsafeMutablePointer<T>, _ count: Int, ignored: (Int) -> Bool, _ value: (Int) -> Double) {
+    func storeGradients(_ out: UnsafeMutablePointer<T>, _ count: Int, ignored: (Int) -> Bool, _ value: (Int) -> A.Value) {
         if a.accumulate {
-            forEach(count) { i in out[i] = ignored(i) ? out[i] : T(out[i].double + value(i)) }
+            forEach(count) { i in out[i] = ignored(i) ? out[i] : T(out[i].double + value(i).double) }
         } else {
-            forEach(count) { i in out[i] = T(value(i)) }
+            forEach(count) { i in out[i] = T(value(i).double) }
         }
     }
 
@@ -332,14 +378,17 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
                 let block = Swift.min(softmaxRowBlock, classes - c0)
                 let cache = exps + (cached ? j * classes + c0 : 0)
                 let m = maxLogit[j]
+                // Everything in the loop has A's width (a count of the block's maxima too, of at
+                // most `softmaxRowBlock`), so that a float32 loop runs 16 lanes to a register.
+                var blockMaxima: A.Value.Key = 0
                 forEach(block) { c in
-                    let d = row[c0 &+ c].double - m
-                    let e = T.exp(d)
+                    let (zero, e) = A.expDifference(row[c0 &+ c], m)
                     cache[c] = e
-                    rowBlock[c] = d == 0 ? 0 : e
-                    maxima &+= d == 0 ? 1 : 0
+                    rowValues[c] = zero ? 0 : e
+                    blockMaxima &+= zero ? 1 : 0
                 }
-                sum += laneSum(rowBlock, block)
+                sum += laneSum(rowValues, block)
+                maxima &+= Int(blockMaxima)
                 c0 += block
             }
             sPrime[j] = sum
@@ -376,17 +425,28 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
             let row = x + j * classes
             let out = g + j * classes
             let q = position(j)
+            let f = gradientFactors(j)
             let ignored = q.y < 0
             var c0 = 0
             while c0 < classes {
                 let block = cached ? classes : Swift.min(softmaxScratch, classes - c0)
                 let cache = exps + (cached ? j * classes : 0)
                 if !cached {
-                    forEach(block) { c in cache[c] = T.exp(row[c0 &+ c].double - q.maxLogit) }
+                    forEach(block) { c in cache[c] = A.expDifference(row[c0 &+ c], q.maxLogit).e }
                 }
                 let segment = out + c0
                 if a.labelSmoothing == 0 {
-                    storeGradients(segment, block, ignored: { _ in ignored }) { c in gradient(q, c0 &+ c, exp: cache[c]) }
+                    let y = q.y - c0
+                    let holdsTarget = !ignored && y >= 0 && y < block
+                    // (Read only to accumulate: a load of the output line stalls where a store would not.)
+                    let saved = holdsTarget && a.accumulate ? segment[y].double : 0
+                    storeGradients(segment, block, ignored: { _ in ignored }) { c in
+                        otherGradient(up: f.up, invZ: f.invZ, k: f.k, state: f.state, exp: cache[c])
+                    }
+                    if holdsTarget {
+                        let v = targetGradientValue(f).double
+                        segment[y] = T(a.accumulate ? saved + v : v)
+                    }
                 } else {
                     storeGradients(segment, block, ignored: { _ in ignored }) { c in
                         smoothedGradient(q, c0 &+ c, logit: row[c0 &+ c].double, exp: cache[c])
@@ -407,14 +467,24 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
         let inner = a.inner
         let tileStart = (start / inner) * classes * inner + start % inner
         let g = a.gradient?.advanced(by: tileStart)
-        tile(start, count, logits: a.logits + tileStart, stride: inner, cached: count * classes <= softmaxScratch,
-             terms: nil, gradient: g != nil, &total) { c, value in
-            storeGradients(g.unsafelyUnwrapped + c * inner, count, ignored: { target[$0] < 0 }, value)
+        if let g, a.accumulate, a.labelSmoothing == 0 {
+            // The target classes' values, which the class loop overwrites before they are stored.
+            for j in 0 ..< count {
+                let y = Int64(a.targets[start &+ j])
+                savedGradient[j] = y == a.ignoreIndex ? 0 : g[Int(y) &* inner &+ j].double
+            }
         }
+        tile(start, count, logits: a.logits + tileStart, stride: inner, cached: count * classes <= softmaxScratch,
+             terms: nil, gradient: g != nil, &total, store: { c, value in
+                 storeGradients(g.unsafelyUnwrapped + c * inner, count, ignored: { state[$0] == 1 }, value)
+             }, storeTarget: { j, y, value in
+                 g.unsafelyUnwrapped[y &* inner &+ j] = T(a.accumulate ? savedGradient[j] + value.double : value.double)
+             })
     }
 
     /// The tile computation on logits `x[c · stride + j]` (the storage type `S`, or a transposed
-    /// tile of doubles), handing each class's gradient values to `store`.
+    /// tile in A's type), handing each class's gradient values to `store`: without smoothing
+    /// every class's as an "other" class's, then the target classes' to `storeTarget`.
     ///
     /// With `terms` nil, the per-position sums run down the classes one addition at a time.
     /// With `terms` (2 · C · count doubles), each class's terms are kept and summed at the end
@@ -423,7 +493,8 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
     @inline(__always)
     func tile<S: KernelScalar>(_ start: Int, _ count: Int, logits x: UnsafePointer<S>, stride: Int, cached: Bool,
                                terms: UnsafeMutablePointer<Double>?, gradient: Bool, _ total: inout CompensatedSum,
-                               store: (_ c: Int, _ value: (Int) -> Double) -> Void) {
+                               store: (_ c: Int, _ value: (Int) -> A.Value) -> Void,
+                               storeTarget: (_ j: Int, _ y: Int, _ value: A.Value) -> Void) {
         forEach(count) { j in
             maxKey[j] = Int64(S.Key.min)
             minKey[j] = Int64(S.Key.max)
@@ -446,19 +517,17 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
             if let terms {
                 let term = terms + c &* count
                 forEach(count) { j in
-                    let d = row[j].double - maxLogit[j]
-                    let e = T.exp(d)
+                    let (zero, e) = A.expDifference(row[j], maxLogit[j])
                     cache[j] = e
-                    term[j] = 0 + (d == 0 ? 0 : e)
-                    ties[j] += d == 0 ? 1 : 0
+                    term[j] = 0 + (zero ? 0 : e.double)
+                    ties[j] += zero ? 1 : 0
                 }
             } else {
                 forEach(count) { j in
-                    let d = row[j].double - maxLogit[j]
-                    let e = T.exp(d)
+                    let (zero, e) = A.expDifference(row[j], maxLogit[j])
                     cache[j] = e
-                    sPrime[j] += d == 0 ? 0 : e
-                    ties[j] += d == 0 ? 1 : 0
+                    sPrime[j] += zero ? 0 : e.double
+                    ties[j] += zero ? 1 : 0
                 }
             }
         }
@@ -495,15 +564,26 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
         storeLosses(start, count, &total)
 
         guard gradient else { return }
+        forEach(count) { j in
+            let f = gradientFactors(j)
+            (upValue[j], invZValue[j], kValue[j], targetGradient[j], state[j]) = (f.up, f.invZ, f.k, f.target, f.state)
+        }
         for c in 0 ..< classes {
             let row = x + c &* stride
             let cache = exps + (cached ? c &* count : 0)
-            if !cached { forEach(count) { j in cache[j] = T.exp(row[j].double - maxLogit[j]) } }
+            if !cached { forEach(count) { j in cache[j] = A.expDifference(row[j], maxLogit[j]).e } }
             if a.labelSmoothing == 0 {
-                store(c) { j in self.gradient(position(j), c, exp: cache[j]) }
+                store(c) { j in
+                    otherGradient(up: upValue[j], invZ: invZValue[j], k: kValue[j], state: state[j], exp: cache[j])
+                }
             } else {
                 store(c) { j in smoothedGradient(position(j), c, logit: row[j].double, exp: cache[j]) }
             }
+        }
+        guard a.labelSmoothing == 0 else { return }
+        for j in 0 ..< count where state[j] != 1 {
+            let f = GradientFactors(up: upValue[j], invZ: invZValue[j], k: kValue[j], target: targetGradient[j], state: state[j])
+            storeTarget(j, Int(target[j]), targetGradientValue(f))
         }
     }
 
@@ -547,30 +627,41 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw
     func transposedRows(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
         let x = a.logits + start * classes
         let size = classes * count
-        let logits = exps + size, terms = exps + 2 * size, gradients = exps + 3 * size
+        // Four tiles of `size` doubles' worth of bytes each; e^{d_c}, the logits and the
+        // gradients in A's type (the logits' own values: a float32 logit is exactly the A.Value
+        // of the fast tier), the terms in double.
+        let raw = UnsafeMutableRawPointer(exps), tileBytes = size * MemoryLayout<Double>.size
+        let logits = (raw + tileBytes).bindMemory(to: A.Value.self, capacity: size)
+        let terms = (raw + 2 * tileBytes).bindMemory(to: Double.self, capacity: 2 * size)
         for c in 0 ..< classes {
             let column = logits + c * count
-            forEach(count) { j in column[j] = x[j &* classes &+ c].double }
+            forEach(count) { j in column[j] = A.Value(x[j &* classes &+ c].double) }
         }
         let g = a.gradient?.advanced(by: start * classes)
+        // The gradients' tile is the second tile of terms, bound to A's type once those are summed
+        // (binding is free at run time).
+        let gradientTile = raw + 3 * tileBytes
         tile(start, count, logits: UnsafePointer(logits), stride: count, cached: true, terms: classes >= 8 ? terms : nil,
-             gradient: g != nil, &total) { c, value in
-            let column = gradients + c * count
-            forEach(count) { j in column[j] = value(j) }
-        }
+             gradient: g != nil, &total, store: { c, value in
+                 let column = gradientTile.bindMemory(to: A.Value.self, capacity: size) + c * count
+                 forEach(count) { j in column[j] = value(j) }
+             }, storeTarget: { j, y, value in
+                 gradientTile.assumingMemoryBound(to: A.Value.self)[y &* count &+ j] = value
+             })
         guard let g else { return }
+        let gradients = gradientTile.assumingMemoryBound(to: A.Value.self)
         if a.accumulate {
             for c in 0 ..< classes {
                 let column = gradients + c * count
                 forEach(count) { j in
                     let i = j &* classes &+ c
-                    g[i] = target[j] < 0 ? g[i] : T(g[i].double + column[j])
+                    g[i] = target[j] < 0 ? g[i] : T(g[i].double + column[j].double)
                 }
             }
         } else {
             for c in 0 ..< classes {
                 let column = gradients + c * count
-                forEach(count) { j in g[j &* classes &+ c] = T(column[j]) }
+                forEach(count) { j in g[j &* classes &+ c] = T(column[j].double) }
             }
         }
     }

@@ -539,7 +539,7 @@ static double ulps_f(float a, double b) {
 /* The precision tiers: a version 1 struct (exactly its own size on the heap, so an overread
  * shows under ASan and valgrind) computes the exact tier; the fast tier stays within its bound
  * on hard targets, is bitwise identical for every thread count, and equals the exact tier
- * where it computes in double (soft-target blocks, float64, softmax). */
+ * where it computes in double (soft-target blocks, float64). The softmax's: test_softmax_precision. */
 static void test_precision(void) {
     enum { N = 70000 };
     static float x[N], t[N], soft[N], l_exact[N], g_exact[N], l_fast[N], g_fast[N], l2[N], g2[N];
@@ -582,9 +582,6 @@ static void test_precision(void) {
         CHECK(focal_softmax_f32_i64((const focal_softmax_options *)(void *)w1, 4, 3, 1, x + 10, y, NULL, sl1, sg1) == FOCAL_OK,
               "softmax v1: %s", focal_last_error_message());
         CHECK(memcmp(sl, sl1, sizeof sl) == 0 && memcmp(sg, sg1, sizeof sg) == 0, "softmax version 1");
-        so.precision = FOCAL_PRECISION_FAST;
-        CHECK(focal_softmax_f32_i64(&so, 4, 3, 1, x + 10, y, NULL, sl1, sg1) == FOCAL_OK, "softmax fast");
-        CHECK(memcmp(sl, sl1, sizeof sl) == 0 && memcmp(sg, sg1, sizeof sg) == 0, "softmax fast = exact (no float32 kernel)");
     }
     free(v1);
     free(w1);
@@ -627,6 +624,128 @@ static void test_precision(void) {
     CHECK(memcmp(ld, ld2, sizeof ld) == 0 && memcmp(gd, gd2, sizeof gd) == 0, "f64 fast = exact");
 }
 
+/* The softmax's fast tier, every layout (rows of 3 and 10 classes, transposed into tiles; rows
+ * of 19 and 80; class-major positions, inner = 7), against float64: within 16 ulps for gamma
+ * <= 5 with and without alpha, with ignored targets, classes of probability 0 (-inf logits) and
+ * a NaN row that stays its own; bitwise identical for 1 and 2 threads; an upstream gradient, the
+ * sum reduction's scale and accumulation; label smoothing and float64 as the exact tier. */
+static void test_softmax_precision(void) {
+    enum { E = 48000 };
+    static float x[E], l[E], g[E], l2[E], g2[E], acc[E], start[E];
+    static double xd[E], ld[E], gd[E], upd[E];
+    static float up[E];
+    static int64_t y[E];
+    static const double gammas[] = {0, 0.5, 1, 2, 3, 3.7, 5};
+    static const int64_t shapes[][2] = {{3, 1}, {10, 1}, {19, 1}, {80, 1}, {5, 7}};
+    double alpha[80], worst_loss = 0, worst_grad = 0;
+    focal_softmax_options exact, fast;
+    size_t s, k;
+    int64_t i;
+    focal_softmax_options_init(&exact, FOCAL_SOFTMAX_OPTIONS_VERSION);
+    exact.reduction = FOCAL_REDUCTION_NONE;
+    exact.num_threads = 1;
+    for (i = 0; i < 80; ++i) alpha[i] = uniform(0.1, 2);
+    for (s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
+        int64_t classes = shapes[s][0], inner = shapes[s][1], batch = E / (classes * inner);
+        int64_t positions = batch * inner, elements = positions * classes, c;
+        for (i = 0; i < elements; ++i) {
+            x[i] = (float)(uniform(-1, 1) * (uniform(0, 1) < 0.2 ? 40 : 4));
+            xd[i] = x[i];
+        }
+        for (i = 0; i < positions; ++i) {
+            y[i] = i % 13 == 5 ? -100 : (int64_t)(uniform(0, 1) * (double)classes) % classes;
+            up[i] = (float)uniform(-2, 2);
+            upd[i] = up[i];
+        }
+        x[1] = -INFINITY; xd[1] = -INFINITY;  /* a class of probability 0 in position 0 (or 1) */
+        y[0] = 0; y[1] = inner == 1 ? 0 : 1;  /* never its target: the loss stays finite */
+        /* Position 3 has a NaN logit (row path and tiles: element 3 * classes; inner = 7: class 1). */
+        c = inner == 1 ? 3 * classes : 1 * inner + 3;
+        x[c] = NAN; xd[c] = NAN;
+        for (k = 0; k < sizeof gammas / sizeof gammas[0]; ++k) {
+            int a;
+            for (a = 0; a < 2; ++a) {
+                exact.gamma = gammas[k];
+                exact.alpha = a ? alpha : NULL;
+                fast = exact; fast.precision = FOCAL_PRECISION_FAST;
+                CHECK(focal_softmax_f32_i64(&fast, batch, classes, inner, x, y, up, l, g) == FOCAL_OK, "softmax fast");
+                CHECK(focal_softmax_f64_i64(&exact, batch, classes, inner, xd, y, upd, ld, gd) == FOCAL_OK, "softmax f64");
+                for (i = 0; i < positions; ++i) {
+                    int nan_row = i == 3;
+                    double el = ulps_f(l[i], ld[i]);
+                    if (nan_row) {
+                        CHECK(isnan(l[i]) && isnan(ld[i]), "the NaN row's loss (C = %d)", (int)classes);
+                        continue;
+                    }
+                    if (el > worst_loss) worst_loss = el;
+                    if (y[i] == -100) CHECK(l[i] == 0, "ignored position's loss");
+                }
+                for (i = 0; i < elements; ++i) {
+                    int64_t position = inner == 1 ? i / classes : (i / (classes * inner)) * inner + i % inner;
+                    double eg = ulps_f(g[i], gd[i]);
+                    if (position == 3) {
+                        CHECK(isnan(g[i]) && isnan(gd[i]), "the NaN row's gradient (C = %d)", (int)classes);
+                        continue;
+                    }
+                    if (y[position] == -100) CHECK(g[i] == 0, "ignored position's gradient");
+                    CHECK(isfinite(g[i]), "finite gradient (C = %d, element %d)", (int)classes, (int)i);
+                    if (eg > worst_grad) worst_grad = eg;
+                }
+                /* Two threads, bit for bit (the call is split into more than one chunk). */
+                fast.num_threads = 2;
+                CHECK(focal_softmax_f32_i64(&fast, batch, classes, inner, x, y, up, l2, g2) == FOCAL_OK, "fast, 2 threads");
+                CHECK(memcmp(l, l2, (size_t)positions * sizeof l[0]) == 0 && memcmp(g, g2, (size_t)elements * sizeof g[0]) == 0,
+                      "softmax fast: threads 1 and 2 (C = %d, gamma %g)", (int)classes, gammas[k]);
+            }
+        }
+        /* Accumulation adds the gradient to the buffer (one rounding) and leaves ignored
+         * positions as they were; the sum reduction scales by grad_loss. */
+        fast = exact; fast.gamma = 2; fast.alpha = NULL; fast.precision = FOCAL_PRECISION_FAST;
+        CHECK(focal_softmax_f32_i64(&fast, batch, classes, inner, x, y, NULL, l, g) == FOCAL_OK, "fast, no upstream");
+        for (i = 0; i < elements; ++i) start[i] = acc[i] = (float)uniform(-1, 1);
+        fast.accumulate_grad = 1;
+        CHECK(focal_softmax_f32_i64(&fast, batch, classes, inner, x, y, NULL, l2, acc) == FOCAL_OK, "fast, accumulate");
+        for (i = 0; i < elements; ++i) {
+            int64_t position = inner == 1 ? i / classes : (i / (classes * inner)) * inner + i % inner;
+            float expected = y[position] == -100 ? start[i] : (float)((double)start[i] + (double)g[i]);
+            if (position == 3) continue;
+            if (memcmp(&acc[i], &expected, sizeof expected) != 0) {
+                CHECK(0, "fast accumulate, C = %d, element %d: %g, expected %g", (int)classes, (int)i, acc[i], expected);
+                break;
+            }
+        }
+        {
+            float sum_loss[1], half[1] = {0.5f};
+            double sum_ref[1], half_d[1] = {0.5};
+            fast.accumulate_grad = 0;
+            fast.reduction = FOCAL_REDUCTION_SUM;
+            exact.reduction = FOCAL_REDUCTION_SUM; exact.gamma = 2; exact.alpha = NULL;
+            x[c] = 0; xd[c] = 0;  /* a finite sum */
+            CHECK(focal_softmax_f32_i64(&fast, batch, classes, inner, x, y, half, sum_loss, g) == FOCAL_OK, "fast sum");
+            CHECK(focal_softmax_f64_i64(&exact, batch, classes, inner, xd, y, half_d, sum_ref, gd) == FOCAL_OK, "f64 sum");
+            CHECK(fabs(sum_loss[0] - sum_ref[0]) <= 16 * 6e-8 * sum_ref[0], "fast sum %.9g vs %.9g", sum_loss[0], sum_ref[0]);
+            for (i = 0; i < elements; ++i) {
+                double eg = ulps_f(g[i], gd[i]);
+                if (eg > worst_grad) worst_grad = eg;
+            }
+            exact.reduction = FOCAL_REDUCTION_NONE;
+        }
+        /* Label smoothing, and float64, compute in the exact tier. */
+        fast = exact; fast.gamma = exact.gamma = 2; fast.alpha = exact.alpha = NULL; fast.label_smoothing = exact.label_smoothing = 0.1;
+        fast.precision = FOCAL_PRECISION_FAST;
+        CHECK(focal_softmax_f32_i64(&fast, batch, classes, inner, x, y, NULL, l, g) == FOCAL_OK, "fast smoothing");
+        CHECK(focal_softmax_f32_i64(&exact, batch, classes, inner, x, y, NULL, l2, g2) == FOCAL_OK, "exact smoothing");
+        CHECK(memcmp(l, l2, (size_t)positions * sizeof l[0]) == 0 && memcmp(g, g2, (size_t)elements * sizeof g[0]) == 0,
+              "fast smoothing = exact (C = %d)", (int)classes);
+        exact.label_smoothing = 0;
+    }
+    printf("softmax fast tier, 48,000 float32 logits per layout (C = 3, 10, 19, 80; 5 x inner 7), gamma 0..5, "
+           "alpha and none: worst loss %.2f ulp, gradient %.2f ulp (bound 16)\n", worst_loss, worst_grad);
+    CHECK(worst_loss <= 16 && worst_grad <= 16, "softmax fast tier within 16 ulps: loss %.2f, gradient %.2f", worst_loss,
+          worst_grad);
+    CHECK(worst_grad > 0.6, "the softmax fast tier is not the exact one (gradient %.2f ulps)", worst_grad);
+}
+
 int main(void) {
     test_version_and_strings();
     test_options_init();
@@ -637,6 +756,7 @@ int main(void) {
     test_softmax_errors();
     test_thread_local_errors();
     test_precision();
+    test_softmax_precision();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

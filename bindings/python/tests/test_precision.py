@@ -1,9 +1,11 @@
 """The precision tiers (precision="exact" | "fast"), on this backend.
 
-The fast tier computes float32 sigmoid elements with hard targets in float32 arithmetic, within
-16 ulps of the exact value for gamma <= 5 (docs/accuracy.md; the dense sweep is `make accuracy`);
-everything else it computes as the exact tier, bit for bit. Every other guarantee holds in both:
-finite for every finite logit, limits at infinite logits, bitwise identical for every thread count.
+The fast tier computes float32 sigmoid elements with hard targets, and the float32 softmax's
+per-element exponentials and gradients, in float32 arithmetic, within 16 ulps of the exact value
+for gamma <= 5 (docs/accuracy.md; the dense sweeps are `make accuracy`); everything else (soft
+targets, float64, label smoothing) it computes as the exact tier, bit for bit. Every other
+guarantee holds in both: finite for every finite logit, limits at infinite logits, NaN local,
+bitwise identical for every thread count.
 """
 import numpy as np
 import pytest
@@ -89,9 +91,91 @@ def test_where_fast_is_exact():
         assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     logits = rng.normal(0, 3, (100, 10)).astype(np.float32)
     labels = rng.integers(0, 10, 100)
-    a = focalloss.softmax_focal_loss(logits, labels, return_grad=True, precision="fast")
-    b = focalloss.softmax_focal_loss(logits, labels, return_grad=True)
-    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    for smoothing, dtype in [(0.1, np.float32), (0.0, np.float64), (0.2, np.float64)]:
+        x = logits.astype(dtype)
+        a = focalloss.softmax_focal_loss(x, labels, label_smoothing=smoothing, return_grad=True, precision="fast")
+        b = focalloss.softmax_focal_loss(x, labels, label_smoothing=smoothing, return_grad=True)
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def softmax_case(rows, classes, inner, scale, seed):
+    rng = np.random.default_rng(seed)
+    shape = (rows, classes) if inner == 1 else (rows, classes, inner)
+    x = (rng.normal(0, scale, shape) * rng.choice([1, 1, 1, 8], shape)).astype(np.float32)
+    labels = rng.integers(0, classes, (rows,) if inner == 1 else (rows, inner))
+    labels.flat[::11] = -100
+    return x, labels
+
+
+# Every layout: rows of few classes (transposed into tiles), rows of many (the row path), and
+# class-major positions (inner > 1).
+SOFTMAX_SHAPES = [(3000, 2, 1), (3000, 3, 1), (2000, 10, 1), (1000, 19, 1), (500, 80, 1), (300, 5, 7)]
+
+
+@pytest.mark.parametrize("shape", SOFTMAX_SHAPES)
+@pytest.mark.parametrize("gamma", GAMMAS)
+def test_softmax_fast_tier_bound(shape, gamma):
+    rows, classes, inner = shape
+    worst = 0.0
+    for scale, seed in ((2, 1), (12, 2)):
+        x, labels = softmax_case(rows, classes, inner, scale, seed)
+        alpha = list(np.random.default_rng(seed).uniform(0.1, 2, classes)) if seed == 2 else None
+        loss, grad = focalloss.softmax_focal_loss(x, labels, alpha, gamma, reduction="none", return_grad=True,
+                                                  precision="fast")
+        ref_loss, ref_grad = focalloss.softmax_focal_loss(x.astype(np.float64), labels, alpha, gamma,
+                                                          reduction="none", return_grad=True)
+        assert loss.dtype == np.float32 and grad.dtype == np.float32
+        assert np.isfinite(loss).all() and np.isfinite(grad).all()
+        worst = max(worst, ulps(loss, ref_loss).max(), ulps(grad, ref_grad).max())
+        # The gradient of an ignored position is exactly 0 and its loss too.
+        ignored = labels == -100
+        assert (loss[ignored] == 0).all()
+        assert (np.moveaxis(grad, 1, -1)[ignored] == 0).all()
+    assert worst <= 16
+
+
+def test_softmax_fast_tier_is_float32_arithmetic():
+    x, labels = softmax_case(2000, 10, 1, 4, 5)
+    fast = focalloss.softmax_focal_loss(x, labels, reduction="none", precision="fast")
+    exact = focalloss.softmax_focal_loss(x, labels, reduction="none")
+    assert not np.array_equal(fast, exact)
+
+
+@pytest.mark.parametrize("shape", [(20_000, 10, 1), (4000, 80, 1), (800, 5, 64)])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_softmax_fast_tier_threads_bitwise(shape, reduction):
+    x, labels = softmax_case(*shape, 4, 6)
+    one = focalloss.softmax_focal_loss(x, labels, reduction=reduction, return_grad=True, num_threads=1,
+                                       precision="fast")
+    for threads in (2, 3, 0):
+        other = focalloss.softmax_focal_loss(x, labels, reduction=reduction, return_grad=True, num_threads=threads,
+                                             precision="fast")
+        assert np.array_equal(one[0], other[0]) and np.array_equal(one[1], other[1])
+
+
+@pytest.mark.parametrize("classes", [3, 10, 40])
+def test_softmax_fast_tier_limits_and_nan(classes):
+    rng = np.random.default_rng(classes)
+    x = rng.normal(0, 3, (6, classes)).astype(np.float32)
+    x[0, 1] = -np.inf                  # a class of probability 0
+    x[1, :] = -np.inf; x[1, 2] = 5     # one finite logit: p = 1 there
+    x[2, 0] = np.nan                   # poisons its own row
+    x[3, 1] = np.inf                   # as does +inf
+    x[4, 0] = 1e30; x[4, 2] = -1e30    # extreme finite logits
+    labels = np.array([0, 2, 1, 0, 0, 1])
+    for gamma in (0.0, 0.5, 2.0, 5.0):
+        fast = focalloss.softmax_focal_loss(x, labels, gamma=gamma, reduction="none", return_grad=True,
+                                            precision="fast")
+        exact = focalloss.softmax_focal_loss(x, labels, gamma=gamma, reduction="none", return_grad=True)
+        np.testing.assert_array_equal(np.isnan(fast[0]), np.isnan(exact[0]))
+        np.testing.assert_array_equal(np.isnan(fast[1]), np.isnan(exact[1]))
+        assert np.isnan(fast[0][2:4]).all() and np.isnan(fast[1][2:4]).all()
+        good = [0, 1, 4, 5]
+        assert np.isfinite(fast[0][good]).all() and np.isfinite(fast[1][good]).all()
+        np.testing.assert_allclose(fast[0][good], exact[0][good], rtol=1e-5, atol=0)
+        np.testing.assert_allclose(fast[1][good], exact[1][good], rtol=1e-5, atol=1e-30)
+        # Where the exact values are exactly 0 (p = 1, a class of probability 0) so are these.
+        np.testing.assert_array_equal(fast[1][good] == 0, exact[1][good] == 0)
 
 
 @pytest.mark.parametrize("function", ["sigmoid", "softmax"])
