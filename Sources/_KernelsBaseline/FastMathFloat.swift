@@ -51,7 +51,22 @@ public enum FastMathFloat {
     @inline(__always)
     public static func exp(_ hi: Float, _ lo: Float) -> Float {
         // Clamping keeps k within [−151, 129]; min/max keep a NaN.
-        let clamped = min(max(hi, -105), 89)
+        exp(hi, lo, low: -105, high: 89, scale: 0)
+    }
+
+    /// e^(hi + lo) · 2^64 for hi ≤ 44 (the softmax fast tier's e^{x − M} ≤ 1, scaled so that it
+    /// stays normal down to e^−131 and reaches 0 only below e^−150), as accurate as `exp`.
+    @inline(__always)
+    public static func expScaled(_ hi: Float, _ lo: Float) -> Float {
+        // k + 64 within [−153, 128] for hi in [−150, 44]: both factors of 2^(k + 64) normal.
+        exp(hi, lo, low: -150, high: 44, scale: 64)
+    }
+
+    /// e^(hi + lo) · 2^scale, hi clamped to [low, high] (chosen so that each of the two factors
+    /// of 2^(k + scale) is a normal float).
+    @inline(__always)
+    static func exp(_ hi: Float, _ lo: Float, low lowest: Float, high highest: Float, scale: Int32) -> Float {
+        let clamped = min(max(hi, lowest), highest)
         let shifted = mulAdd(clamped, log2e, roundingShifter)
         let kf = shifted - roundingShifter
         let k = Int32(bitPattern: shifted.bitPattern &- roundingShifter.bitPattern)
@@ -68,8 +83,9 @@ public enum FastMathFloat {
         p = mulAdd(p, r, 5.0000001201e-1)
         let q = mulAdd(p, z, r)
         // 2^k in two factors so that neither is subnormal or infinite (see FastMath.exp).
-        let k1 = k &>> 1
-        return (1 + q) * powerOfTwo(k1) * powerOfTwo(k &- k1)
+        let scaled = k &+ scale
+        let k1 = scaled &>> 1
+        return (1 + q) * powerOfTwo(k1) * powerOfTwo(scaled &- k1)
     }
 
     /// e^x, within 1.02 ulps.

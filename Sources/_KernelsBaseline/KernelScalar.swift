@@ -122,6 +122,12 @@ protocol Arithmetic {
     /// double; in float32 it is formed as an unevaluated sum, so that its rounding (up to
     /// 2^-24·|x − M| absolute, 44 ulps of the result at x − M = −88) never reaches the exp.
     static func expDifference<S: KernelScalar>(_ x: S, _ max: Double) -> (zero: Bool, e: Value)
+    /// `expDifference` returns `e^{x − M}` times `expScale` (a power of two), and a kernel
+    /// multiplies its sums by this, the inverse: 1 in double; in float32 the scaled terms stay
+    /// normal down to e^{x − M} ≈ e^−131 instead of e^−87, so that a row's sum of many tiny
+    /// terms (its whole loss, where the target is the maximum) keeps float32's relative
+    /// precision instead of a subnormal rounding per term.
+    static var inverseExpScale: Double { get }
 }
 
 /// The exact tier: double, whatever the storage type `T`, with `T`'s exp and log1p (FastMath's
@@ -137,6 +143,7 @@ enum ExactArithmetic<T: KernelScalar>: Arithmetic {
         let d = x.double - max
         return (d == 0, T.exp(d))
     }
+    static var inverseExpScale: Double { 1 }
 }
 
 /// The fast tier: float32 throughout (16 lanes per AVX-512 register), FastMathFloat's exp and
@@ -170,8 +177,9 @@ enum FastArithmetic: Arithmetic {
         let hi = a + b
         let bPart = hi - a
         let lo = (a - (hi - bPart)) + (b - bPart)
-        return (hi == 0, FastMathFloat.exp(hi, lo))
+        return (hi == 0, FastMathFloat.expScaled(hi, lo))
     }
+    static var inverseExpScale: Double { 0x1p-64 }
 }
 
 /// Which law γ takes; a kernel switches on it once and runs specialized for that law.

@@ -200,7 +200,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
     @inline(__always)
     func finishNormalizers(_ count: Int) {
         forEach(count) { j in
-            let s = sPrime[j] + (ties[j] - 1)
+            let s = sPrime[j] * A.inverseExpScale + (ties[j] - 1)
             logZ[j] = FastMath.log1p(s)
             invZ[j] = 1 / (1 + s)
         }
@@ -287,7 +287,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
 
     @inline(__always)
     func gradientFactors(_ j: Int) -> GradientFactors {
-        GradientFactors(up: A.Value(up[j]), invZ: A.Value(invZ[j]), k: A.Value(kTarget[j]),
+        GradientFactors(up: A.Value(up[j]), invZ: A.Value(invZ[j] * A.inverseExpScale), k: A.Value(kTarget[j]),
                         target: A.Value(kTarget[j] * targetM[j]),
                         state: target[j] < 0 ? 1 : (finite[j] != 0 ? 0 : 2))
     }
@@ -316,7 +316,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
         let term = SoftmaxClassTerm(logP: (logit - q.maxLogit) - q.logZ, gamma: a.gamma, law: law)
         let own = w * term.derivative
         let others = c == q.y ? q.k : q.kTarget + (q.k - own)
-        let g = w == 0 ? -(e.double * q.invZ) * (q.kTarget + q.k) : own * term.m - term.p * others
+        let g = w == 0 ? -((e.double * A.inverseExpScale) * q.invZ) * (q.kTarget + q.k) : own * term.m - term.p * others
         return A.Value(q.y < 0 ? 0 : (q.finite ? q.up * g : .nan))
     }
 

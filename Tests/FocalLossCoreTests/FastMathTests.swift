@@ -21,6 +21,8 @@ struct MathBuild: Sendable, CustomStringConvertible {
     let exp, expm1, log, log1p, log1pUnit, expFloatTier, log1pUnitFloatTier: @Sendable (Double) -> Double
     /// The fast tier's single-precision functions (FastMathFloat.swift): exp of `hi + lo`, log1pUnit.
     let floatExp: @Sendable (Float, Float) -> Float
+    /// e^(hi + lo) · 2^64 (the softmax fast tier's terms).
+    let floatExpScaled: @Sendable (Float, Float) -> Float
     let floatLog1pUnit: @Sendable (Float) -> Float
     var description: String { "\(instructionSet)" }
 
@@ -30,18 +32,21 @@ struct MathBuild: Sendable, CustomStringConvertible {
                   log1pUnit: _KernelsBaseline.FastMath.log1pUnit, expFloatTier: _KernelsBaseline.FastMath.expFloatTier,
                   log1pUnitFloatTier: _KernelsBaseline.FastMath.log1pUnitFloatTier,
                   floatExp: { _KernelsBaseline.FastMathFloat.exp($0, $1) },
+                  floatExpScaled: { _KernelsBaseline.FastMathFloat.expScaled($0, $1) },
                   floatLog1pUnit: { _KernelsBaseline.FastMathFloat.log1pUnit($0) }),
         MathBuild(instructionSet: .avx2, exp: _KernelsAVX2.FastMath.exp, expm1: _KernelsAVX2.FastMath.expm1,
                   log: _KernelsAVX2.FastMath.log, log1p: _KernelsAVX2.FastMath.log1p,
                   log1pUnit: _KernelsAVX2.FastMath.log1pUnit, expFloatTier: _KernelsAVX2.FastMath.expFloatTier,
                   log1pUnitFloatTier: _KernelsAVX2.FastMath.log1pUnitFloatTier,
                   floatExp: { _KernelsAVX2.FastMathFloat.exp($0, $1) },
+                  floatExpScaled: { _KernelsAVX2.FastMathFloat.expScaled($0, $1) },
                   floatLog1pUnit: { _KernelsAVX2.FastMathFloat.log1pUnit($0) }),
         MathBuild(instructionSet: .avx512, exp: _KernelsAVX512.FastMath.exp, expm1: _KernelsAVX512.FastMath.expm1,
                   log: _KernelsAVX512.FastMath.log, log1p: _KernelsAVX512.FastMath.log1p,
                   log1pUnit: _KernelsAVX512.FastMath.log1pUnit, expFloatTier: _KernelsAVX512.FastMath.expFloatTier,
                   log1pUnitFloatTier: _KernelsAVX512.FastMath.log1pUnitFloatTier,
                   floatExp: { _KernelsAVX512.FastMathFloat.exp($0, $1) },
+                  floatExpScaled: { _KernelsAVX512.FastMathFloat.expScaled($0, $1) },
                   floatLog1pUnit: { _KernelsAVX512.FastMathFloat.log1pUnit($0) }),
     ]
     /// The builds this CPU can run.
@@ -228,6 +233,16 @@ struct FastMathFloatTests {
         #expect(worst.ulps <= Self.bound.exp, "at \(worst.at)")
     }
 
+    /// The softmax fast tier's e^{x − M} · 2^64, normal down to e^−131: every float32 in
+    /// [−150, −2^-24] (below, 0) against e^x · 2^64 in double.
+    @Test func expScaledOverEveryFloatArgument() {
+        let exp = MathBuild.selected.floatExpScaled
+        let worst = sweepFloats(-150, -0x1p-24, { Double(exp(Float($0), 0)) }, { Glibc.exp($0) * 0x1p64 }, error: Self.floatUlps)
+        print("FastMathFloat.expScaled (\(MathBuild.selected)) over every float32 in [-150, -2^-24]: max \(worst.ulps) ulp at \(worst.at)")
+        #expect(worst.ulps <= Self.bound.exp, "at \(worst.at)")
+        #expect(exp(-151, 0) == 0 && exp(-.infinity, .nan) == 0 && exp(0, 0) == 0x1p64 && exp(.nan, 0).isNaN)
+    }
+
     @Test func log1pUnitOverEveryFloatInItsDomain() {
         let log1pUnit = MathBuild.selected.floatLog1pUnit
         let worst = sweepFloats(0x1p-24, 1, { Double(log1pUnit(Float($0))) }, Glibc.log1p, error: Self.floatUlps)
@@ -241,7 +256,7 @@ struct FastMathFloatTests {
     @Test(arguments: MathBuild.runnable)
     func randomArguments(build: MathBuild) {
         var rng = SplitMix(seed: 11)
-        var exp = Worst(), sum = Worst(), unit = Worst()
+        var exp = Worst(), sum = Worst(), unit = Worst(), scaled = Worst()
         for _ in 0 ..< 1 << 22 {
             let x = Float(rng.next() & 1 == 0 ? -rng.logUniform(-149 ... 6.7) : Double.random(in: -105 ... 88.7, using: &rng))
             exp.merge(Worst(ulps: Self.floatUlps(Double(build.floatExp(x, 0)), Glibc.exp(Double(x))), at: Double(x)))
@@ -249,11 +264,16 @@ struct FastMathFloatTests {
             let lo = Float(Double.random(in: -0.5 ... 0.5, using: &rng)) * hi.ulp
             let e = Self.floatUlps(Double(build.floatExp(hi, lo)), Glibc.exp(Double(hi) + Double(lo)))
             sum.merge(Worst(ulps: e, at: Double(hi)))
+            let h = Float(-rng.logUniform(-20 ... 5))
+            let l = Float(Double.random(in: -0.5 ... 0.5, using: &rng)) * h.ulp
+            let es = Self.floatUlps(Double(build.floatExpScaled(h, l)), Glibc.exp(Double(h) + Double(l)) * 0x1p64)
+            scaled.merge(Worst(ulps: es, at: Double(h)))
             let u = Float(min(1, rng.logUniform(-149 ... 0)))
             unit.merge(Worst(ulps: Self.floatUlps(Double(build.floatLog1pUnit(u)), Glibc.log1p(Double(u))), at: Double(u)))
         }
         print("FastMathFloat (\(build)) on 2^22 random arguments each: max ulp exp \(exp.ulps), exp(hi, lo) \(sum.ulps), "
-              + "log1pUnit \(unit.ulps)")
+              + "expScaled(hi, lo) \(scaled.ulps), log1pUnit \(unit.ulps)")
+        #expect(scaled.ulps <= Self.bound.expOfSum, "expScaled(hi, lo) at hi = \(scaled.at)")
         #expect(exp.ulps <= Self.bound.exp, "exp at \(exp.at)")
         #expect(sum.ulps <= Self.bound.expOfSum, "exp(hi, lo) at hi = \(sum.at)")
         #expect(unit.ulps <= Self.bound.log1pUnit, "log1pUnit at \(unit.at)")

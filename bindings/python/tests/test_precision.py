@@ -178,6 +178,25 @@ def test_softmax_fast_tier_limits_and_nan(classes):
         np.testing.assert_array_equal(fast[1][good] == 0, exact[1][good] == 0)
 
 
+@pytest.mark.parametrize("classes", [100, 1000])
+def test_softmax_fast_tier_tiny_sums(classes):
+    """A confident target among many classes: the loss is the sum of the others' e^(x - M), each
+    below float32's normal range (e^-87) though their sum need not be; the fast tier keeps those
+    terms scaled (normal down to e^-131), so the loss keeps its relative precision rather than
+    collecting a subnormal rounding per class."""
+    rng = np.random.default_rng(classes)
+    x = rng.uniform(-1, 1, (64, classes)).astype(np.float32)
+    labels = rng.integers(0, classes, 64)
+    x[np.arange(64), labels] = np.linspace(80, 110, 64, dtype=np.float32)
+    for gamma in (0.0, 0.5, 2.0):
+        loss, grad = focalloss.softmax_focal_loss(x, labels, gamma=gamma, reduction="none", return_grad=True,
+                                                  precision="fast")
+        ref_loss, ref_grad = focalloss.softmax_focal_loss(x.astype(np.float64), labels, gamma=gamma,
+                                                          reduction="none", return_grad=True)
+        assert ulps(loss, ref_loss).max() <= 16
+        assert ulps(grad, ref_grad).max() <= 16
+
+
 @pytest.mark.parametrize("function", ["sigmoid", "softmax"])
 def test_bad_precision(function):
     x = np.zeros((2, 3), np.float32)
