@@ -121,13 +121,21 @@ protocol Arithmetic {
     /// of `S` held in double), and whether `x − M` is 0 (x is a maximum): `x − M` is exact in
     /// double; in float32 it is formed as an unevaluated sum, so that its rounding (up to
     /// 2^-24·|x − M| absolute, 44 ulps of the result at x − M = −88) never reaches the exp.
-    static func expDifference<S: KernelScalar>(_ x: S, _ max: Double) -> (zero: Bool, e: Value)
+    static func expDifference<S: KernelScalar>(_ x: S, _ max: Value) -> (zero: Bool, e: Value)
+    /// `hi + lo += x` for a softmax sum of terms `x ≥ 0` across classes: in double the plain
+    /// sum (`lo` stays 0); in float32 Knuth's two-sum, so that a sum of C terms is good to the
+    /// terms' own error whatever C, with every operation in float32 (16 lanes).
+    static func accumulate(_ x: Value, _ hi: inout Value, _ lo: inout Value)
     /// `expDifference` returns `e^{x − M}` times `expScale` (a power of two), and a kernel
     /// multiplies its sums by this, the inverse: 1 in double; in float32 the scaled terms stay
     /// normal down to e^{x − M} ≈ e^−131 instead of e^−87, so that a row's sum of many tiny
     /// terms (its whole loss, where the target is the maximum) keeps float32's relative
     /// precision instead of a subnormal rounding per term.
     static var inverseExpScale: Double { get }
+    /// Whether the softmax's rows of 8 to 15 classes, transposed into tiles, sum their terms in
+    /// the row path's order (giving its bits, at the cost of a tile of double terms): the exact
+    /// tier's promise; the fast tier sums them by `accumulate`, all in float32.
+    static var sumsInRowOrder: Bool { get }
 }
 
 /// The exact tier: double, whatever the storage type `T`, with `T`'s exp and log1p (FastMath's
@@ -143,6 +151,8 @@ enum ExactArithmetic<T: KernelScalar>: Arithmetic {
         let d = x.double - max
         return (d == 0, T.exp(d))
     }
+    @inline(__always) static func accumulate(_ x: Double, _ hi: inout Double, _ lo: inout Double) { hi += x }
+    static var sumsInRowOrder: Bool { true }
     static var inverseExpScale: Double { 1 }
 }
 
@@ -169,11 +179,18 @@ enum FastArithmetic: Arithmetic {
         return FastMathFloat.exp(s, sLo + pLo)
     }
     static var largestSquaredExponent: Int { 2 }
-    @inline(__always) static func expDifference<S: KernelScalar>(_ x: S, _ max: Double) -> (zero: Bool, e: Float) {
+    static var sumsInRowOrder: Bool { false }
+    @inline(__always) static func accumulate(_ x: Float, _ hi: inout Float, _ lo: inout Float) {
+        let s = hi + x
+        let xPart = s - hi
+        lo += (hi - (s - xPart)) + (x - xPart)
+        hi = s
+    }
+    @inline(__always) static func expDifference<S: KernelScalar>(_ x: S, _ max: Float) -> (zero: Bool, e: Float) {
         // Knuth's two-sum of x and −M (either may be the larger in magnitude): hi + lo = x − M
         // exactly. hi = 0 only where x = M. Where hi is infinite (an infinite logit, or x − M
         // beyond the float range) lo is NaN, and exp ignores it (its argument is clamped).
-        let a = Float(x.double), b = -Float(max)
+        let a = Float(x.double), b = -max
         let hi = a + b
         let bPart = hi - a
         let lo = (a - (hi - bPart)) + (b - bPart)

@@ -377,7 +377,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
             while c0 < classes {
                 let block = Swift.min(softmaxRowBlock, classes - c0)
                 let cache = exps + (cached ? j * classes + c0 : 0)
-                let m = maxLogit[j]
+                let m = A.Value(maxLogit[j])
                 // Everything in the loop has A's width (a count of the block's maxima too, of at
                 // most `softmaxRowBlock`), so that a float32 loop runs 16 lanes to a register.
                 var blockMaxima: A.Value.Key = 0
@@ -432,7 +432,8 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
                 let block = cached ? classes : Swift.min(softmaxScratch, classes - c0)
                 let cache = exps + (cached ? j * classes : 0)
                 if !cached {
-                    forEach(block) { c in cache[c] = A.expDifference(row[c0 &+ c], q.maxLogit).e }
+                    let m = A.Value(q.maxLogit)
+                    forEach(block) { c in cache[c] = A.expDifference(row[c0 &+ c], m).e }
                 }
                 let segment = out + c0
                 if a.labelSmoothing == 0 {
@@ -517,17 +518,25 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
             if let terms {
                 let term = terms + c &* count
                 forEach(count) { j in
-                    let (zero, e) = A.expDifference(row[j], maxLogit[j])
+                    let (zero, e) = A.expDifference(row[j], A.Value(maxLogit[j]))
                     cache[j] = e
                     term[j] = 0 + (zero ? 0 : e.double)
                     ties[j] += zero ? 1 : 0
                 }
             } else {
+                // Every array of this loop in A's width (float32: 16 lanes), the sum by
+                // `A.accumulate`, in the arrays of the gradient factors (free until the gradient).
+                let (maxValue, sumHi, sumLo, maxima) = (upValue, invZValue, kValue, state)
+                if c == 0 { forEach(count) { j in (maxValue[j], sumHi[j], sumLo[j], maxima[j]) = (A.Value(maxLogit[j]), 0, 0, 0) } }
                 forEach(count) { j in
-                    let (zero, e) = A.expDifference(row[j], maxLogit[j])
+                    let (zero, e) = A.expDifference(row[j], maxValue[j])
                     cache[j] = e
-                    sPrime[j] += zero ? 0 : e.double
-                    ties[j] += zero ? 1 : 0
+                    A.accumulate(zero ? 0 : e, &sumHi[j], &sumLo[j])
+                    maxima[j] &+= zero ? 1 : 0
+                }
+                if c == classes - 1 {
+                    // sPrime and ties are 0 here: the plain sum in double is `sumHi` itself.
+                    forEach(count) { j in (sPrime[j], ties[j]) = (sumHi[j].double + sumLo[j].double, Double(maxima[j])) }
                 }
             }
         }
@@ -571,7 +580,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
         for c in 0 ..< classes {
             let row = x + c &* stride
             let cache = exps + (cached ? c &* count : 0)
-            if !cached { forEach(count) { j in cache[j] = A.expDifference(row[j], maxLogit[j]).e } }
+            if !cached { forEach(count) { j in cache[j] = A.expDifference(row[j], A.Value(maxLogit[j])).e } }
             if a.labelSmoothing == 0 {
                 store(c) { j in
                     otherGradient(up: upValue[j], invZ: invZValue[j], k: kValue[j], state: state[j], exp: cache[j])
@@ -620,9 +629,9 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
     /// Rows `start ..< start + count`, transposed into a (C × count) tile of doubles, computed
     /// by the tile path, and their gradient transposed back. The scratch holds four such tiles:
     /// e^{d_c}, the logits, and two of per-class terms (the second of which also takes the
-    /// gradient). The values and their order of additions are the row path's, so the results
-    /// are its bits. (Below 8 classes `laneSum` adds a row's terms one at a time, as the tile
-    /// path does without `terms`.)
+    /// gradient). In the exact tier the values and their order of additions are the row path's,
+    /// so the results are its bits (below 8 classes `laneSum` adds a row's terms one at a time,
+    /// as the tile path does without `terms`); the fast tier sums in float32 (`A.sumsInRowOrder`).
     @inline(__always)
     func transposedRows(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
         let x = a.logits + start * classes
@@ -641,7 +650,8 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
         // The gradients' tile is the second tile of terms, bound to A's type once those are summed
         // (binding is free at run time).
         let gradientTile = raw + 3 * tileBytes
-        tile(start, count, logits: UnsafePointer(logits), stride: count, cached: true, terms: classes >= 8 ? terms : nil,
+        let ordered = classes >= 8 && A.sumsInRowOrder
+        tile(start, count, logits: UnsafePointer(logits), stride: count, cached: true, terms: ordered ? terms : nil,
              gradient: g != nil, &total, store: { c, value in
                  let column = gradientTile.bindMemory(to: A.Value.self, capacity: size) + c * count
                  forEach(count) { j in column[j] = value(j) }
