@@ -1,5 +1,5 @@
-/// The storage types the kernels read and write, `Float` and `Double`. Every kernel
-/// evaluates in `Double` whatever the storage type; for `Float` the per-element exp and
+/// The storage types the kernels read and write, `Float` and `Double`. The exact tier
+/// evaluates in `Double` whatever the storage type (the fast tier: `FastArithmetic`); for `Float` the per-element exp and
 /// log1p are FastMath's float tier (3e-10 relative), so a `Float` result is the rounding of
 /// an answer good to ~1e-9: within about half an ulp (≤ 0.55 ulp for γ ≤ 10, `make accuracy`).
 protocol KernelScalar: BinaryFloatingPoint {

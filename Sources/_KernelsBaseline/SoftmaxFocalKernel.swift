@@ -47,7 +47,14 @@ struct SoftmaxClassTerm {
 // tile). Both loop over plain arrays, without branches, so the loops vectorize.
 // Rows of few classes (`inner = 1`, C < `softmaxTransposedClasses`) would leave the row loops
 // mostly remainders: a group of them is transposed into a (C × rows) tile in the scratch and
-// takes the tile path, vectorized across rows, its sums added in the row path's order.
+// takes the tile path, vectorized across rows, its sums added in the row path's order (in the
+// exact tier).
+//
+// Tiers: the kernel is generic over its arithmetic `A` (KernelScalar.swift). What runs once per
+// element, e^{d_c} and the gradient, is in A's type: double in the exact tier, float32 in the fast
+// tier (`x_c − M` as an exact two-sum, e^{d_c} scaled by 2^64 so that tiny terms stay normal, the
+// sums across classes in double or as a float32 two-sum). What runs once per position (maxima,
+// log Z, the target's class term and focusing factor) is double in both, so the laws are shared.
 
 /// Doubles of stack scratch per softmax chunk (32 KiB): the group's e^{d_c}.
 let softmaxScratch = 4096
@@ -626,7 +633,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
 
     // MARK: inner = 1 with few classes: rows transposed into a tile
 
-    /// Rows `start ..< start + count`, transposed into a (C × count) tile of doubles, computed
+    /// Rows `start ..< start + count`, transposed into a (C × count) tile in A's type, computed
     /// by the tile path, and their gradient transposed back. The scratch holds four such tiles:
     /// e^{d_c}, the logits, and two of per-class terms (the second of which also takes the
     /// gradient). In the exact tier the values and their order of additions are the row path's,
