@@ -1,6 +1,6 @@
 /// The storage types the kernels read and write, `Float` and `Double`. The exact tier
-/// evaluates in `Double` whatever the storage type (the fast tier: `FastArithmetic`); for `Float` the per-element exp and
-/// log1p are FastMath's float tier (3e-10 relative), so a `Float` result is the rounding of
+/// evaluates in `Double` whatever the storage type (the fast tier: `FastArithmetic`); for
+/// `Float` the per-element exp and log1p are FastMath's float tier (3e-10 relative), so a `Float` result is the rounding of
 /// an answer good to ~1e-9: within about half an ulp (≤ 0.55 ulp for γ ≤ 10, `make accuracy`).
 protocol KernelScalar: BinaryFloatingPoint {
     /// A signed integer of the same width whose order is the order of the values, −0 < +0,
@@ -118,16 +118,17 @@ protocol Arithmetic {
     /// (19 ulps at γ = 5 measured, against 7 by `power`).
     static var largestSquaredExponent: Int { get }
     /// `e^{x − M}` of a softmax logit `x` (storage type `S`) and its row's maximum `M` (a value
-    /// of `S` held in double), and whether `x − M` is 0 (x is a maximum): `x − M` is exact in
-    /// double; in float32 it is formed as an unevaluated sum, so that its rounding (up to
-    /// 2^-24·|x − M| absolute, 44 ulps of the result at x − M = −88) never reaches the exp.
+    /// of `S`, held in `Value` exactly), and whether `x − M` is 0 (x is a maximum), scaled by
+    /// `1 / inverseExpScale`: `x − M` is exact in double; in float32 it is formed as an
+    /// unevaluated sum, so that its rounding (up to 2^-24·|x − M| absolute, 44 ulps of the
+    /// result at x − M = −88) never reaches the exp.
     static func expDifference<S: KernelScalar>(_ x: S, _ max: Value) -> (zero: Bool, e: Value)
     /// `hi + lo += x` for a softmax sum of terms `x ≥ 0` across classes: in double the plain
     /// sum (`lo` stays 0); in float32 Knuth's two-sum, so that a sum of C terms is good to the
     /// terms' own error whatever C, with every operation in float32 (16 lanes).
     static func accumulate(_ x: Value, _ hi: inout Value, _ lo: inout Value)
-    /// `expDifference` returns `e^{x − M}` times `expScale` (a power of two), and a kernel
-    /// multiplies its sums by this, the inverse: 1 in double; in float32 the scaled terms stay
+    /// `expDifference` returns `e^{x − M}` times a power of two, and a kernel multiplies its
+    /// sums by this, the inverse: 1 in double; in float32 the scaled terms stay
     /// normal down to e^{x − M} ≈ e^−131 instead of e^−87, so that a row's sum of many tiny
     /// terms (its whole loss, where the target is the maximum) keeps float32's relative
     /// precision instead of a subnormal rounding per term.
@@ -296,7 +297,7 @@ func withSigmoidScratch<R>(_ body: (UnsafeMutablePointer<Double>) -> R) -> R {
     return withUnsafeMutablePointer(to: &storage) { body(UnsafeMutableRawPointer($0).assumingMemoryBound(to: Double.self)) }
 }
 
-/// As `withSigmoidScratch`, for softmax: 4096 + 17 · 64 doubles (`softmaxScratch`, then
+/// As `withSigmoidScratch`, for softmax: 4096 + 22 · 64 doubles (`softmaxScratch`, then
 /// `softmaxPositionArrays` arrays of `softmaxGroup`) and 4 · 64 integers.
 @inline(__always)
 func withSoftmaxScratch<R>(_ body: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Int64>) -> R) -> R {

@@ -267,13 +267,13 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
     /// inside the class loop LLVM would reload them, as gathers, for fear the output aliases).
     struct Position {
         let y: Int  // −1 where ignored
-        let k, kTarget, m, invZ, up, maxLogit, logZ: Double
+        let k, kTarget, invZ, up, maxLogit, logZ: Double
         let finite: Bool
     }
 
     @inline(__always)
     func position(_ j: Int) -> Position {
-        Position(y: Int(target[j]), k: k[j], kTarget: kTarget[j], m: targetM[j], invZ: invZ[j], up: up[j],
+        Position(y: Int(target[j]), k: k[j], kTarget: kTarget[j], invZ: invZ[j], up: up[j],
                  maxLogit: maxLogit[j], logZ: logZ[j], finite: finite[j] != 0)
     }
 
@@ -311,7 +311,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
         f.state == 0 ? f.up * f.target : .nan
     }
 
-    /// As `gradient`, with smoothing: `a_c·D_c·m_c − p_c·(K − a_c·D_c)`, or `−p_c·K` where
+    /// The gradient with smoothing: `a_c·D_c·m_c − p_c·(K − a_c·D_c)`, or `−p_c·K` where
     /// `a_c = 0`. `K − a_c·D_c` is the other classes' `k` for the target class, and
     /// `a_y·D_y + (k − a_c·D_c)` for the others, where `a_c·D_c` is one smoothing term among
     /// several. (A separate loop: as one select LLVM would compute both forms everywhere.)
@@ -506,8 +506,6 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
         forEach(count) { j in
             maxKey[j] = Int64(S.Key.min)
             minKey[j] = Int64(S.Key.max)
-            sPrime[j] = 0
-            ties[j] = 0
         }
         for c in 0 ..< classes {
             let row = x + c &* stride
@@ -519,35 +517,37 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
         }
         finishMaxima(count, S.self)
         // S' = every e^{d_c} but one maximum's 1: the others' sum, then the other maxima.
-        for c in 0 ..< classes {
-            let row = x + c &* stride
-            let cache = exps + (cached ? c &* count : 0)
-            if let terms {
-                let term = terms + c &* count
+        if let terms {
+            forEach(count) { j in ties[j] = 0 }
+            for c in 0 ..< classes {
+                let (row, term) = (x + c &* stride, terms + c &* count)
+                let cache = exps + (cached ? c &* count : 0)
                 forEach(count) { j in
                     let (zero, e) = A.expDifference(row[j], A.Value(maxLogit[j]))
                     cache[j] = e
                     term[j] = 0 + (zero ? 0 : e.double)
                     ties[j] += zero ? 1 : 0
                 }
-            } else {
-                // Every array of this loop in A's width (float32: 16 lanes), the sum by
-                // `A.accumulate`, in the arrays of the gradient factors (free until the gradient).
-                let (maxValue, sumHi, sumLo, maxima) = (upValue, invZValue, kValue, state)
-                if c == 0 { forEach(count) { j in (maxValue[j], sumHi[j], sumLo[j], maxima[j]) = (A.Value(maxLogit[j]), 0, 0, 0) } }
+            }
+            rowOrderSums(count, terms, into: sPrime)
+        } else {
+            // Every array of this loop in A's width (float32: 16 lanes), the sum by
+            // `A.accumulate`, in the arrays of the gradient factors (free until the gradient).
+            let (maxValue, sumHi, sumLo, maxima) = (upValue, invZValue, kValue, state)
+            forEach(count) { j in (maxValue[j], sumHi[j], sumLo[j], maxima[j]) = (A.Value(maxLogit[j]), 0, 0, 0) }
+            for c in 0 ..< classes {
+                let row = x + c &* stride
+                let cache = exps + (cached ? c &* count : 0)
                 forEach(count) { j in
                     let (zero, e) = A.expDifference(row[j], maxValue[j])
                     cache[j] = e
                     A.accumulate(zero ? 0 : e, &sumHi[j], &sumLo[j])
                     maxima[j] &+= zero ? 1 : 0
                 }
-                if c == classes - 1 {
-                    // sPrime and ties are 0 here: the plain sum in double is `sumHi` itself.
-                    forEach(count) { j in (sPrime[j], ties[j]) = (sumHi[j].double + sumLo[j].double, Double(maxima[j])) }
-                }
             }
+            // In double `sumLo` is 0 and `sumHi` the plain sum from +0, one class at a time.
+            forEach(count) { j in (sPrime[j], ties[j]) = (sumHi[j].double + sumLo[j].double, Double(maxima[j])) }
         }
-        if let terms { rowOrderSums(count, terms, into: sPrime) }
         finishNormalizers(count)
         readTargets(start, count) { j, y in x[y &* stride &+ j].double }
         if a.labelSmoothing == 0 {

@@ -319,14 +319,8 @@ struct AccuracySweep {
                         for i in hardX.indices {
                             let r = sigmoidReference(x: Wide(hardX[i]), t: Wide(hardT[i]), alpha: alpha.map { Wide($0) },
                                                      gamma: Wide(gamma))
-                            let at = "x=\(hardX[i]) t=\(hardT[i]) α=\(alpha.map { "\($0)" } ?? "off")"
-                            cell.loss.add(ulps(out.loss[i], r.loss), bound: bound, at)
-                            cell.grad.add(ulps(out.grad[i], r.grad), bound: bound, at)
-                            cell.gradTerms.add(relative(Double(out.grad[i]), r.grad,
-                                                        scale: max(r.gradScale, Wide(Float.leastNormalMagnitude))),
-                                               bound: .infinity, at)
-                            cell.elements += 1
-                            cell.gradients += 1
+                            record(&cell, loss: out.loss[i], grad: out.grad[i], reference: (r.loss, r.grad, r.gradScale),
+                                   floatBound: bound, "x=\(hardX[i]) t=\(hardT[i]) α=\(alpha.map { "\($0)" } ?? "off")")
                         }
                     } catch {
                         table.failed("sigmoid fast γ=\(gamma) α=\(String(describing: alpha)): \(error)")
