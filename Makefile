@@ -93,13 +93,16 @@ test-swift:
 	$(SWIFT) test
 
 test-c: $(BUILD_DIR)/header_c99.o $(BUILD_DIR)/header_cxx.o $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_api_cxx \
-        $(BUILD_DIR)/test_alloc
+        $(BUILD_DIR)/test_alloc $(BUILD_DIR)/speed_builds
 	./$(BUILD_DIR)/test_api_c
 	./$(BUILD_DIR)/test_api_cxx
 	./$(BUILD_DIR)/test_alloc
 	# The same API test on the kernels of each lower instruction set (run-time dispatch).
 	FOCALLOSS_INSTRUCTION_SET=baseline ./$(BUILD_DIR)/test_api_c
 	FOCALLOSS_INSTRUCTION_SET=avx2 ./$(BUILD_DIR)/test_api_c
+	# The build-against-build timer of docs/performance.md runs (one round on a small input).
+	./$(BUILD_DIR)/speed_builds $(LIB) $(LIB) sigmoid 64 10 1 exact 0.5 1
+	./$(BUILD_DIR)/speed_builds $(LIB) $(LIB) softmax 64 10 1 fast 2 1
 
 # Every C and Python block of the README and docs/ compiles (-Werror, C99 and C++) and runs,
 # and prints the output block shown under it.
@@ -210,6 +213,10 @@ quickstart: $(BUILD_DIR)/quickstart
 
 # The benchmark: the shipped library through C (bench/bench.c), then numpy and the peers
 # (bench/peers.py), one table. The floor loop in bench.c is compiled for this machine.
+# tools/speed_builds.c: two builds of the library timed against each other (docs/performance.md).
+$(BUILD_DIR)/speed_builds: tools/speed_builds.c include/focalloss.h
+	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O2 tools/speed_builds.c -o $@ -ldl
+
 $(BUILD_DIR)/bench: bench/bench.c include/focalloss.h $(LIB)
 	$(CC) -std=c99 -Iinclude $(C_WARNINGS) -O3 -march=native bench/bench.c -o $@ $(LINK_LIB) -pthread
 

@@ -140,12 +140,15 @@ protocol Arithmetic {
 }
 
 /// The exact tier: double, whatever the storage type `T`, with `T`'s exp and log1p (FastMath's
-/// float tier for float32 storage). `power` is `RealLaw`'s `exp(γ·log m)` exactly.
+/// float tier for float32 storage). `power` is `exp(γ·log m)` with `T`'s exp too: for float32
+/// storage the float tier's (degree 8, 3e-10 relative: 0.005 ulp of the result) instead of the
+/// degree-13 exp that `RealLaw` keeps for soft targets and for the softmax's per-position factor
+/// (docs/performance.md: what it gains).
 enum ExactArithmetic<T: KernelScalar>: Arithmetic {
     @inline(__always) static func exp(_ x: Double) -> Double { T.exp(x) }
     @inline(__always) static func log1pUnit(_ e: Double) -> Double { T.log1pUnit(e) }
     @inline(__always) static func power(logHi: Double, logLo: Double, gamma: Double, gammaLo: Double) -> Double {
-        FastMath.exp(gamma * (logHi + logLo))
+        T.exp(gamma * (logHi + logLo))
     }
     static var largestSquaredExponent: Int { 64 }
     @inline(__always) static func expDifference<S: KernelScalar>(_ x: S, _ max: Double) -> (zero: Bool, e: Double) {

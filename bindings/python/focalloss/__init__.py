@@ -40,6 +40,11 @@ _backend = _load_backend()
 #: The live backend: "extension" or "ctypes".
 backend = _backend.name
 
+# The extension's plain-call paths (its _ext.c, "Plain calls"): the whole call in C for plain
+# numpy arguments, NotImplemented for anything else, which the front end then takes.
+_sigmoid_plain = getattr(_backend, "sigmoid_plain", None)
+_softmax_plain = getattr(_backend, "softmax_plain", None)
+
 
 def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none", *, normalizer=None,
                        return_grad=False, num_threads=None, precision="exact"):
@@ -81,6 +86,11 @@ def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none",
             normalizer, a target outside [0, 1], num_threads < 0, an unknown precision), with the
             library's message.
     """
+    if _sigmoid_plain is not None:
+        result = _sigmoid_plain(logits, targets, alpha, gamma, reduction, normalizer, return_grad, num_threads,
+                                precision)
+        if result is not NotImplemented:
+            return result
     return _frontend.sigmoid_focal_loss(_backend, logits, targets, alpha, gamma, reduction, normalizer=normalizer,
                                         return_grad=return_grad, num_threads=num_threads, precision=precision)
 
@@ -131,6 +141,11 @@ def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean",
             outside [0, C), a negative class weight, gamma, label_smoothing, normalizer,
             num_threads < 0, an unknown precision), with the library's message.
     """
+    if _softmax_plain is not None:
+        result = _softmax_plain(logits, targets, alpha, gamma, reduction, ignore_index, label_smoothing, normalizer,
+                                return_grad, num_threads, precision)
+        if result is not NotImplemented:
+            return result
     return _frontend.softmax_focal_loss(_backend, logits, targets, alpha, gamma, reduction, ignore_index=ignore_index,
                                         label_smoothing=label_smoothing, normalizer=normalizer,
                                         return_grad=return_grad, num_threads=num_threads, precision=precision)

@@ -6,9 +6,14 @@
  * buffer can say about itself (format, item size, contiguity, writability), releases the
  * GIL around the native call, and returns (status, message). Every buffer is released on
  * every path. The module refuses to import against a library of another version.
+ *
+ * sigmoid_plain and softmax_plain are the same calls for the plain case, checks and outputs
+ * included, so that a small call does not pay for the Python front end (see "Plain calls"
+ * below).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 #include <string.h>
 
 #include "focalloss.h"
@@ -198,6 +203,294 @@ fail:
     return NULL;
 }
 
+/* ---- Plain calls ---------------------------------------------------------------------------
+ *
+ * focalloss.sigmoid_focal_loss and softmax_focal_loss first offer their arguments to
+ * sigmoid_plain / softmax_plain. These accept only the plain case: exact numpy.ndarray inputs,
+ * C-contiguous, of native float32/float64 (and int32/int64 targets) with matching dtypes and
+ * shapes, arguments of exactly the types the front end takes without conversion (float or int
+ * for reals, None where allowed, True/False, the exact option strings; softmax without alpha).
+ * For anything else, and for any status other than FOCAL_OK, they return NotImplemented, having
+ * written nothing the caller can see, and the Python front end (_frontend.py) runs the call as
+ * before, with its checks and its messages: so every error is raised by one code path and the
+ * plain path cannot change a result or a message, only skip work. What they return for the
+ * plain case is what the front end returns: the loss array, or for "sum"/"mean" element 0 of a
+ * one-element array (a numpy scalar of the logits' dtype), and with return_grad the pair. */
+
+/* numpy.ndarray, numpy.empty, its dtypes float32 and float64, and the int 1: looked up at
+ * import (numpy is the package's one dependency). */
+static PyObject *ndarray_type, *numpy_empty, *dtype_f32, *dtype_f64, *one, *shape_name;
+
+/* The reduction and precision names, in the order of their C values. */
+static const char *const reduction_names[] = {"none", "sum", "mean", NULL};
+static const char *const precision_names[] = {"exact", "fast", NULL};
+
+/* `o` as the front end would take a real without converting anything it cannot: an exact float,
+ * or an exact int (float(int), which is PyLong_AsDouble). 0 on success, -1 (no error set) else. */
+static int plain_real(PyObject *o, double *value) {
+    if (PyFloat_CheckExact(o)) {
+        *value = PyFloat_AS_DOUBLE(o);
+        return 0;
+    }
+    if (PyLong_CheckExact(o)) {
+        *value = PyLong_AsDouble(o);
+        if (*value == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+/* An exact int within [low, high]; 0 on success, -1 (no error set) else. */
+static int plain_integer(PyObject *o, long long low, long long high, long long *value) {
+    int overflow = 0;
+    if (!PyLong_CheckExact(o)) return -1;
+    *value = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow || (*value == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return -1;
+    }
+    return *value >= low && *value <= high ? 0 : -1;
+}
+
+/* The index of exact str `o` in `names`, or -1. */
+static int plain_choice(PyObject *o, const char *const *names) {
+    int i;
+    if (!PyUnicode_CheckExact(o)) return -1;
+    for (i = 0; names[i]; ++i) {
+        if (PyUnicode_CompareWithASCIIString(o, names[i]) == 0) return i;
+    }
+    if (PyErr_Occurred()) PyErr_Clear();
+    return -1;
+}
+
+/* Slot `i` of `b` from an exact, C-contiguous numpy.ndarray `o`; -1 (no error set) otherwise. */
+static int plain_array(buffers *b, int i, PyObject *o, int writable, enum kind *kind) {
+    if ((PyObject *)Py_TYPE(o) != ndarray_type) return -1;
+    if (PyObject_GetBuffer(o, &b->views[i], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) != 0) {
+        PyErr_Clear();
+        return -1;
+    }
+    b->held[i] = 1;
+    *kind = buffer_kind(&b->views[i]);
+    return 0;
+}
+
+/* numpy.empty(shape, dtype) of `kind`, in slot `i` of `b`, or NULL with the error set. */
+static PyObject *plain_output(buffers *b, int i, PyObject *shape, enum kind kind) {
+    PyObject *array = PyObject_CallFunctionObjArgs(numpy_empty, shape, kind == KIND_F32 ? dtype_f32 : dtype_f64, NULL);
+    enum kind found;
+    if (!array) return NULL;
+    if (plain_array(b, i, array, 1, &found) != 0 || found != kind) {
+        Py_DECREF(array);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "numpy.empty gave an unexpected array");
+        return NULL;
+    }
+    return array;
+}
+
+/* The front end's return value from the outputs (consumed): the loss array or its element 0,
+ * and the gradient with return_grad. */
+static PyObject *plain_result(PyObject *loss, int reduced, PyObject *grad) {
+    PyObject *value = loss;
+    if (reduced) {
+        value = PySequence_GetItem(loss, 0);
+        Py_DECREF(loss);
+        if (!value) {
+            Py_XDECREF(grad);
+            return NULL;
+        }
+    }
+    if (!grad) return value;
+    return Py_BuildValue("(NN)", value, grad);
+}
+
+/* sigmoid_plain(logits, targets, alpha, gamma, reduction, normalizer, return_grad, num_threads,
+ * precision): focalloss.sigmoid_focal_loss's result, or NotImplemented. */
+static PyObject *ext_sigmoid_plain(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buffers b;
+    enum kind kind, target_kind;
+    double alpha = -1.0, gamma, normalizer = 0.0;
+    long long threads = 0;
+    int reduction, precision, use_normalizer = 0, return_grad, i;
+    PyObject *shape = NULL, *loss = NULL, *grad = NULL;
+    focal_sigmoid_options options;
+    focal_status status;
+    (void)self;
+    if (nargs != 9) {
+        PyErr_SetString(PyExc_TypeError, "sigmoid_plain takes 9 arguments");
+        return NULL;
+    }
+    memset(&b, 0, sizeof b);
+    if ((args[2] != Py_None && plain_real(args[2], &alpha) != 0) || plain_real(args[3], &gamma) != 0 ||
+        (reduction = plain_choice(args[4], reduction_names)) < 0 ||
+        (args[5] != Py_None && (use_normalizer = 1, plain_real(args[5], &normalizer) != 0)) ||
+        (args[6] != Py_True && args[6] != Py_False) ||
+        (args[7] != Py_None && plain_integer(args[7], -2147483647LL - 1, 2147483647LL, &threads) != 0) ||
+        (precision = plain_choice(args[8], precision_names)) < 0) {
+        goto not_plain;
+    }
+    return_grad = args[6] == Py_True;
+    if (plain_array(&b, 0, args[0], 0, &kind) != 0 || (kind != KIND_F32 && kind != KIND_F64) ||
+        plain_array(&b, 1, args[1], 0, &target_kind) != 0 || target_kind != kind ||
+        b.views[0].ndim != b.views[1].ndim) {
+        goto not_plain;
+    }
+    for (i = 0; i < b.views[0].ndim; ++i) {
+        if (b.views[0].shape[i] != b.views[1].shape[i]) goto not_plain;
+    }
+    if (!(shape = PyObject_GetAttr(args[0], shape_name)) ||
+        !(loss = plain_output(&b, 2, reduction == FOCAL_REDUCTION_NONE ? shape : one, kind)) ||
+        (return_grad && !(grad = plain_output(&b, 3, shape, kind)))) {
+        goto fail;
+    }
+    focal_sigmoid_options_init(&options, FOCAL_SIGMOID_OPTIONS_VERSION);
+    options.reduction = (focal_reduction)reduction;
+    options.alpha = alpha;
+    options.gamma = gamma;
+    options.use_normalizer = use_normalizer;
+    options.normalizer = normalizer;
+    options.num_threads = (int32_t)threads;
+    options.precision = (focal_precision)precision;
+    {
+        int64_t count = (int64_t)(b.views[0].len / b.views[0].itemsize);
+        const void *x = b.views[0].buf, *t = b.views[1].buf;
+        void *l = b.views[2].buf, *d = grad ? b.views[3].buf : NULL;
+        Py_BEGIN_ALLOW_THREADS
+        status = kind == KIND_F32
+            ? focal_sigmoid_f32(&options, count, (const float *)x, (const float *)t, NULL, (float *)l, (float *)d)
+            : focal_sigmoid_f64(&options, count, (const double *)x, (const double *)t, NULL, (double *)l, (double *)d);
+        Py_END_ALLOW_THREADS
+    }
+    release_all(&b);
+    Py_DECREF(shape);
+    if (status != FOCAL_OK) {
+        Py_DECREF(loss);
+        Py_XDECREF(grad);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    return plain_result(loss, reduction != FOCAL_REDUCTION_NONE, grad);
+not_plain:
+    release_all(&b);
+    Py_RETURN_NOTIMPLEMENTED;
+fail:
+    release_all(&b);
+    Py_XDECREF(shape);
+    Py_XDECREF(loss);
+    Py_XDECREF(grad);
+    return NULL;
+}
+
+/* softmax_plain(logits, targets, alpha, gamma, reduction, ignore_index, label_smoothing,
+ * normalizer, return_grad, num_threads, precision): focalloss.softmax_focal_loss's result for
+ * alpha=None, or NotImplemented. */
+static PyObject *ext_softmax_plain(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    buffers b;
+    enum kind kind, target_kind;
+    double gamma, label_smoothing, normalizer = 0.0;
+    long long threads = 0, ignore_index, inner = 1;
+    int reduction, precision, use_normalizer = 0, return_grad, i;
+    PyObject *shape = NULL, *targets_shape = NULL, *loss = NULL, *grad = NULL;
+    focal_softmax_options options;
+    focal_status status;
+    (void)self;
+    if (nargs != 11) {
+        PyErr_SetString(PyExc_TypeError, "softmax_plain takes 11 arguments");
+        return NULL;
+    }
+    memset(&b, 0, sizeof b);
+    if (args[2] != Py_None || plain_real(args[3], &gamma) != 0 ||
+        (reduction = plain_choice(args[4], reduction_names)) < 0 ||
+        plain_integer(args[5], LLONG_MIN, LLONG_MAX, &ignore_index) != 0 || plain_real(args[6], &label_smoothing) != 0 ||
+        (args[7] != Py_None && (use_normalizer = 1, plain_real(args[7], &normalizer) != 0)) ||
+        (args[8] != Py_True && args[8] != Py_False) ||
+        (args[9] != Py_None && plain_integer(args[9], -2147483647LL - 1, 2147483647LL, &threads) != 0) ||
+        (precision = plain_choice(args[10], precision_names)) < 0) {
+        goto not_plain;
+    }
+    return_grad = args[8] == Py_True;
+    /* Logits (N, C, d1, ...), targets (N, d1, ...). */
+    if (plain_array(&b, 0, args[0], 0, &kind) != 0 || (kind != KIND_F32 && kind != KIND_F64) ||
+        b.views[0].ndim < 2 || plain_array(&b, 1, args[1], 0, &target_kind) != 0 ||
+        (target_kind != KIND_I32 && target_kind != KIND_I64) || b.views[1].ndim != b.views[0].ndim - 1 ||
+        b.views[1].shape[0] != b.views[0].shape[0]) {
+        goto not_plain;
+    }
+    for (i = 2; i < b.views[0].ndim; ++i) {
+        if (b.views[1].shape[i - 1] != b.views[0].shape[i]) goto not_plain;
+        inner *= b.views[0].shape[i];
+    }
+    if (!(shape = PyObject_GetAttr(args[0], shape_name)) || !(targets_shape = PyObject_GetAttr(args[1], shape_name)) ||
+        !(loss = plain_output(&b, 2, reduction == FOCAL_REDUCTION_NONE ? targets_shape : one, kind)) ||
+        (return_grad && !(grad = plain_output(&b, 3, shape, kind)))) {
+        goto fail;
+    }
+    focal_softmax_options_init(&options, FOCAL_SOFTMAX_OPTIONS_VERSION);
+    options.reduction = (focal_reduction)reduction;
+    options.gamma = gamma;
+    options.ignore_index = (int64_t)ignore_index;
+    options.label_smoothing = label_smoothing;
+    options.use_normalizer = use_normalizer;
+    options.normalizer = normalizer;
+    options.num_threads = (int32_t)threads;
+    options.precision = (focal_precision)precision;
+    {
+        int64_t batch = (int64_t)b.views[0].shape[0], classes = (int64_t)b.views[0].shape[1];
+        const void *x = b.views[0].buf, *y = b.views[1].buf;
+        void *l = b.views[2].buf, *d = grad ? b.views[3].buf : NULL;
+        Py_BEGIN_ALLOW_THREADS
+        if (kind == KIND_F32 && target_kind == KIND_I64) {
+            status = focal_softmax_f32_i64(&options, batch, classes, inner, (const float *)x, (const int64_t *)y, NULL,
+                                           (float *)l, (float *)d);
+        } else if (kind == KIND_F32) {
+            status = focal_softmax_f32_i32(&options, batch, classes, inner, (const float *)x, (const int32_t *)y, NULL,
+                                           (float *)l, (float *)d);
+        } else if (target_kind == KIND_I64) {
+            status = focal_softmax_f64_i64(&options, batch, classes, inner, (const double *)x, (const int64_t *)y, NULL,
+                                           (double *)l, (double *)d);
+        } else {
+            status = focal_softmax_f64_i32(&options, batch, classes, inner, (const double *)x, (const int32_t *)y, NULL,
+                                           (double *)l, (double *)d);
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release_all(&b);
+    Py_DECREF(shape);
+    Py_DECREF(targets_shape);
+    if (status != FOCAL_OK) {
+        Py_DECREF(loss);
+        Py_XDECREF(grad);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    return plain_result(loss, reduction != FOCAL_REDUCTION_NONE, grad);
+not_plain:
+    release_all(&b);
+    Py_RETURN_NOTIMPLEMENTED;
+fail:
+    release_all(&b);
+    Py_XDECREF(shape);
+    Py_XDECREF(targets_shape);
+    Py_XDECREF(loss);
+    Py_XDECREF(grad);
+    return NULL;
+}
+
+/* The numpy objects the plain calls use; 0 on success, -1 with the error set. */
+static int plain_init(void) {
+    PyObject *numpy = PyImport_ImportModule("numpy");
+    if (!numpy) return -1;
+    ndarray_type = PyObject_GetAttrString(numpy, "ndarray");
+    numpy_empty = PyObject_GetAttrString(numpy, "empty");
+    dtype_f32 = ndarray_type && numpy_empty ? PyObject_CallMethod(numpy, "dtype", "s", "float32") : NULL;
+    dtype_f64 = dtype_f32 ? PyObject_CallMethod(numpy, "dtype", "s", "float64") : NULL;
+    Py_DECREF(numpy);
+    one = dtype_f64 ? PyLong_FromLong(1) : NULL;
+    shape_name = one ? PyUnicode_InternFromString("shape") : NULL;
+    return shape_name ? 0 : -1;
+}
+
 static PyObject *ext_version_number(PyObject *self, PyObject *unused) {
     (void)self;
     (void)unused;
@@ -210,6 +503,13 @@ static PyMethodDef methods[] = {
     {"softmax", ext_softmax, METH_VARARGS, "softmax(logits, targets, batch, classes, inner, grad_loss, loss, grad, "
                                            "reduction, gamma, alpha, ignore_index, label_smoothing, use_normalizer, "
                                            "normalizer, num_threads) -> (status, message)"},
+    {"sigmoid_plain", (PyCFunction)(void (*)(void))ext_sigmoid_plain, METH_FASTCALL,
+     "sigmoid_plain(logits, targets, alpha, gamma, reduction, normalizer, return_grad, num_threads, precision) -> "
+     "focalloss.sigmoid_focal_loss's result, or NotImplemented outside the plain case"},
+    {"softmax_plain", (PyCFunction)(void (*)(void))ext_softmax_plain, METH_FASTCALL,
+     "softmax_plain(logits, targets, alpha, gamma, reduction, ignore_index, label_smoothing, normalizer, "
+     "return_grad, num_threads, precision) -> focalloss.softmax_focal_loss's result, or NotImplemented outside the "
+     "plain case"},
     {"version_number", ext_version_number, METH_NOARGS, "focal_version_number() of the loaded library"},
     {NULL, NULL, 0, NULL},
 };
@@ -228,6 +528,7 @@ PyMODINIT_FUNC PyInit__ext(void) {
                      FOCAL_VERSION_NUMBER, library);
         return NULL;
     }
+    if (plain_init() != 0) return NULL;
     m = PyModule_Create(&module);
     if (m && (PyModule_AddIntConstant(m, "HEADER_VERSION_NUMBER", FOCAL_VERSION_NUMBER) != 0 ||
               PyModule_AddStringConstant(m, "name", "extension") != 0)) {
