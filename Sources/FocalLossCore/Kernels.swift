@@ -65,6 +65,7 @@ public protocol FocalScalar: BinaryFloatingPoint, Sendable {
     var double: Double { get }
     static func sigmoidKernel(_ table: KernelTable, _ precision: Precision) -> SigmoidKernel<Self>
     static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Self>
+    static func sigmoidLabelsKernel<Label: FocalTarget>(_ table: KernelTable, _ label: Label.Type, _ precision: Precision) -> SigmoidLabelsKernel<Self, Label>
     static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _ target: Target.Type, _ precision: Precision) -> SoftmaxKernel<Self, Target>
 }
 
@@ -74,6 +75,9 @@ extension Float: FocalScalar {
         precision == .fast ? table.sigmoidF32Fast : table.sigmoidF32
     }
     public static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Float> { table.sigmoidTargetsF32 }
+    public static func sigmoidLabelsKernel<Label: FocalTarget>(_ table: KernelTable, _: Label.Type, _ precision: Precision) -> SigmoidLabelsKernel<Float, Label> {
+        Label.floatLabelsKernel(table, precision)
+    }
     public static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _: Target.Type, _ precision: Precision) -> SoftmaxKernel<Float, Target> {
         Target.floatKernel(table, precision)
     }
@@ -84,15 +88,20 @@ extension Double: FocalScalar {
     /// float64 has one tier: `.fast` runs the exact kernel (its arithmetic is the storage's).
     public static func sigmoidKernel(_ table: KernelTable, _: Precision) -> SigmoidKernel<Double> { table.sigmoidF64 }
     public static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Double> { table.sigmoidTargetsF64 }
+    public static func sigmoidLabelsKernel<Label: FocalTarget>(_ table: KernelTable, _: Label.Type, _: Precision) -> SigmoidLabelsKernel<Double, Label> {
+        Label.doubleLabelsKernel(table)
+    }
     public static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _: Target.Type, _: Precision) -> SoftmaxKernel<Double, Target> {
         Target.doubleKernel(table)
     }
 }
 
-/// The integer types of softmax targets: `Int32` and `Int64`.
+/// The integer types of softmax targets and sigmoid labels: `Int32` and `Int64`.
 public protocol FocalTarget: FixedWidthInteger, Sendable {
     static func floatKernel(_ table: KernelTable, _ precision: Precision) -> SoftmaxKernel<Float, Self>
     static func doubleKernel(_ table: KernelTable) -> SoftmaxKernel<Double, Self>
+    static func floatLabelsKernel(_ table: KernelTable, _ precision: Precision) -> SigmoidLabelsKernel<Float, Self>
+    static func doubleLabelsKernel(_ table: KernelTable) -> SigmoidLabelsKernel<Double, Self>
 }
 
 extension Int32: FocalTarget {
@@ -100,6 +109,10 @@ extension Int32: FocalTarget {
         precision == .fast ? table.softmaxF32I32Fast : table.softmaxF32I32
     }
     public static func doubleKernel(_ table: KernelTable) -> SoftmaxKernel<Double, Int32> { table.softmaxF64I32 }
+    public static func floatLabelsKernel(_ table: KernelTable, _ precision: Precision) -> SigmoidLabelsKernel<Float, Int32> {
+        precision == .fast ? table.sigmoidLabelsF32I32Fast : table.sigmoidLabelsF32I32
+    }
+    public static func doubleLabelsKernel(_ table: KernelTable) -> SigmoidLabelsKernel<Double, Int32> { table.sigmoidLabelsF64I32 }
 }
 
 extension Int64: FocalTarget {
@@ -107,4 +120,8 @@ extension Int64: FocalTarget {
         precision == .fast ? table.softmaxF32I64Fast : table.softmaxF32I64
     }
     public static func doubleKernel(_ table: KernelTable) -> SoftmaxKernel<Double, Int64> { table.softmaxF64I64 }
+    public static func floatLabelsKernel(_ table: KernelTable, _ precision: Precision) -> SigmoidLabelsKernel<Float, Int64> {
+        precision == .fast ? table.sigmoidLabelsF32I64Fast : table.sigmoidLabelsF32I64
+    }
+    public static func doubleLabelsKernel(_ table: KernelTable) -> SigmoidLabelsKernel<Double, Int64> { table.sigmoidLabelsF64I64 }
 }

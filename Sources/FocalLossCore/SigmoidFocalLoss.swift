@@ -15,6 +15,9 @@ public struct SigmoidFocalOptions: Sendable {
     public var accumulateGradient = false
     /// The precision tier (see `Precision`).
     public var precision = Precision.exact
+    /// The labels entry points only: a label equal to this leaves its position out (loss 0,
+    /// gradient 0, not counted by the mean). Default −100, as mmdet and torch.
+    public var ignoreIndex: Int64 = -100
     /// The kernels' instruction set; `InstructionSet.selected` unless a test asks for another.
     var instructionSet = InstructionSet.selected
 
@@ -57,12 +60,7 @@ public enum SigmoidFocalLoss {
     ) throws(FocalError) {
         let n = logits.count
         let reduction = options.reduction
-        let plan = try ReductionPlan(reduction: reduction, normalizer: options.normalizer)
-        if let alpha = options.alpha, !(alpha >= 0 && alpha <= 1) {
-            throw FocalError(.invalidAlpha, "alpha = \(alpha) must be in [0, 1], or -1 to disable weighting")
-        }
-        try validateGamma(options.gamma)
-        let threads = try validatedThreadCount(options.threads)
+        let (plan, threads) = try validated(options)
         let reducedCount = reduction == .none ? n : 1
         try expectCount(targets.count, n, "targets")
         try expectCount(loss.count, reducedCount, "loss")
@@ -99,6 +97,18 @@ public enum SigmoidFocalLoss {
         if reduction != .none {
             loss[0] = T(plan.reduce(total, divisor: divisor))
         }
+    }
+}
+
+extension SigmoidFocalLoss {
+    /// The options both sigmoid entry points check first: the reduction's plan and the thread count.
+    static func validated(_ options: SigmoidFocalOptions) throws(FocalError) -> (plan: ReductionPlan, threads: Int) {
+        let plan = try ReductionPlan(reduction: options.reduction, normalizer: options.normalizer)
+        if let alpha = options.alpha, !(alpha >= 0 && alpha <= 1) {
+            throw FocalError(.invalidAlpha, "alpha = \(alpha) must be in [0, 1], or -1 to disable weighting")
+        }
+        try validateGamma(options.gamma)
+        return (plan, try validatedThreadCount(options.threads))
     }
 }
 

@@ -59,9 +59,55 @@ public struct SoftmaxKernelArguments<T, Target>: @unchecked Sendable {
     }
 }
 
+/// One sigmoid call from integer labels (mmdet's convention): logits `(batch, classes, inner)`,
+/// labels `(batch, inner)`; a label in `[0, classes)` makes that class of its position
+/// positive, `classes` makes every class negative (background), `ignoreIndex` leaves the
+/// position out. A kernel computes the elements `range` of the *kept* elements (those of
+/// positions that are not ignored, in memory order), so that its blocks are those of the dense
+/// call on the kept elements alone.
+public struct SigmoidLabelsKernelArguments<T, Label>: @unchecked Sendable {
+    public var logits: UnsafePointer<T>
+    public var labels: UnsafePointer<Label>
+    public var batch: Int
+    public var classes: Int
+    public var inner: Int
+    public var ignoreIndex: Int64
+    /// Whether any position is ignored (otherwise the kept elements are all of them).
+    public var anyIgnored: Bool
+    /// Per-element losses (reduction none), or nil: the kernel returns their sum.
+    public var loss: UnsafeMutablePointer<T>?
+    public var gradient: UnsafeMutablePointer<T>?
+    /// Per-element upstream gradient (reduction none), or nil: `scale` for every element.
+    public var upstream: UnsafePointer<T>?
+    public var scale: Double
+    public var accumulate: Bool
+    public var alpha: Double?
+    public var gamma: Double
+
+    public init(logits: UnsafePointer<T>, labels: UnsafePointer<Label>, batch: Int, classes: Int, inner: Int,
+                ignoreIndex: Int64, anyIgnored: Bool, loss: UnsafeMutablePointer<T>?,
+                gradient: UnsafeMutablePointer<T>?, upstream: UnsafePointer<T>?, scale: Double, accumulate: Bool,
+                alpha: Double?, gamma: Double) {
+        self.logits = logits; self.labels = labels; self.batch = batch; self.classes = classes
+        self.inner = inner; self.ignoreIndex = ignoreIndex; self.anyIgnored = anyIgnored; self.loss = loss
+        self.gradient = gradient; self.upstream = upstream; self.scale = scale; self.accumulate = accumulate
+        self.alpha = alpha; self.gamma = gamma
+    }
+}
+
+/// A kept element of a labels call: logit `(n, c, i)`, whose position `(n, i)` is not ignored.
+public struct LabelCursor: Sendable, Equatable {
+    public var n: Int
+    public var c: Int
+    public var i: Int
+    @inlinable public init(n: Int, c: Int, i: Int) { self.n = n; self.c = c; self.i = i }
+}
+
 public typealias SigmoidKernel<T> = @Sendable (SigmoidKernelArguments<T>, Range<Int>) -> CompensatedSum
 /// How many of sigmoid targets `range` are outside [0, 1] (or NaN).
 public typealias SigmoidTargetCheck<T> = @Sendable (UnsafePointer<T>, Range<Int>) -> Int
+/// Kept elements `range` of a labels call, the first of which is at the cursor.
+public typealias SigmoidLabelsKernel<T, Label> = @Sendable (SigmoidLabelsKernelArguments<T, Label>, Range<Int>, LabelCursor) -> CompensatedSum
 public typealias SoftmaxKernel<T, Target> = @Sendable (SoftmaxKernelArguments<T, Target>, Range<Int>) -> CompensatedSum
 
 /// Every kernel of one instruction-set build, one per storage and target type.
@@ -70,6 +116,13 @@ public struct KernelTable: Sendable {
     /// The fast tier (float32 arithmetic) of `sigmoidF32`.
     public let sigmoidF32Fast: SigmoidKernel<Float>
     public let sigmoidF64: SigmoidKernel<Double>
+    /// The sigmoid from integer labels, per storage type, label type and tier.
+    public let sigmoidLabelsF32I32: SigmoidLabelsKernel<Float, Int32>
+    public let sigmoidLabelsF32I64: SigmoidLabelsKernel<Float, Int64>
+    public let sigmoidLabelsF32I32Fast: SigmoidLabelsKernel<Float, Int32>
+    public let sigmoidLabelsF32I64Fast: SigmoidLabelsKernel<Float, Int64>
+    public let sigmoidLabelsF64I32: SigmoidLabelsKernel<Double, Int32>
+    public let sigmoidLabelsF64I64: SigmoidLabelsKernel<Double, Int64>
     public let sigmoidTargetsF32: SigmoidTargetCheck<Float>
     public let sigmoidTargetsF64: SigmoidTargetCheck<Double>
     public let softmaxF32I32: SoftmaxKernel<Float, Int32>
@@ -81,11 +134,17 @@ public struct KernelTable: Sendable {
     public let softmaxF64I64: SoftmaxKernel<Double, Int64>
 
     public init(sigmoidF32: @escaping SigmoidKernel<Float>, sigmoidF32Fast: @escaping SigmoidKernel<Float>, sigmoidF64: @escaping SigmoidKernel<Double>,
+                sigmoidLabelsF32I32: @escaping SigmoidLabelsKernel<Float, Int32>, sigmoidLabelsF32I64: @escaping SigmoidLabelsKernel<Float, Int64>,
+                sigmoidLabelsF32I32Fast: @escaping SigmoidLabelsKernel<Float, Int32>, sigmoidLabelsF32I64Fast: @escaping SigmoidLabelsKernel<Float, Int64>,
+                sigmoidLabelsF64I32: @escaping SigmoidLabelsKernel<Double, Int32>, sigmoidLabelsF64I64: @escaping SigmoidLabelsKernel<Double, Int64>,
                 sigmoidTargetsF32: @escaping SigmoidTargetCheck<Float>, sigmoidTargetsF64: @escaping SigmoidTargetCheck<Double>,
                 softmaxF32I32: @escaping SoftmaxKernel<Float, Int32>, softmaxF32I64: @escaping SoftmaxKernel<Float, Int64>,
                 softmaxF32I32Fast: @escaping SoftmaxKernel<Float, Int32>, softmaxF32I64Fast: @escaping SoftmaxKernel<Float, Int64>,
                 softmaxF64I32: @escaping SoftmaxKernel<Double, Int32>, softmaxF64I64: @escaping SoftmaxKernel<Double, Int64>) {
         self.sigmoidF32 = sigmoidF32; self.sigmoidF32Fast = sigmoidF32Fast; self.sigmoidF64 = sigmoidF64
+        self.sigmoidLabelsF32I32 = sigmoidLabelsF32I32; self.sigmoidLabelsF32I64 = sigmoidLabelsF32I64
+        self.sigmoidLabelsF32I32Fast = sigmoidLabelsF32I32Fast; self.sigmoidLabelsF32I64Fast = sigmoidLabelsF32I64Fast
+        self.sigmoidLabelsF64I32 = sigmoidLabelsF64I32; self.sigmoidLabelsF64I64 = sigmoidLabelsF64I64
         self.sigmoidTargetsF32 = sigmoidTargetsF32; self.sigmoidTargetsF64 = sigmoidTargetsF64
         self.softmaxF32I32 = softmaxF32I32; self.softmaxF32I64 = softmaxF32I64
         self.softmaxF32I32Fast = softmaxF32I32Fast; self.softmaxF32I64Fast = softmaxF32I64Fast

@@ -7,6 +7,12 @@ import _KernelInterface
 @inline(never) func sigmoidF32(_ a: SigmoidKernelArguments<Float>, _ r: Range<Int>) -> CompensatedSum { sigmoidChunk(a, r, ExactArithmetic<Float>.self) }
 @inline(never) func sigmoidF32Fast(_ a: SigmoidKernelArguments<Float>, _ r: Range<Int>) -> CompensatedSum { sigmoidChunk(a, r, FastArithmetic.self) }
 @inline(never) func sigmoidF64(_ a: SigmoidKernelArguments<Double>, _ r: Range<Int>) -> CompensatedSum { sigmoidChunk(a, r, ExactArithmetic<Double>.self) }
+@inline(never) func sigmoidLabelsF32I32(_ a: SigmoidLabelsKernelArguments<Float, Int32>, _ r: Range<Int>, _ c: LabelCursor) -> CompensatedSum { sigmoidLabelsChunk(a, r, c, ExactArithmetic<Float>.self) }
+@inline(never) func sigmoidLabelsF32I64(_ a: SigmoidLabelsKernelArguments<Float, Int64>, _ r: Range<Int>, _ c: LabelCursor) -> CompensatedSum { sigmoidLabelsChunk(a, r, c, ExactArithmetic<Float>.self) }
+@inline(never) func sigmoidLabelsF32I32Fast(_ a: SigmoidLabelsKernelArguments<Float, Int32>, _ r: Range<Int>, _ c: LabelCursor) -> CompensatedSum { sigmoidLabelsChunk(a, r, c, FastArithmetic.self) }
+@inline(never) func sigmoidLabelsF32I64Fast(_ a: SigmoidLabelsKernelArguments<Float, Int64>, _ r: Range<Int>, _ c: LabelCursor) -> CompensatedSum { sigmoidLabelsChunk(a, r, c, FastArithmetic.self) }
+@inline(never) func sigmoidLabelsF64I32(_ a: SigmoidLabelsKernelArguments<Double, Int32>, _ r: Range<Int>, _ c: LabelCursor) -> CompensatedSum { sigmoidLabelsChunk(a, r, c, ExactArithmetic<Double>.self) }
+@inline(never) func sigmoidLabelsF64I64(_ a: SigmoidLabelsKernelArguments<Double, Int64>, _ r: Range<Int>, _ c: LabelCursor) -> CompensatedSum { sigmoidLabelsChunk(a, r, c, ExactArithmetic<Double>.self) }
 @inline(never) func sigmoidTargetsF32(_ t: UnsafePointer<Float>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
 @inline(never) func sigmoidTargetsF64(_ t: UnsafePointer<Double>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
 @inline(never) func softmaxF32I32(_ a: SoftmaxKernelArguments<Float, Int32>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, ExactArithmetic<Float>.self) }
@@ -19,6 +25,9 @@ import _KernelInterface
 /// Every kernel of this instruction-set build.
 public let kernels = KernelTable(
     sigmoidF32: sigmoidF32, sigmoidF32Fast: sigmoidF32Fast, sigmoidF64: sigmoidF64,
+    sigmoidLabelsF32I32: sigmoidLabelsF32I32, sigmoidLabelsF32I64: sigmoidLabelsF32I64,
+    sigmoidLabelsF32I32Fast: sigmoidLabelsF32I32Fast, sigmoidLabelsF32I64Fast: sigmoidLabelsF32I64Fast,
+    sigmoidLabelsF64I32: sigmoidLabelsF64I32, sigmoidLabelsF64I64: sigmoidLabelsF64I64,
     sigmoidTargetsF32: sigmoidTargetsF32, sigmoidTargetsF64: sigmoidTargetsF64,
     softmaxF32I32: softmaxF32I32, softmaxF32I64: softmaxF32I64,
     softmaxF32I32Fast: softmaxF32I32Fast, softmaxF32I64Fast: softmaxF32I64Fast,

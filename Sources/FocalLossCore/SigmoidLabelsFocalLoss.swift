@@ -1,0 +1,151 @@
+import _KernelInterface
+
+extension SigmoidFocalLoss {
+    /// The sigmoid focal loss from integer labels (mmdet/mmcv's convention), no one-hot formed.
+    ///
+    /// - `logits`: `(batch, classes, inner)`, the classes on axis 1 (inner = 1 for `(N, C)`).
+    /// - `labels`: `(batch, inner)`; label `y ∈ [0, classes)` makes class y of its position
+    ///   positive and the others negative, `y = classes` is background (every class negative),
+    ///   `y = options.ignoreIndex` leaves the position out: its elements' losses and gradients
+    ///   are 0 (with `accumulateGradient`, its gradients are left as they were) and the mean does
+    ///   not count them.
+    /// - `loss`, `gradLoss`: one per logit for `.none`, one otherwise; `gradLogits` one per logit.
+    ///
+    /// The results equal `compute(logits:targets:…)` on the one-hot targets with the ignored
+    /// positions' elements removed, bit for bit (every reduction; the mean divides by the kept
+    /// elements' count). Throws before writing anything if an option, a size or a label is invalid.
+    public static func compute<T: FocalScalar, Label: FocalTarget>(
+        logits: UnsafeBufferPointer<T>, labels: UnsafeBufferPointer<Label>,
+        batch: Int64, classes classes64: Int64, inner inner64: Int64, gradLoss: UnsafeBufferPointer<T>?,
+        options: SigmoidFocalOptions,
+        loss: UnsafeMutableBufferPointer<T>, gradLogits: UnsafeMutableBufferPointer<T>?
+    ) throws(FocalError) {
+        let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes64, inner: inner64)
+        let classes = Int(classes64), inner = Int(inner64), positions = counts.targets, n = counts.logits
+        let reduction = options.reduction
+        let (plan, threads) = try validated(options)
+        let reducedCount = reduction == .none ? n : 1
+        try expectCount(logits.count, n, "logits")
+        try expectCount(labels.count, positions, "labels")
+        try expectCount(loss.count, reducedCount, "loss")
+        if let gradLogits { try expectCount(gradLogits.count, n, "grad_logits") }
+        if let gradLoss, gradLogits != nil { try expectCount(gradLoss.count, reducedCount, "grad_loss") }
+
+        // Labels: counted in one branch-free pass; the first bad one is looked for only when
+        // that pass found one.
+        let ignoreIndex = options.ignoreIndex
+        var ignored = 0, outOfRange = 0
+        if let y = labels.baseAddress {
+            let limit = UInt64(classes64) + 1  // 0 ... classes, classes being background
+            var p = 0
+            while p < positions {
+                let label = Int64(y[p])
+                let skip = label == ignoreIndex
+                ignored &+= skip ? 1 : 0
+                outOfRange &+= !skip && UInt64(bitPattern: label) >= limit ? 1 : 0
+                p &+= 1
+            }
+        }
+        if outOfRange > 0 {
+            for p in 0 ..< positions {
+                let label = Int64(labels[p])
+                if label != ignoreIndex && !(label >= 0 && label <= classes64) {
+                    throw FocalError(.targetOutOfRange,
+                                     "labels[\(p)] = \(label) is out of range: expected 0 <= label < \(classes), "
+                                         + "\(classes) for background, or ignore_index (\(ignoreIndex))")
+                }
+            }
+        }
+
+        // Nothing was written so far; from here on nothing can fail.
+        let kept = (positions - ignored) * classes
+        let divisor = plan.divisor(default: Double(kept))
+        let scalarUpstream = reduction == .none ? 1 : (gradLoss?[0].double ?? 1)
+        guard let x = logits.baseAddress, let y = labels.baseAddress else {
+            if reduction != .none { loss[0] = T(plan.reduce(0, divisor: divisor)) }
+            return
+        }
+        let arguments = SigmoidLabelsKernelArguments(
+            logits: x, labels: y, batch: Int(batch), classes: classes, inner: inner, ignoreIndex: ignoreIndex,
+            anyIgnored: ignored > 0, loss: reduction == .none ? loss.baseAddress : nil,
+            gradient: gradLogits?.baseAddress, upstream: reduction == .none ? gradLoss?.baseAddress : nil,
+            scale: plan.gradientScale(upstream: scalarUpstream, divisor: divisor),
+            accumulate: options.accumulateGradient, alpha: options.alpha, gamma: options.gamma)
+        let kernel = T.sigmoidLabelsKernel(options.instructionSet.kernels, Label.self, options.precision)
+        // The dense call's chunks over the kept elements; each chunk's first element located.
+        let chunks = Parallel.chunking(count: kept, grain: grain)
+        let total: Double
+        if chunks.count <= 1 {
+            // Every small call: one chunk, one cursor, no table to fill.
+            var first = LabelCursor(n: 0, c: 0, i: 0)
+            locateChunks(arguments, chunkSize: chunks.size, chunkCount: chunks.count, into: &first)
+            let start = first
+            total = Parallel.sum(count: kept, grain: grain, threads: threads) { kernel(arguments, $0, start) }
+        } else {
+            var starts = InlineArray<1024, LabelCursor>(repeating: LabelCursor(n: 0, c: 0, i: 0))  // Parallel.maxChunks
+            total = withUnsafeMutablePointer(to: &starts) { storage in
+                let starts = UnsafeMutableRawPointer(storage).assumingMemoryBound(to: LabelCursor.self)
+                locateChunks(arguments, chunkSize: chunks.size, chunkCount: chunks.count, into: starts)
+                return Parallel.sum(count: kept, grain: grain, threads: threads) { range in
+                    kernel(arguments, range, starts[range.lowerBound / chunks.size])
+                }
+            }
+        }
+        // The ignored positions' elements: loss 0 and gradient 0.
+        if ignored > 0 {
+            let plane = classes * inner
+            for p in 0 ..< positions where Int64(y[p]) == ignoreIndex {
+                let first = (p / inner) * plane + p % inner
+                for c in 0 ..< classes {
+                    if reduction == .none { loss[first + c * inner] = 0 }
+                    if let gradLogits, !options.accumulateGradient { gradLogits[first + c * inner] = 0 }
+                }
+            }
+        }
+        if reduction != .none {
+            loss[0] = T(plan.reduce(total, divisor: divisor))
+        }
+    }
+
+    /// The cursor of the first kept element of each chunk (kept element `j · chunkSize`): by
+    /// arithmetic when nothing is ignored, else by one walk over the labels, slab by slab.
+    static func locateChunks<T, Label: FocalTarget>(
+        _ a: SigmoidLabelsKernelArguments<T, Label>, chunkSize: Int, chunkCount: Int,
+        into starts: UnsafeMutablePointer<LabelCursor>
+    ) {
+        let classes = a.classes, inner = a.inner, slabSize = classes * inner
+        if !a.anyIgnored {
+            for j in 0 ..< chunkCount {
+                let k = j * chunkSize, r = k % slabSize
+                starts[j] = LabelCursor(n: k / slabSize, c: r / inner, i: r % inner)
+            }
+            return
+        }
+        func isKept(_ p: Int) -> Bool { Int64(a.labels[p]) != a.ignoreIndex }
+        var j = 0, before = 0  // kept elements in the slabs before n
+        var n = 0
+        while j < chunkCount && n < a.batch {
+            var keptHere = 0
+            for i in 0 ..< inner where isKept(n * inner + i) { keptHere += 1 }
+            let here = keptHere * classes
+            // Chunks whose first element lies in slab n: element c·keptHere + r of the slab is
+            // class c at its r-th kept position.
+            while j < chunkCount && j * chunkSize < before + here {
+                let k = j * chunkSize - before
+                let c = k / keptHere
+                var r = k % keptHere, i = 0
+                while true {
+                    if isKept(n * inner + i) {
+                        if r == 0 { break }
+                        r -= 1
+                    }
+                    i += 1
+                }
+                starts[j] = LabelCursor(n: n, c: c, i: i)
+                j += 1
+            }
+            before += here
+            n += 1
+        }
+    }
+}

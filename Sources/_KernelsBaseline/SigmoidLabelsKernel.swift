@@ -1,0 +1,157 @@
+import _KernelInterface
+
+/// The sigmoid focal loss from integer labels (mmdet/mmcv's convention), without a one-hot.
+///
+/// Logits `(N, C, inner)`, labels `(N, inner)`: position `(n, i)`'s label `y ∈ [0, C)` makes
+/// class `y` its positive and every other class negative; `y = C` is background (all
+/// negative); `y = ignoreIndex` leaves the position out (its elements get loss 0 and gradient 0
+/// from the core, and are not counted). The contract is the dense call's on the one-hot targets
+/// with the ignored positions' elements removed, bit for bit, every reduction included. So this
+/// kernel works in the dense call's index space, the *kept* elements in memory order: it cuts its
+/// range into the same blocks of `sigmoidBlock` elements, copies each block's logits (and
+/// upstream gradients, and with accumulation the gradients it adds into) into scratch, writes the
+/// block's 0/1 targets there from the labels, runs the dense kernel (`sigmoidChunk`) on the
+/// scratch block, and copies the losses and gradients back. A block is a few runs of elements
+/// contiguous in memory (all of it when nothing is ignored and inner = 1, or within one class
+/// plane of a slab when inner > 1), so the copies are a few vector loops per block: a small cost
+/// next to the elements' arithmetic.
+func sigmoidLabelsChunk<T: KernelScalar, Label: FixedWidthInteger, A: Arithmetic>(
+    _ a: SigmoidLabelsKernelArguments<T, Label>, _ range: Range<Int>, _ start: LabelCursor, _: A.Type
+) -> CompensatedSum {
+    withSigmoidLabelsScratch(T.self) { x, t, upstream, loss, gradient, runs in
+        let classes = a.classes, inner = a.inner, labels = a.labels, ignore = a.ignoreIndex
+        @inline(__always) func ignored(_ position: Int) -> Bool { Int64(labels[position]) == ignore }
+        // The first kept position of slab n at or after i (inner when none).
+        @inline(__always) func kept(_ n: Int, from i: Int) -> Int {
+            var i = i
+            if a.anyIgnored { while i < inner && ignored(n &* inner &+ i) { i &+= 1 } }
+            return i
+        }
+        // The next slab from n on with a kept position (batch when none), and that position.
+        @inline(__always) func slab(from n: Int) -> (n: Int, i: Int) {
+            var n = n
+            while n < a.batch {
+                let i = kept(n, from: 0)
+                if i < inner { return (n, i) }
+                n &+= 1
+            }
+            return (n, 0)
+        }
+        var cursor = start
+        var total = CompensatedSum()
+        var done = 0
+        while done < range.count {
+            let count = min(sigmoidBlock, range.count &- done)
+            // Gather the block, run by run; a run that continues the previous one in memory
+            // extends it.
+            var k = 0, runCount = 0
+            while k < count {
+                let length: Int
+                let memory = (cursor.n &* classes &+ cursor.c) &* inner &+ cursor.i
+                if inner == 1 {
+                    // The rest of row n's classes: targets 1 where the class is the label.
+                    length = min(classes &- cursor.c, count &- k)
+                    let y = Int64(labels[cursor.n]), c0 = Int64(cursor.c)
+                    let tk = t + k
+                    forEach(length) { j in tk[j] = Int64(j) &+ c0 == y ? 1 : 0 }
+                } else {
+                    // Class plane c of slab n, from i to the next ignored position: targets 1
+                    // where the position's label is c.
+                    var end = min(inner, cursor.i &+ (count &- k))
+                    if a.anyIgnored {
+                        var j = cursor.i &+ 1
+                        while j < end && !ignored(cursor.n &* inner &+ j) { j &+= 1 }
+                        end = j
+                    }
+                    length = end &- cursor.i
+                    let c = Int64(cursor.c)
+                    let y = labels + (cursor.n &* inner &+ cursor.i), tk = t + k
+                    forEach(length) { j in tk[j] = Int64(y[j]) == c ? 1 : 0 }
+                }
+                let source = a.logits + memory, xk = x + k
+                forEach(length) { j in xk[j] = source[j] }
+                if let u = a.upstream {
+                    let uk = upstream + k, from = u + memory
+                    forEach(length) { j in uk[j] = from[j] }
+                }
+                if a.accumulate, let g = a.gradient {
+                    let gk = gradient + k, from = g + memory
+                    forEach(length) { j in gk[j] = from[j] }
+                }
+                if runCount > 0 && runs[2 &* (runCount &- 1)] &+ runs[2 &* (runCount &- 1) &+ 1] == memory {
+                    runs[2 &* (runCount &- 1) &+ 1] &+= length
+                } else {
+                    runs[2 &* runCount] = memory
+                    runs[2 &* runCount &+ 1] = length
+                    runCount &+= 1
+                }
+                k &+= length
+                // Advance past the run.
+                if inner == 1 {
+                    cursor.c &+= length
+                    if cursor.c == classes {
+                        cursor.c = 0
+                        cursor.n &+= 1
+                        if a.anyIgnored { while cursor.n < a.batch && ignored(cursor.n) { cursor.n &+= 1 } }
+                    }
+                } else {
+                    cursor.i = kept(cursor.n, from: cursor.i &+ length)
+                    if cursor.i == inner {
+                        cursor.c &+= 1
+                        cursor.i = kept(cursor.n, from: 0)
+                        if cursor.c == classes {
+                            cursor.c = 0
+                            (cursor.n, cursor.i) = slab(from: cursor.n &+ 1)
+                        }
+                    }
+                }
+            }
+            // The dense kernel on the scratch block: one block, as in the dense call.
+            let dense = SigmoidKernelArguments(
+                logits: UnsafePointer(x), targets: UnsafePointer(t), loss: a.loss == nil ? nil : loss,
+                gradient: a.gradient == nil ? nil : gradient, upstream: a.upstream == nil ? nil : UnsafePointer(upstream),
+                scale: a.scale, accumulate: a.accumulate, alpha: a.alpha, gamma: a.gamma)
+            let block = sigmoidChunk(dense, 0 ..< count, A.self)
+            // The block's sum is `0 + s` for the block's lane sum s: adding its `sum` here adds s
+            // itself (only −0 would differ, and a running sum from +0 is never −0), as the dense
+            // kernel adds each block's lane sum to its own total.
+            total.add(block.sum)
+            // Scatter the results, run by run.
+            var offset = 0
+            for r in 0 ..< runCount {
+                let memory = runs[2 &* r], length = runs[2 &* r &+ 1]
+                if let l = a.loss {
+                    let to = l + memory, from = loss + offset
+                    forEach(length) { j in to[j] = from[j] }
+                }
+                if let g = a.gradient {
+                    let to = g + memory, from = gradient + offset
+                    forEach(length) { j in to[j] = from[j] }
+                }
+                offset &+= length
+            }
+            done &+= count
+        }
+        return total
+    }
+}
+
+/// Runs `body` with uninitialized stack scratch for a labels block: five arrays of
+/// `sigmoidBlock` values of `T` (logits, targets, upstream gradients, losses, gradients) and the
+/// block's runs, `sigmoidBlock` pairs (memory index, length).
+@inline(__always)
+func withSigmoidLabelsScratch<T: KernelScalar, R>(
+    _: T.Type,
+    _ body: (UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>,
+             UnsafeMutablePointer<T>, UnsafeMutablePointer<Int>) -> R
+) -> R {
+    var values: InlineArray<1280, Double> = uninitializedScratch(Double.self)  // 5 · sigmoidBlock
+    var runs: InlineArray<512, Int> = uninitializedScratch(Int.self)  // 2 · sigmoidBlock
+    return withUnsafeMutablePointer(to: &values) { v in
+        withUnsafeMutablePointer(to: &runs) { r in
+            let base = UnsafeMutableRawPointer(v).bindMemory(to: T.self, capacity: 5 * sigmoidBlock)
+            return body(base, base + sigmoidBlock, base + 2 * sigmoidBlock, base + 3 * sigmoidBlock,
+                        base + 4 * sigmoidBlock, UnsafeMutableRawPointer(r).assumingMemoryBound(to: Int.self))
+        }
+    }
+}
