@@ -155,8 +155,10 @@ typedef enum focal_precision {
 /* The options struct versions this header describes. Version 2 appended
  * `precision`; a struct of version 1 (the fields before it, as an older
  * header declared them) is still accepted, read only up to its own end, and
- * computes with FOCAL_PRECISION_EXACT. */
-#define FOCAL_SIGMOID_OPTIONS_VERSION 2
+ * computes with FOCAL_PRECISION_EXACT. focal_sigmoid_options version 3
+ * appended `ignore_index` (for the labels functions); a version 2 struct
+ * gets its default, -100. */
+#define FOCAL_SIGMOID_OPTIONS_VERSION 3
 #define FOCAL_SOFTMAX_OPTIONS_VERSION 2
 
 /* Options of the sigmoid focal loss. Initialise with
@@ -186,10 +188,13 @@ typedef struct focal_sigmoid_options {
     int32_t accumulate_grad;
     /* Version 2. The precision tier. Default FOCAL_PRECISION_EXACT. */
     focal_precision precision;
+    /* Version 3. The labels functions (focal_sigmoid_labels_*) only: a label
+     * equal to this leaves its position out. Default -100 (mmdet's, torch's). */
+    int64_t ignore_index;
 } focal_sigmoid_options;
 
 #define FOCAL_SIGMOID_OPTIONS_INIT \
-    { FOCAL_SIGMOID_OPTIONS_VERSION, FOCAL_REDUCTION_NONE, 0.25, 2.0, 0, 0.0, 0, 0, FOCAL_PRECISION_EXACT }
+    { FOCAL_SIGMOID_OPTIONS_VERSION, FOCAL_REDUCTION_NONE, 0.25, 2.0, 0, 0.0, 0, 0, FOCAL_PRECISION_EXACT, -100 }
 
 /* Options of the softmax focal loss. Initialise with
  * focal_softmax_options_init() or FOCAL_SOFTMAX_OPTIONS_INIT. */
@@ -228,7 +233,7 @@ typedef struct focal_softmax_options {
     { FOCAL_SOFTMAX_OPTIONS_VERSION, FOCAL_REDUCTION_MEAN, 2.0, 0, -100, 0.0, 0, 0.0, 0, 0, FOCAL_PRECISION_EXACT }
 
 /* Fill *options with the defaults above for the given struct version
- * (pass FOCAL_SIGMOID_OPTIONS_VERSION; 1 or 2), writing only the fields that
+ * (pass FOCAL_SIGMOID_OPTIONS_VERSION; 1, 2 or 3), writing only the fields that
  * version has. Errors: FOCAL_ERROR_NULL_POINTER,
  * FOCAL_ERROR_INVALID_OPTIONS_VERSION (nothing written). */
 focal_status focal_sigmoid_options_init(focal_sigmoid_options *options, uint32_t version);
@@ -277,6 +282,57 @@ focal_status focal_sigmoid_f32(const focal_sigmoid_options *options, int64_t cou
 focal_status focal_sigmoid_f64(const focal_sigmoid_options *options, int64_t count,
                                const double *logits, const double *targets,
                                const double *grad_loss, double *loss, double *grad_logits);
+
+/* The sigmoid focal loss from integer labels (mmdet's and mmcv's convention),
+ * without a one-hot. Logits in PyTorch's layout (batch, classes, inner):
+ * element (n, c, i) is at logits[(n * classes + c) * inner + i]; labels have
+ * layout (batch, inner). Label y of position (n, i):
+ *     0 <= y < classes       class y is its positive, every other negative;
+ *     y == classes           background: every class negative;
+ *     y == ignore_index      the position is left out: its elements get loss
+ *                            0 and gradient 0 (left as they are when
+ *                            accumulating) and the mean does not count them.
+ * The results are those of focal_sigmoid_f32 on the one-hot targets with the
+ * ignored positions' elements removed, bit for bit, for every reduction: MEAN
+ * divides by the kept elements' count, (positions not ignored) * classes.
+ *
+ * options      NULL for the defaults; version 3 for ignore_index (an older
+ *              struct gets -100).
+ * batch        N >= 0.  classes: C >= 1.  inner: >= 0.
+ * logits       batch * classes * inner values (infinities and NaN as in
+ *              focal_sigmoid_f32).
+ * labels       batch * inner values, each in [0, classes] or ignore_index.
+ * grad_loss    upstream gradient, used only when grad_logits is not NULL:
+ *              batch * classes * inner values for FOCAL_REDUCTION_NONE, one
+ *              value for SUM and MEAN. NULL means all ones.
+ * loss         output: batch * classes * inner values for NONE, one for SUM
+ *              and MEAN.
+ * grad_logits  output or NULL: batch * classes * inner values.
+ *
+ * Errors: as focal_sigmoid_f32 (_TARGET_OUT_OF_RANGE names the first bad
+ * label). */
+focal_status focal_sigmoid_labels_f32_i64(const focal_sigmoid_options *options,
+                                          int64_t batch, int64_t classes, int64_t inner,
+                                          const float *logits, const int64_t *labels,
+                                          const float *grad_loss, float *loss, float *grad_logits);
+
+/* As focal_sigmoid_labels_f32_i64, with int32_t labels. */
+focal_status focal_sigmoid_labels_f32_i32(const focal_sigmoid_options *options,
+                                          int64_t batch, int64_t classes, int64_t inner,
+                                          const float *logits, const int32_t *labels,
+                                          const float *grad_loss, float *loss, float *grad_logits);
+
+/* As focal_sigmoid_labels_f32_i64, in double precision. */
+focal_status focal_sigmoid_labels_f64_i64(const focal_sigmoid_options *options,
+                                          int64_t batch, int64_t classes, int64_t inner,
+                                          const double *logits, const int64_t *labels,
+                                          const double *grad_loss, double *loss, double *grad_logits);
+
+/* As focal_sigmoid_labels_f64_i64, with int32_t labels. */
+focal_status focal_sigmoid_labels_f64_i32(const focal_sigmoid_options *options,
+                                          int64_t batch, int64_t classes, int64_t inner,
+                                          const double *logits, const int32_t *labels,
+                                          const double *grad_loss, double *loss, double *grad_logits);
 
 /* ------------------------------------------------------------------------ */
 /* Softmax focal loss (multi-class)                                          */

@@ -5,7 +5,8 @@ import FocalLossCore
 // caller's struct (or NULL) into the core's options. The version field is read before any
 // other field, so a struct of an unknown (possibly shorter) layout is never read past it, and
 // a struct of an older version is read and written only up to its own end: version 1 is the
-// prefix before `precision` (fields are only ever appended, so every offset is the same).
+// prefix before `precision`, focal_sigmoid_options' version 2 the prefix before `ignore_index`
+// (fields are only ever appended, so every offset is the same).
 
 @c @implementation
 public func focal_sigmoid_options_init(_ options: UnsafeMutablePointer<focal_sigmoid_options>?, _ version: UInt32) -> focal_status {
@@ -22,7 +23,8 @@ public func focal_sigmoid_options_init(_ options: UnsafeMutablePointer<focal_sig
             normalizer: 0,
             num_threads: Int32(defaults.threads),
             accumulate_grad: defaults.accumulateGradient ? 1 : 0,
-            precision: cPrecision(defaults.precision)),
+            precision: cPrecision(defaults.precision),
+            ignore_index: defaults.ignoreIndex),
             to: options, bytes: sigmoidOptionsSize(version))
     }
 }
@@ -57,9 +59,14 @@ func checkVersion(_ version: UInt32, supported: UInt32, of structName: String) t
     }
 }
 
-/// The size in bytes of a struct of `version`: version 1 ends where `precision` begins.
+/// The size in bytes of a struct of `version`: version 1 ends where `precision` begins,
+/// version 2 where `ignore_index` does.
 func sigmoidOptionsSize(_ version: UInt32) -> Int {
-    version == 1 ? MemoryLayout<focal_sigmoid_options>.offset(of: \.precision)! : MemoryLayout<focal_sigmoid_options>.size
+    switch version {
+    case 1: return MemoryLayout<focal_sigmoid_options>.offset(of: \.precision)!
+    case 2: return MemoryLayout<focal_sigmoid_options>.offset(of: \.ignore_index)!
+    default: return MemoryLayout<focal_sigmoid_options>.size
+    }
 }
 
 func softmaxOptionsSize(_ version: UInt32) -> Int {
@@ -117,7 +124,10 @@ func sigmoidOptions(_ options: UnsafePointer<focal_sigmoid_options>?) throws(Foc
     guard let options else { return core }
     let version = structVersion(options)
     try checkVersion(version, supported: UInt32(FOCAL_SIGMOID_OPTIONS_VERSION), of: "focal_sigmoid_options")
-    let c = readPrefix(options, bytes: sigmoidOptionsSize(version), defaults: focal_sigmoid_options())
+    var defaults = focal_sigmoid_options()
+    defaults.ignore_index = core.ignoreIndex
+    let c = readPrefix(options, bytes: sigmoidOptionsSize(version), defaults: defaults)
+    core.ignoreIndex = c.ignore_index
     core.reduction = try coreReduction(c.reduction)
     core.alpha = c.alpha == FOCAL_ALPHA_DISABLED ? nil : c.alpha
     core.gamma = c.gamma

@@ -122,12 +122,19 @@ static void test_options_init(void) {
     focal_softmax_options xo, xi = FOCAL_SOFTMAX_OPTIONS_INIT;
     memset(&so, 0x5a, sizeof so);
     CHECK(focal_sigmoid_options_init(&so, FOCAL_SIGMOID_OPTIONS_VERSION) == FOCAL_OK, "init");
-    CHECK(so.version == 2 && so.reduction == FOCAL_REDUCTION_NONE && so.alpha == 0.25 && so.gamma == 2.0 &&
+    CHECK(so.version == 3 && so.reduction == FOCAL_REDUCTION_NONE && so.alpha == 0.25 && so.gamma == 2.0 &&
           so.use_normalizer == 0 && so.num_threads == 0 && so.accumulate_grad == 0 &&
-          so.precision == FOCAL_PRECISION_EXACT, "sigmoid defaults");
+          so.precision == FOCAL_PRECISION_EXACT && so.ignore_index == -100, "sigmoid defaults");
     CHECK(so.version == si.version && so.reduction == si.reduction && so.alpha == si.alpha && so.gamma == si.gamma &&
           so.use_normalizer == si.use_normalizer && so.normalizer == si.normalizer && so.num_threads == si.num_threads &&
-          so.accumulate_grad == si.accumulate_grad && so.precision == si.precision, "sigmoid INIT macro equals _init");
+          so.accumulate_grad == si.accumulate_grad && so.precision == si.precision && so.ignore_index == si.ignore_index,
+          "sigmoid INIT macro equals _init");
+    /* Version 2 writes the fields before `ignore_index` only. */
+    memset(&so, 0x5a, sizeof so);
+    CHECK(focal_sigmoid_options_init(&so, 2) == FOCAL_OK, "init version 2");
+    CHECK(so.version == 2 && so.precision == FOCAL_PRECISION_EXACT &&
+          all_bytes((const unsigned char *)&so + offsetof(focal_sigmoid_options, ignore_index),
+                    sizeof so - offsetof(focal_sigmoid_options, ignore_index), 0x5a), "sigmoid version 2 prefix only");
     memset(&xo, 0x5a, sizeof xo);
     CHECK(focal_softmax_options_init(&xo, FOCAL_SOFTMAX_OPTIONS_VERSION) == FOCAL_OK, "init");
     CHECK(xo.version == 2 && xo.reduction == FOCAL_REDUCTION_MEAN && xo.gamma == 2.0 && xo.alpha == NULL &&
@@ -149,9 +156,10 @@ static void test_options_init(void) {
                     sizeof xo - offsetof(focal_softmax_options, precision), 0x5a), "softmax version 1 prefix only");
     /* Errors write nothing. */
     memset(&so, 0x5a, sizeof so);
-    CHECK(focal_sigmoid_options_init(&so, 3) == FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version 3");
+    CHECK(focal_sigmoid_options_init(&so, 4) == FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version 4");
     CHECK(so.version == 0x5a5a5a5a, "untouched");
-    CHECK(strstr(focal_last_error_message(), "version = 3") != NULL, "%s", focal_last_error_message());
+    CHECK(strstr(focal_last_error_message(), "version = 4") != NULL, "%s", focal_last_error_message());
+    CHECK(focal_softmax_options_init(&xo, 3) == FOCAL_ERROR_INVALID_OPTIONS_VERSION, "softmax version 3");
     CHECK(focal_softmax_options_init(&xo, 0) == FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version 0");
     CHECK(focal_sigmoid_options_init(NULL, 1) == FOCAL_ERROR_NULL_POINTER, "NULL");
     CHECK(focal_softmax_options_init(NULL, 1) == FOCAL_ERROR_NULL_POINTER, "NULL");
@@ -378,8 +386,8 @@ static void test_sigmoid_errors(void) {
     sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_REDUCTION, "reduction = 7", __LINE__);
     o = base; o.version = 0;
     sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version = 0", __LINE__);
-    o.version = 3;
-    sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version = 3", __LINE__);
+    o.version = 4;
+    sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version = 4", __LINE__);
     o = base; o.precision = (focal_precision)2;
     sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_PRECISION, "precision = 2", __LINE__);
     o.precision = (focal_precision)-1;
@@ -749,6 +757,132 @@ static void test_softmax_precision(void) {
     CHECK(worst_grad > 0.6, "the softmax fast tier is not the exact one (gradient %.2f ulps)", worst_grad);
 }
 
+/* The options as a caller compiled against a version 2 header declared them. */
+typedef struct {
+    uint32_t version; focal_reduction reduction; double alpha; double gamma; int32_t use_normalizer;
+    double normalizer; int32_t num_threads; int32_t accumulate_grad; focal_precision precision;
+} sigmoid_options_v2;
+
+/* The sigmoid from integer labels: equal, bit for bit, to focal_sigmoid_f32/f64 on the kept
+ * elements' one-hot targets (every reduction, both label types, (N, C) and (N, C, inner),
+ * several chunks), zeros at ignored elements, a version 2 struct with the default
+ * ignore_index (-100), and errors that write nothing. */
+#define LB 600
+#define LC 40
+static void test_sigmoid_labels(void) {
+    static float x[LB * LC], t[LB * LC], kx[LB * LC], kt[LB * LC], loss[LB * LC], grad[LB * LC], kloss[LB * LC],
+        kgrad[LB * LC];
+    static double xd[LB * LC], td[LB * LC], lossd[LB * LC], gradd[LB * LC], klossd[LB * LC], kgradd[LB * LC];
+    static int64_t y64[LB * LC];
+    static int32_t y32[LB * LC];
+    int shape, reduction, i, kept;
+    focal_sigmoid_options o = FOCAL_SIGMOID_OPTIONS_INIT;
+    sigmoid_options_v2 *v2 = (sigmoid_options_v2 *)malloc(sizeof *v2);
+    for (i = 0; i < LB * LC; ++i) xd[i] = x[i] = (float)uniform(-10, 10);
+    for (shape = 0; shape < 2; ++shape) {
+        /* (600, 40) and (6, 40, 100): 24,000 elements, two chunks of the dense call. */
+        int64_t batch = shape == 0 ? LB : 6, inner = shape == 0 ? 1 : 100, positions = batch * inner, e;
+        for (i = 0; i < positions; ++i) {
+            int label = (int)uniform(0, LC + 1.0);
+            if (i % 7 == 3) label = -100;
+            y64[i] = label;
+            y32[i] = label;
+        }
+        for (reduction = 0; reduction < 3; ++reduction) {
+            focal_status s1, s2, s3, s4;
+            int same = 1, zeros = 1;
+            o.reduction = (focal_reduction)reduction;
+            o.num_threads = 2;
+            fill_f(loss, LB * LC, -7);
+            fill_f(grad, LB * LC, -7);
+            s1 = focal_sigmoid_labels_f32_i64(&o, batch, LC, inner, x, y64, NULL, loss, grad);
+            /* The dense call on the kept elements. */
+            kept = 0;
+            for (e = 0; e < batch * LC * inner; ++e) {
+                int64_t p = (e / (LC * inner)) * inner + e % inner, c = (e / inner) % LC;
+                t[e] = y64[p] == c ? 1.0f : 0.0f;
+                if (y64[p] == -100) continue;
+                kx[kept] = x[e];
+                kt[kept] = t[e];
+                ++kept;
+            }
+            s2 = focal_sigmoid_f32(&o, kept, kx, kt, NULL, kloss, kgrad);
+            CHECK(s1 == FOCAL_OK && s2 == FOCAL_OK, "labels f32: %s", focal_last_error_message());
+            kept = 0;
+            for (e = 0; e < batch * LC * inner; ++e) {
+                int64_t p = (e / (LC * inner)) * inner + e % inner;
+                if (y64[p] == -100) {
+                    zeros &= grad[e] == 0 && (reduction != 0 || loss[e] == 0);
+                    continue;
+                }
+                same &= memcmp(&grad[e], &kgrad[kept], sizeof(float)) == 0 &&
+                        (reduction != 0 || memcmp(&loss[e], &kloss[kept], sizeof(float)) == 0);
+                ++kept;
+            }
+            if (reduction != 0) same &= memcmp(&loss[0], &kloss[0], sizeof(float)) == 0;
+            CHECK(same && zeros, "labels f32 = dense on the kept one-hot targets (shape %d, reduction %d)", shape, reduction);
+            /* int32 labels, float64. */
+            for (i = 0; i < LB * LC; ++i) td[i] = t[i];
+            s3 = focal_sigmoid_labels_f64_i32(&o, batch, LC, inner, xd, y32, NULL, lossd, gradd);
+            {
+                static double kxd[LB * LC], ktd[LB * LC];
+                int k = 0;
+                for (e = 0; e < batch * LC * inner; ++e) {
+                    int64_t p = (e / (LC * inner)) * inner + e % inner;
+                    if (y32[p] == -100) continue;
+                    kxd[k] = xd[e];
+                    ktd[k] = td[e];
+                    ++k;
+                }
+                s4 = focal_sigmoid_f64(&o, k, kxd, ktd, NULL, klossd, kgradd);
+                same = s3 == FOCAL_OK && s4 == FOCAL_OK;
+                k = 0;
+                for (e = 0; e < batch * LC * inner; ++e) {
+                    int64_t p = (e / (LC * inner)) * inner + e % inner;
+                    if (y32[p] == -100) continue;
+                    same &= memcmp(&gradd[e], &kgradd[k], sizeof(double)) == 0;
+                    ++k;
+                }
+                if (reduction != 0) same &= memcmp(&lossd[0], &klossd[0], sizeof(double)) == 0;
+                CHECK(same, "labels f64/i32 = dense (shape %d, reduction %d)", shape, reduction);
+            }
+        }
+    }
+    /* A version 2 struct (its own size on the heap): ignore_index -100. */
+    CHECK(v2 != NULL, "malloc");
+    if (v2 != NULL) {
+        float l2[6], g2[6], l3[6], g3[6];
+        const float x6[6] = {0.5f, -1.0f, 2.0f, 1.0f, 0.0f, -3.0f};
+        const int64_t y2[2] = {1, -100};
+        focal_sigmoid_options o3 = FOCAL_SIGMOID_OPTIONS_INIT;
+        CHECK(focal_sigmoid_options_init((focal_sigmoid_options *)(void *)v2, 2) == FOCAL_OK, "v2 init");
+        CHECK(focal_sigmoid_labels_f32_i64((const focal_sigmoid_options *)(void *)v2, 2, 3, 1, x6, y2, NULL, l2, g2) == FOCAL_OK,
+              "v2: %s", focal_last_error_message());
+        CHECK(focal_sigmoid_labels_f32_i64(&o3, 2, 3, 1, x6, y2, NULL, l3, g3) == FOCAL_OK, "v3");
+        CHECK(memcmp(l2, l3, sizeof l2) == 0 && memcmp(g2, g3, sizeof g2) == 0 && l2[3] == 0 && g2[5] == 0,
+              "version 2 ignores -100");
+        free(v2);
+    }
+    /* Errors write nothing: a label above background, a label that is not ignore_index, NULL labels. */
+    {
+        float l[6], g[6];
+        const float x6[6] = {0};
+        const int64_t above[2] = {0, 4}, minus[2] = {-1, 0};
+        fill_f(l, 6, -7);
+        fill_f(g, 6, -7);
+        CHECK(focal_sigmoid_labels_f32_i64(NULL, 2, 3, 1, x6, above, NULL, l, g) == FOCAL_ERROR_TARGET_OUT_OF_RANGE,
+              "label 4 of 3 classes");
+        CHECK(strstr(focal_last_error_message(), "labels[1] = 4") != NULL, "%s", focal_last_error_message());
+        CHECK(focal_sigmoid_labels_f32_i64(NULL, 2, 3, 1, x6, minus, NULL, l, g) == FOCAL_ERROR_TARGET_OUT_OF_RANGE,
+              "label -1");
+        CHECK(focal_sigmoid_labels_f32_i64(NULL, 2, 3, 1, x6, NULL, NULL, l, g) == FOCAL_ERROR_NULL_POINTER, "NULL labels");
+        CHECK(focal_sigmoid_labels_f32_i64(NULL, 2, 0, 1, x6, above, NULL, l, g) == FOCAL_ERROR_INVALID_SHAPE, "0 classes");
+        CHECK(focal_sigmoid_labels_f32_i64(NULL, 2, 3, 1, x6, above, NULL, l, (float *)(void *)above) ==
+                  FOCAL_ERROR_OVERLAPPING_BUFFERS, "gradient over the labels");
+        CHECK(all_f(l, 6, -7) && all_f(g, 6, -7), "nothing written");
+    }
+}
+
 int main(void) {
     test_version_and_strings();
     test_options_init();
@@ -760,6 +894,7 @@ int main(void) {
     test_thread_local_errors();
     test_precision();
     test_softmax_precision();
+    test_sigmoid_labels();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

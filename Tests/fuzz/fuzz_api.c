@@ -144,6 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader r = {data, size, 0};
     uint8_t op = byte(&r);
     int f64 = op & 1, softmax = (op >> 1) & 1, i32 = (op >> 2) & 1;
+    int labels = !softmax && (op & 0x38) == 0x38;  /* the sigmoid from integer labels */
     size_t width = f64 ? 8 : 4;
     int64_t count = 0, batch = 0, classes = 0, inner = 0, positions = 0;
     size_t elements, outputs_n, i;
@@ -171,7 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
 
     /* Sizes. */
-    if (softmax) {
+    if (softmax || labels) {
         batch = size_value(&r, 12);
         classes = size_value(&r, 9);
         inner = size_value(&r, 5);
@@ -207,6 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     so.num_threads = xo.num_threads = (int32_t)(byte(&r) % 20) - 2;  /* -2 .. 17 */
     so.accumulate_grad = xo.accumulate_grad = accumulate;
     xo.ignore_index = (flags >> 3) & 1 ? -100 : (int64_t)(byte(&r) % 12) - 2;
+    so.ignore_index = xo.ignore_index;
     if ((flags >> 4) & 1) {
         uint8_t v = byte(&r);
         so.version = xo.version = v < 200 ? 1 : v;
@@ -228,14 +230,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (f64) ((double *)x)[i] = v; else ((float *)x)[i] = (float)v;
         }
     }
-    if (softmax && positions) {
+    if ((softmax || labels) && positions) {
+        /* Class indices, ignore_index, C (background for labels, out of range for softmax),
+         * and values out of range for both. */
         t = malloc((size_t)positions * (i32 ? 4 : 8));
         for (i = 0; i < (size_t)positions; ++i) {
             uint8_t k = byte(&r);
             int64_t y = k < 200 ? (classes ? k % classes : 0) : k < 230 ? xo.ignore_index : k < 245 ? classes + k % 3 : -1 - k % 3;
             if (i32) ((int32_t *)t)[i] = (int32_t)y; else ((int64_t *)t)[i] = y;
         }
-    } else if (!softmax && elements) {
+    } else if (!softmax && !labels && elements) {
         t = malloc(elements * width);
         for (i = 0; i < elements; ++i) {
             uint8_t k = byte(&r);
@@ -260,7 +264,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     snprintf(current_call, sizeof current_call,
              "%s %s%s count=%lld batch=%lld classes=%lld inner=%lld reduction=%d alpha=%g gamma=%g smoothing=%g "
              "normalizer=%s%g threads=%d accumulate=%d ignore=%lld weights=%s upstream=%s grad=%s",
-             softmax ? "softmax" : "sigmoid", f64 ? "f64" : "f32", softmax ? (i32 ? "_i32" : "_i64") : "",
+             softmax ? "softmax" : labels ? "sigmoid_labels" : "sigmoid", f64 ? "f64" : "f32",
+             softmax || labels ? (i32 ? "_i32" : "_i64") : "",
              (long long)count, (long long)batch, (long long)classes, (long long)inner, (int)reduction, so.alpha,
              so.gamma, xo.label_smoothing, so.use_normalizer ? "" : "unused ", so.normalizer, so.num_threads,
              accumulate, (long long)xo.ignore_index, weight_values ? "yes" : "no", up ? "yes" : "no",
@@ -278,6 +283,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             else if (f64) status = focal_softmax_f64_i64(&xo, batch, classes, inner, (const double *)xp, (const int64_t *)tp, (const double *)up, (double *)lp, (double *)gp);
             else if (i32) status = focal_softmax_f32_i32(&xo, batch, classes, inner, (const float *)xp, (const int32_t *)tp, (const float *)up, (float *)lp, (float *)gp);
             else status = focal_softmax_f32_i64(&xo, batch, classes, inner, (const float *)xp, (const int64_t *)tp, (const float *)up, (float *)lp, (float *)gp);
+        } else if (labels) {
+            if (f64 && i32) status = focal_sigmoid_labels_f64_i32(&so, batch, classes, inner, (const double *)xp, (const int32_t *)tp, (const double *)up, (double *)lp, (double *)gp);
+            else if (f64) status = focal_sigmoid_labels_f64_i64(&so, batch, classes, inner, (const double *)xp, (const int64_t *)tp, (const double *)up, (double *)lp, (double *)gp);
+            else if (i32) status = focal_sigmoid_labels_f32_i32(&so, batch, classes, inner, (const float *)xp, (const int32_t *)tp, (const float *)up, (float *)lp, (float *)gp);
+            else status = focal_sigmoid_labels_f32_i64(&so, batch, classes, inner, (const float *)xp, (const int64_t *)tp, (const float *)up, (float *)lp, (float *)gp);
         } else if (f64) {
             status = focal_sigmoid_f64(&so, count, (const double *)xp, (const double *)tp, (const double *)up, (double *)lp, (double *)gp);
         } else {
@@ -317,6 +327,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             }
         } else {
             divisor = (double)elements;
+            if (labels) {
+                /* The kept elements; an ignored element's loss is 0 (checked with the others). */
+                size_t kept = 0;
+                for (p = 0; p < (size_t)positions; ++p) {
+                    int64_t y = i32 ? ((int32_t *)t)[p] : ((int64_t *)t)[p];
+                    if (y != so.ignore_index) ++kept;
+                }
+                divisor = (double)kept * (double)classes;
+            }
             for (n = 0; n < elements && reduction == FOCAL_REDUCTION_NONE; ++n) {
                 double v = f64 ? ((double *)x)[n] : ((float *)x)[n];
                 if (isfinite(v) && !isfinite(element(&loss, n))) fail("sigmoid loss not finite");

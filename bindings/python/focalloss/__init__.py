@@ -95,6 +95,40 @@ def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none",
                                         return_grad=return_grad, num_threads=num_threads, precision=precision)
 
 
+def sigmoid_focal_loss_from_labels(logits, labels, alpha=0.25, gamma=2.0, reduction="none", *, ignore_index=-100,
+                                   normalizer=None, return_grad=False, num_threads=None, precision="exact"):
+    """Sigmoid focal loss from integer labels (mmdet's and mmcv's convention), without a one-hot.
+
+    Each position's label ``y`` makes class ``y`` its positive and every other class
+    negative; ``y = C`` is background (every class negative); ``y = ignore_index`` leaves the
+    position out (its elements' loss and gradient are 0, and the mean does not count them).
+    The result is ``sigmoid_focal_loss`` on the one-hot targets with the ignored positions'
+    elements removed, bit for bit, for every reduction.
+
+    Args:
+        logits: numpy array of float32 or float64 of shape (N, C) or (N, C, d1, ..., dk).
+        labels: int64 or int32 array of shape (N,) or (N, d1, ..., dk), each in [0, C] or
+            equal to ignore_index.
+        alpha, gamma, reduction, normalizer, return_grad, num_threads, precision: as for
+            ``sigmoid_focal_loss``; "mean" divides by the kept elements' count
+            (positions not ignored times C).
+        ignore_index: labels with this value leave their position out. Default -100.
+
+    Returns:
+        The loss: an array of the logits' shape for "none", otherwise a numpy scalar of the
+        logits' dtype; ``(loss, grad)`` with ``return_grad=True``.
+
+    Raises:
+        TypeError: wrong argument types or dtypes (float32/float64 logits, int32/int64 labels).
+        ValueError: wrong shapes, an unknown reduction, or a value out of range (a label outside
+            [0, C] that is not ignore_index, alpha, gamma, normalizer, num_threads < 0, an
+            unknown precision), with the library's message.
+    """
+    return _frontend.sigmoid_focal_loss_from_labels(
+        _backend, logits, labels, alpha, gamma, reduction, ignore_index=ignore_index, normalizer=normalizer,
+        return_grad=return_grad, num_threads=num_threads, precision=precision)
+
+
 def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean", *, ignore_index=-100,
                        label_smoothing=0.0, normalizer=None, return_grad=False, num_threads=None,
                        precision="exact"):
@@ -151,4 +185,4 @@ def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean",
                                         return_grad=return_grad, num_threads=num_threads, precision=precision)
 
 
-__all__ = ["sigmoid_focal_loss", "softmax_focal_loss", "backend", "__version__"]
+__all__ = ["sigmoid_focal_loss", "sigmoid_focal_loss_from_labels", "softmax_focal_loss", "backend", "__version__"]

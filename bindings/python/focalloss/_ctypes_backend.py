@@ -16,7 +16,7 @@ name = "ctypes"
 
 
 class SigmoidOptions(ctypes.Structure):
-    """focal_sigmoid_options, version 2."""
+    """focal_sigmoid_options, version 3."""
 
     _fields_ = [
         ("version", c_uint32),
@@ -28,6 +28,7 @@ class SigmoidOptions(ctypes.Structure):
         ("num_threads", c_int32),
         ("accumulate_grad", c_int32),
         ("precision", c_uint32),
+        ("ignore_index", c_int64),
     ]
 
 
@@ -83,6 +84,10 @@ def _load():
         f.restype = ctypes.c_int
         functions[("sigmoid", dtype)] = f
         for target in (np.dtype(np.int32), np.dtype(np.int64)):
+            f = getattr(lib, "focal_sigmoid_labels_%s_%s" % (_SUFFIX[dtype], _SUFFIX[target]))
+            f.argtypes = [POINTER(SigmoidOptions), c_int64, c_int64, c_int64] + [c_void_p] * 5
+            f.restype = ctypes.c_int
+            functions[("sigmoid_labels", dtype, target)] = f
             f = getattr(lib, "focal_softmax_%s_%s" % (_SUFFIX[dtype], _SUFFIX[target]))
             f.argtypes = [POINTER(SoftmaxOptions), c_int64, c_int64, c_int64] + [c_void_p] * 5
             f.restype = ctypes.c_int
@@ -93,7 +98,7 @@ def _load():
 _lib, _functions = _load()
 
 #: Struct versions this module's Structures describe (FOCAL_*_OPTIONS_VERSION).
-_SIGMOID_VERSION = 2
+_SIGMOID_VERSION = 3
 _SOFTMAX_VERSION = 2
 
 
@@ -115,7 +120,7 @@ def _result(status):
 def sigmoid(logits, targets, grad_loss, loss, grad, reduction, alpha, gamma, use_normalizer, normalizer,
             num_threads, precision):
     options = SigmoidOptions(_SIGMOID_VERSION, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, 0,
-                             precision)
+                             precision, -100)
     function = _functions[("sigmoid", logits.dtype)]
     status = function(ctypes.byref(options), logits.size, _address(logits), _address(targets), _address(grad_loss),
                       _address(loss), _address(grad))
@@ -129,5 +134,15 @@ def softmax(logits, targets, batch, classes, inner, grad_loss, loss, grad, reduc
                              normalizer, num_threads, 0, precision)
     function = _functions[("softmax", logits.dtype, targets.dtype)]
     status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(targets),
+                      _address(grad_loss), _address(loss), _address(grad))
+    return _result(status)
+
+
+def sigmoid_labels(logits, labels, batch, classes, inner, grad_loss, loss, grad, reduction, alpha, gamma, ignore_index,
+                   use_normalizer, normalizer, num_threads, precision):
+    options = SigmoidOptions(_SIGMOID_VERSION, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, 0,
+                             precision, ignore_index)
+    function = _functions[("sigmoid_labels", logits.dtype, labels.dtype)]
+    status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(labels),
                       _address(grad_loss), _address(loss), _address(grad))
     return _result(status)

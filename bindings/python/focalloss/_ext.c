@@ -203,6 +203,61 @@ fail:
     return NULL;
 }
 
+static PyObject *ext_sigmoid_labels(PyObject *self, PyObject *args) {
+    PyObject *logits, *labels, *grad_loss, *loss, *grad;
+    long long batch, classes, inner, ignore_index;
+    int reduction, use_normalizer, num_threads, precision;
+    double alpha, gamma, normalizer;
+    buffers b;
+    void *x, *y, *g, *l, *d;
+    enum kind kind, label_kind;
+    focal_sigmoid_options options;
+    focal_status status;
+    (void)self;
+    memset(&b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "OOLLLOOOiddLidii", &logits, &labels, &batch, &classes, &inner, &grad_loss, &loss,
+                          &grad, &reduction, &alpha, &gamma, &ignore_index, &use_normalizer, &normalizer, &num_threads,
+                          &precision)) {
+        return NULL;
+    }
+    if (acquire_either(&b, 0, logits, "logits", KIND_F32, KIND_F64, "float32 or float64", &x, &kind) ||
+        acquire_either(&b, 1, labels, "labels", KIND_I32, KIND_I64, "int32 or int64", &y, &label_kind) ||
+        acquire(&b, 2, grad_loss, "grad_loss", 0, 1, kind, &g) ||
+        acquire(&b, 3, loss, "loss", 1, 0, kind, &l) ||
+        acquire(&b, 4, grad, "grad", 1, 1, kind, &d)) {
+        goto fail;
+    }
+    focal_sigmoid_options_init(&options, FOCAL_SIGMOID_OPTIONS_VERSION);
+    options.reduction = (focal_reduction)reduction;
+    options.alpha = alpha;
+    options.gamma = gamma;
+    options.ignore_index = (int64_t)ignore_index;
+    options.use_normalizer = use_normalizer;
+    options.normalizer = normalizer;
+    options.num_threads = num_threads;
+    options.precision = (focal_precision)precision;
+    Py_BEGIN_ALLOW_THREADS
+    if (kind == KIND_F32 && label_kind == KIND_I64) {
+        status = focal_sigmoid_labels_f32_i64(&options, batch, classes, inner, (const float *)x, (const int64_t *)y,
+                                              (const float *)g, (float *)l, (float *)d);
+    } else if (kind == KIND_F32) {
+        status = focal_sigmoid_labels_f32_i32(&options, batch, classes, inner, (const float *)x, (const int32_t *)y,
+                                              (const float *)g, (float *)l, (float *)d);
+    } else if (label_kind == KIND_I64) {
+        status = focal_sigmoid_labels_f64_i64(&options, batch, classes, inner, (const double *)x, (const int64_t *)y,
+                                              (const double *)g, (double *)l, (double *)d);
+    } else {
+        status = focal_sigmoid_labels_f64_i32(&options, batch, classes, inner, (const double *)x, (const int32_t *)y,
+                                              (const double *)g, (double *)l, (double *)d);
+    }
+    Py_END_ALLOW_THREADS
+    release_all(&b);
+    return result(status);
+fail:
+    release_all(&b);
+    return NULL;
+}
+
 /* ---- Plain calls ---------------------------------------------------------------------------
  *
  * focalloss.sigmoid_focal_loss and softmax_focal_loss first offer their arguments to
@@ -503,6 +558,9 @@ static PyMethodDef methods[] = {
     {"softmax", ext_softmax, METH_VARARGS, "softmax(logits, targets, batch, classes, inner, grad_loss, loss, grad, "
                                            "reduction, gamma, alpha, ignore_index, label_smoothing, use_normalizer, "
                                            "normalizer, num_threads) -> (status, message)"},
+    {"sigmoid_labels", ext_sigmoid_labels, METH_VARARGS,
+     "sigmoid_labels(logits, labels, batch, classes, inner, grad_loss, loss, grad, reduction, alpha, gamma, "
+     "ignore_index, use_normalizer, normalizer, num_threads, precision) -> (status, message)"},
     {"sigmoid_plain", (PyCFunction)(void (*)(void))ext_sigmoid_plain, METH_FASTCALL,
      "sigmoid_plain(logits, targets, alpha, gamma, reduction, normalizer, return_grad, num_threads, precision) -> "
      "focalloss.sigmoid_focal_loss's result, or NotImplemented outside the plain case"},

@@ -141,6 +141,40 @@ def sigmoid_focal_loss(backend, logits, targets, alpha=0.25, gamma=2.0, reductio
     return _finish(loss, reduction != 0, grad, return_grad)
 
 
+def sigmoid_focal_loss_from_labels(backend, logits, labels, alpha=0.25, gamma=2.0, reduction="none", *,
+                                   ignore_index=-100, normalizer=None, return_grad=False, num_threads=None,
+                                   precision="exact"):
+    logits = _logits(logits)
+    if logits.ndim < 2:
+        raise ValueError("logits must have shape (N, C, ...) with the classes on axis 1, got %s" % (logits.shape,))
+    labels = _array("labels", labels)
+    if labels.dtype not in _INTS:
+        raise TypeError("labels must have dtype int64 or int32, got %s" % labels.dtype)
+    expected = logits.shape[:1] + logits.shape[2:]
+    if labels.shape != expected:
+        raise ValueError("labels must have shape %s for logits of shape %s, got %s"
+                         % (expected, logits.shape, labels.shape))
+    batch, classes = logits.shape[0], logits.shape[1]
+    inner = math.prod(logits.shape[2:])
+    alpha = -1.0 if alpha is None else _real("alpha", alpha)
+    gamma = _real("gamma", gamma)
+    reduction = _reduction(reduction)
+    ignore_index = _integer("ignore_index", ignore_index, _INT64_MIN, _INT64_MAX)
+    use_normalizer, normalizer = _normalizer(normalizer)
+    threads = _threads(num_threads)
+    return_grad = _flag("return_grad", return_grad)
+    tier = _precision(precision)
+
+    x = _contiguous(logits)
+    y = _contiguous(labels)
+    loss = np.empty(x.shape if reduction == 0 else 1, x.dtype)
+    grad = np.empty(x.shape, x.dtype) if return_grad else None
+    status, message = backend.sigmoid_labels(x, y, batch, classes, inner, None, loss, grad, reduction, alpha, gamma,
+                                             ignore_index, use_normalizer, normalizer, threads, tier)
+    _raise_for(status, message)
+    return _finish(loss, reduction != 0, grad, return_grad)
+
+
 def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reduction="mean", *, ignore_index=-100,
                        label_smoothing=0.0, normalizer=None, return_grad=False, num_threads=None,
                        precision="exact"):
