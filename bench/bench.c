@@ -1,6 +1,7 @@
 /* bench.c: throughput of the shipped libfocalloss.so, fused loss + gradient, reduction sum.
  *
- * For sigmoid and softmax, float32 and float64, and three shapes (detection head 131072 x 80,
+ * For sigmoid, softmax and the sigmoid from integer labels (sigmoid_labels), float32 and float64,
+ * and three shapes (detection head 131072 x 80,
  * segmentation (8, 19, 128, 128), small 1024 x 10) it prints one tab-separated line per
  * precision tier (float32: exact and fast; float64: exact, the only tier it has):
  *
@@ -25,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef enum { SIGMOID, SOFTMAX } family;
+typedef enum { SIGMOID, SOFTMAX, LABELS } family;  /* LABELS: the sigmoid from integer labels */
 typedef enum { F32, F64 } dtype;
 
 typedef struct {
@@ -85,12 +86,14 @@ static void *checked_malloc(size_t bytes) {
 }
 
 /* Logits roughly as a trained head's: uniform in [-6, 4]; sigmoid targets 1 in 100 positive;
- * softmax targets uniform over the classes. */
+ * softmax targets uniform over the classes; sigmoid labels (mmdet's convention) 2 positions in
+ * 100 of a random class and the rest background, and ignored positions: 5% of them at random for
+ * (N, C) heads, every tenth image row (runs of 128 pixels) for segmentation. */
 static void make_case(bench_case *bc, family fam, dtype type, shape shp) {
     memset(bc, 0, sizeof *bc);
     bc->fam = fam; bc->type = type; bc->shp = shp;
     bc->elements = shp.batch * shp.classes * shp.inner;
-    bc->positions = fam == SOFTMAX ? shp.batch * shp.inner : bc->elements;
+    bc->positions = fam == SIGMOID ? bc->elements : shp.batch * shp.inner;
     size_t es = element_size(type);
     bc->logits = checked_malloc((size_t)bc->elements * es);
     bc->grad = checked_malloc((size_t)bc->elements * es);
@@ -98,9 +101,17 @@ static void make_case(bench_case *bc, family fam, dtype type, shape shp) {
     if (fam == SIGMOID) {
         bc->targets = checked_malloc((size_t)bc->elements * es);
         for (int64_t i = 0; i < bc->elements; i++) store(bc->targets, type, i, uniform() < 0.01 ? 1 : 0);
-    } else {
+    } else if (fam == SOFTMAX) {
         int64_t *y = checked_malloc((size_t)bc->positions * sizeof(int64_t));
         for (int64_t i = 0; i < bc->positions; i++) y[i] = (int64_t)(uniform() * (double)shp.classes);
+        bc->targets = y;
+    } else {
+        int64_t *y = checked_malloc((size_t)bc->positions * sizeof(int64_t));
+        for (int64_t i = 0; i < bc->positions; i++) {
+            int64_t pixel = i % shp.inner;
+            int ignored = shp.inner == 1 ? uniform() < 0.05 : (pixel / 128) % 10 == 0;
+            y[i] = ignored ? -100 : uniform() < 0.02 ? (int64_t)(uniform() * (double)shp.classes) : shp.classes;
+        }
         bc->targets = y;
     }
     memset(bc->grad, 0, (size_t)bc->elements * es);
@@ -121,6 +132,17 @@ static void run_library(const bench_case *bc_const) {
         s = bc->type == F32
             ? focal_sigmoid_f32(&opt, bc->elements, bc->logits, bc->targets, NULL, (float *)bc->loss, bc->grad)
             : focal_sigmoid_f64(&opt, bc->elements, bc->logits, bc->targets, NULL, bc->loss, bc->grad);
+    } else if (bc->fam == LABELS) {
+        focal_sigmoid_options opt = FOCAL_SIGMOID_OPTIONS_INIT;
+        const shape *p = &bc->shp;
+        opt.reduction = FOCAL_REDUCTION_SUM;
+        opt.num_threads = bc->threads;
+        opt.precision = bc->precision;
+        s = bc->type == F32
+            ? focal_sigmoid_labels_f32_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, NULL,
+                                           (float *)bc->loss, bc->grad)
+            : focal_sigmoid_labels_f64_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, NULL,
+                                           bc->loss, bc->grad);
     } else {
         focal_softmax_options opt = FOCAL_SOFTMAX_OPTIONS_INIT;
         opt.reduction = FOCAL_REDUCTION_SUM;
@@ -223,7 +245,8 @@ int main(int argc, char **argv) {
     int all = cpus > 0 ? (int)cpus : 1;
     printf("# bench: libfocalloss %s, %d online CPUs, median of %d runs\n", focal_version_string(), all, rounds);
     printf("# family\tdtype\tprecision\tshape\telements\tmelem_1thread\tmelem_allcores\tfloor_melem_allcores\tlatency_us\n");
-    for (int f = 0; f <= 1; f++) {
+    static const char *const family_names[] = {"sigmoid", "softmax", "sigmoid_labels"};
+    for (int f = 0; f <= 2; f++) {
         for (int d = 0; d <= 1; d++) {
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
                 bench_case bc;
@@ -238,7 +261,7 @@ int main(int argc, char **argv) {
                     double one = median_seconds(run_library, &bc, rounds);
                     bc.threads = 0;
                     double every = median_seconds(run_library, &bc, rounds);
-                    printf("%s\t%s\t%s\t%s\t%lld\t%.1f\t%.1f\t%.1f\t%.2f\n", f == SIGMOID ? "sigmoid" : "softmax",
+                    printf("%s\t%s\t%s\t%s\t%lld\t%.1f\t%.1f\t%.1f\t%.2f\n", family_names[f],
                            d == F32 ? "float32" : "float64", p == 0 ? "exact" : "fast", shapes[s].name,
                            (long long)bc.elements, melem / one, melem / every, melem / floor_time, one * 1e6);
                     fflush(stdout);

@@ -5,7 +5,8 @@ Reads the lines of bench/bench.c (the shipped library through C, one line per ca
 tier) from the file named on the command line, times the same cases (fused loss + gradient,
 reduction sum; once per case, shared by its tiers' rows) with numpy and, when they import,
 torchvision eager, torch.compile and kornia, and the small case through the Python package
-`focalloss` (extension and ctypes backends) when it exists, then prints one table.
+`focalloss` (extension and ctypes backends) when it exists, then prints one table. The rows of
+the sigmoid from integer labels (sigmoid_labels) share the sigmoid's peer measurements.
 
     peers.py BENCH_OUTPUT [--json FILE]
 
@@ -275,15 +276,18 @@ def main():
 
     measured = {}  # (family, dtype, shape) -> the peers' speeds, once for every precision tier
     for row in rows:
-        case = row["family"], row["dtype"], row["shape"]
+        # The sigmoid from integer labels against the peers' sigmoid: what a peer's user does with
+        # labels is make the one-hot targets and call it (the one-hot's cost not counted).
+        family = "sigmoid" if row["family"] == "sigmoid_labels" else row["family"]
+        case = family, row["dtype"], row["shape"]
         if case not in measured:
             dtype = np.float32 if row["dtype"] == "float32" else np.float64
-            x, t = make_inputs(row["family"], dtype, SHAPES[row["shape"]])
+            x, t = make_inputs(family, dtype, SHAPES[row["shape"]])
             melem = row["elements"] * 1e-6
-            ref = numpy_sigmoid if row["family"] == "sigmoid" else numpy_softmax
+            ref = numpy_sigmoid if family == "sigmoid" else numpy_softmax
             speeds = {"numpy": melem / median_seconds(lambda: ref(x, t))}
             for name in peer_names:
-                fn = peers.get(name, {}).get(row["family"])
+                fn = peers.get(name, {}).get(family)
                 seconds = time_torch(torch, fn, x, t) if fn is not None else None
                 speeds[name] = melem / seconds if seconds else None
             measured[case] = speeds

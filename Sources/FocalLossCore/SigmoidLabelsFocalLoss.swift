@@ -14,11 +14,59 @@ extension SigmoidFocalLoss {
     /// The results equal `compute(logits:targets:…)` on the one-hot targets with the ignored
     /// positions' elements removed, bit for bit (every reduction; the mean divides by the kept
     /// elements' count). Throws before writing anything if an option, a size or a label is invalid.
+    ///
+    /// Generic over the storage and label types, for generic callers (the tests); the four
+    /// concrete overloads below are the same function specialized, which the C API calls.
     public static func compute<T: FocalScalar, Label: FocalTarget>(
         logits: UnsafeBufferPointer<T>, labels: UnsafeBufferPointer<Label>,
-        batch: Int64, classes classes64: Int64, inner inner64: Int64, gradLoss: UnsafeBufferPointer<T>?,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<T>?,
         options: SigmoidFocalOptions,
         loss: UnsafeMutableBufferPointer<T>, gradLogits: UnsafeMutableBufferPointer<T>?
+    ) throws(FocalError) {
+        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
+    }
+
+    public static func compute(
+        logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int64>,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<Float>?,
+        options: SigmoidFocalOptions,
+        loss: UnsafeMutableBufferPointer<Float>, gradLogits: UnsafeMutableBufferPointer<Float>?
+    ) throws(FocalError) {
+        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
+    }
+
+    public static func compute(
+        logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<Float>?,
+        options: SigmoidFocalOptions,
+        loss: UnsafeMutableBufferPointer<Float>, gradLogits: UnsafeMutableBufferPointer<Float>?
+    ) throws(FocalError) {
+        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
+    }
+
+    public static func compute(
+        logits: UnsafeBufferPointer<Double>, labels: UnsafeBufferPointer<Int64>,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<Double>?,
+        options: SigmoidFocalOptions,
+        loss: UnsafeMutableBufferPointer<Double>, gradLogits: UnsafeMutableBufferPointer<Double>?
+    ) throws(FocalError) {
+        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
+    }
+
+    public static func compute(
+        logits: UnsafeBufferPointer<Double>, labels: UnsafeBufferPointer<Int32>,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<Double>?,
+        options: SigmoidFocalOptions,
+        loss: UnsafeMutableBufferPointer<Double>, gradLogits: UnsafeMutableBufferPointer<Double>?
+    ) throws(FocalError) {
+        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
+    }
+
+    static func runLabels<T: FocalScalar, Label: FocalTarget>(
+        _ logits: UnsafeBufferPointer<T>, _ labels: UnsafeBufferPointer<Label>,
+        _ batch: Int64, _ classes64: Int64, _ inner64: Int64, _ gradLoss: UnsafeBufferPointer<T>?,
+        _ options: SigmoidFocalOptions,
+        _ loss: UnsafeMutableBufferPointer<T>, _ gradLogits: UnsafeMutableBufferPointer<T>?
     ) throws(FocalError) {
         let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes64, inner: inner64)
         let classes = Int(classes64), inner = Int(inner64), positions = counts.targets, n = counts.logits
@@ -93,17 +141,50 @@ extension SigmoidFocalLoss {
         }
         // The ignored positions' elements: loss 0 and gradient 0.
         if ignored > 0 {
-            let plane = classes * inner
-            for p in 0 ..< positions where Int64(y[p]) == ignoreIndex {
-                let first = (p / inner) * plane + p % inner
-                for c in 0 ..< classes {
-                    if reduction == .none { loss[first + c * inner] = 0 }
-                    if let gradLogits, !options.accumulateGradient { gradLogits[first + c * inner] = 0 }
-                }
-            }
+            zeroIgnored(arguments, loss: reduction == .none ? loss.baseAddress : nil,
+                        gradient: options.accumulateGradient ? nil : gradLogits?.baseAddress)
         }
         if reduction != .none {
             loss[0] = T(plan.reduce(total, divisor: divisor))
+        }
+    }
+
+    /// Zeros the elements of the ignored positions in `loss` and `gradient` (each optional), plane
+    /// by plane in memory order: a slab's ignored positions are found once, as runs, and each class
+    /// plane gets those runs cleared (a slab of more than `maxRuns` runs is scanned once per plane).
+    static func zeroIgnored<T: FocalScalar, Label: FocalTarget>(
+        _ a: SigmoidLabelsKernelArguments<T, Label>, loss: UnsafeMutablePointer<T>?, gradient: UnsafeMutablePointer<T>?
+    ) {
+        guard loss != nil || gradient != nil else { return }
+        let classes = a.classes, inner = a.inner, labels = a.labels, ignore = a.ignoreIndex
+        let maxRuns = 256
+        var storage = InlineArray<512, Int>(repeating: 0)  // 2 · maxRuns
+        withUnsafeMutablePointer(to: &storage) { storage in
+            let runs = UnsafeMutableRawPointer(storage).assumingMemoryBound(to: Int.self)
+            for n in 0 ..< a.batch {
+                let slab = labels + n * inner
+                var count = 0, i = 0
+                while i < inner && count <= maxRuns {
+                    if Int64(slab[i]) != ignore { i += 1; continue }
+                    let start = i
+                    while i < inner && Int64(slab[i]) == ignore { i += 1 }
+                    if count < maxRuns { runs[2 * count] = start; runs[2 * count + 1] = i }
+                    count += 1
+                }
+                if count == 0 { continue }
+                for c in 0 ..< classes {
+                    let base = (n * classes + c) * inner
+                    @inline(__always) func clear(_ from: Int, _ to: Int) {
+                        if let loss { for j in from ..< to { loss[base + j] = 0 } }
+                        if let gradient { for j in from ..< to { gradient[base + j] = 0 } }
+                    }
+                    if count <= maxRuns {
+                        for r in 0 ..< count { clear(runs[2 * r], runs[2 * r + 1]) }
+                    } else {
+                        for j in 0 ..< inner where Int64(slab[j]) == ignore { clear(j, j + 1) }
+                    }
+                }
+            }
         }
     }
 
@@ -133,7 +214,16 @@ extension SigmoidFocalLoss {
             while j < chunkCount && j * chunkSize < before + here {
                 let k = j * chunkSize - before
                 let c = k / keptHere
+                // The r-th kept position of the slab: whole blocks of 64 counted (a vectorizable
+                // count) while they hold fewer than r + 1, then one by one.
                 var r = k % keptHere, i = 0
+                while i + 64 <= inner {
+                    var here = 0
+                    for q in i ..< i + 64 { here &+= isKept(n * inner + q) ? 1 : 0 }
+                    if here > r { break }
+                    r -= here
+                    i += 64
+                }
                 while true {
                     if isKept(n * inner + i) {
                         if r == 0 { break }

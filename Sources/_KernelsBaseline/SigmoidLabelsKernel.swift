@@ -8,13 +8,12 @@ import _KernelInterface
 /// from the core, and are not counted). The contract is the dense call's on the one-hot targets
 /// with the ignored positions' elements removed, bit for bit, every reduction included. So this
 /// kernel works in the dense call's index space, the *kept* elements in memory order: it cuts its
-/// range into the same blocks of `sigmoidBlock` elements, copies each block's logits (and
-/// upstream gradients, and with accumulation the gradients it adds into) into scratch, writes the
-/// block's 0/1 targets there from the labels, runs the dense kernel (`sigmoidChunk`) on the
-/// scratch block, and copies the losses and gradients back. A block is a few runs of elements
-/// contiguous in memory (all of it when nothing is ignored and inner = 1, or within one class
-/// plane of a slab when inner > 1), so the copies are a few vector loops per block: a small cost
-/// next to the elements' arithmetic.
+/// range into the same blocks of `sigmoidBlock` elements, writes each block's 0/1 targets into
+/// scratch from the labels and runs the dense kernel (`sigmoidChunk`) on the block. A block is
+/// runs of elements contiguous in memory; when it is one run (always when nothing is ignored) the
+/// dense kernel reads and writes the buffers themselves, else it runs on scratch copies of the
+/// block's logits (and upstream gradients, and with accumulation the gradients it adds into),
+/// whose losses and gradients are then copied back, run by run.
 func sigmoidLabelsChunk<T: KernelScalar, Label: FixedWidthInteger, A: Arithmetic>(
     _ a: SigmoidLabelsKernelArguments<T, Label>, _ range: Range<Int>, _ start: LabelCursor, _: A.Type
 ) -> CompensatedSum {
@@ -57,26 +56,24 @@ func sigmoidLabelsChunk<T: KernelScalar, Label: FixedWidthInteger, A: Arithmetic
                 } else {
                     // Class plane c of slab n, from i to the next ignored position: targets 1
                     // where the position's label is c.
-                    var end = min(inner, cursor.i &+ (count &- k))
-                    if a.anyIgnored {
-                        var j = cursor.i &+ 1
-                        while j < end && !ignored(cursor.n &* inner &+ j) { j &+= 1 }
-                        end = j
-                    }
-                    length = end &- cursor.i
+                    // The targets of the longest run the block can take, and, in the same
+                    // vectorizable pass, where its first ignored position is: the run ends there
+                    // (the targets written past it are overwritten by the next run).
+                    let most = min(inner &- cursor.i, count &- k)
                     let c = Int64(cursor.c)
                     let y = labels + (cursor.n &* inner &+ cursor.i), tk = t + k
-                    forEach(length) { j in tk[j] = Int64(y[j]) == c ? 1 : 0 }
-                }
-                let source = a.logits + memory, xk = x + k
-                forEach(length) { j in xk[j] = source[j] }
-                if let u = a.upstream {
-                    let uk = upstream + k, from = u + memory
-                    forEach(length) { j in uk[j] = from[j] }
-                }
-                if a.accumulate, let g = a.gradient {
-                    let gk = gradient + k, from = g + memory
-                    forEach(length) { j in gk[j] = from[j] }
+                    if a.anyIgnored {
+                        var first = most
+                        forEach(most) { j in
+                            let label = Int64(y[j])
+                            tk[j] = label == c ? 1 : 0
+                            first = min(first, label == ignore ? j : most)
+                        }
+                        length = first  // ≥ 1: the cursor's position is kept
+                    } else {
+                        forEach(most) { j in tk[j] = Int64(y[j]) == c ? 1 : 0 }
+                        length = most
+                    }
                 }
                 if runCount > 0 && runs[2 &* (runCount &- 1)] &+ runs[2 &* (runCount &- 1) &+ 1] == memory {
                     runs[2 &* (runCount &- 1) &+ 1] &+= length
@@ -106,30 +103,56 @@ func sigmoidLabelsChunk<T: KernelScalar, Label: FixedWidthInteger, A: Arithmetic
                     }
                 }
             }
-            // The dense kernel on the scratch block: one block, as in the dense call.
-            let dense = SigmoidKernelArguments(
-                logits: UnsafePointer(x), targets: UnsafePointer(t), loss: a.loss == nil ? nil : loss,
-                gradient: a.gradient == nil ? nil : gradient, upstream: a.upstream == nil ? nil : UnsafePointer(upstream),
-                scale: a.scale, accumulate: a.accumulate, alpha: a.alpha, gamma: a.gamma)
-            let block = sigmoidChunk(dense, 0 ..< count, A.self)
+            // The dense kernel on the block, as in the dense call: on the buffers themselves when the
+            // block is one run in memory (no ignored position inside it), else on scratch copies.
+            let block: CompensatedSum
+            if runCount == 1 {
+                let memory = runs[0]
+                let dense = SigmoidKernelArguments(
+                    logits: a.logits + memory, targets: UnsafePointer(t), loss: a.loss.map { $0 + memory },
+                    gradient: a.gradient.map { $0 + memory }, upstream: a.upstream.map { $0 + memory },
+                    scale: a.scale, accumulate: a.accumulate, alpha: a.alpha, gamma: a.gamma)
+                block = sigmoidChunk(dense, 0 ..< count, A.self)
+            } else {
+                var offset = 0
+                for r in 0 ..< runCount {
+                    let memory = runs[2 &* r], length = runs[2 &* r &+ 1]
+                    let source = a.logits + memory, xk = x + offset
+                    forEach(length) { j in xk[j] = source[j] }
+                    if let u = a.upstream {
+                        let uk = upstream + offset, from = u + memory
+                        forEach(length) { j in uk[j] = from[j] }
+                    }
+                    if a.accumulate, let g = a.gradient {
+                        let gk = gradient + offset, from = g + memory
+                        forEach(length) { j in gk[j] = from[j] }
+                    }
+                    offset &+= length
+                }
+                let dense = SigmoidKernelArguments(
+                    logits: UnsafePointer(x), targets: UnsafePointer(t), loss: a.loss == nil ? nil : loss,
+                    gradient: a.gradient == nil ? nil : gradient, upstream: a.upstream == nil ? nil : UnsafePointer(upstream),
+                    scale: a.scale, accumulate: a.accumulate, alpha: a.alpha, gamma: a.gamma)
+                block = sigmoidChunk(dense, 0 ..< count, A.self)
+                // Scatter the results, run by run.
+                offset = 0
+                for r in 0 ..< runCount {
+                    let memory = runs[2 &* r], length = runs[2 &* r &+ 1]
+                    if let l = a.loss {
+                        let to = l + memory, from = loss + offset
+                        forEach(length) { j in to[j] = from[j] }
+                    }
+                    if let g = a.gradient {
+                        let to = g + memory, from = gradient + offset
+                        forEach(length) { j in to[j] = from[j] }
+                    }
+                    offset &+= length
+                }
+            }
             // The block's sum is `0 + s` for the block's lane sum s: adding its `sum` here adds s
             // itself (only −0 would differ, and a running sum from +0 is never −0), as the dense
             // kernel adds each block's lane sum to its own total.
             total.add(block.sum)
-            // Scatter the results, run by run.
-            var offset = 0
-            for r in 0 ..< runCount {
-                let memory = runs[2 &* r], length = runs[2 &* r &+ 1]
-                if let l = a.loss {
-                    let to = l + memory, from = loss + offset
-                    forEach(length) { j in to[j] = from[j] }
-                }
-                if let g = a.gradient {
-                    let to = g + memory, from = gradient + offset
-                    forEach(length) { j in to[j] = from[j] }
-                }
-                offset &+= length
-            }
             done &+= count
         }
         return total
