@@ -44,15 +44,16 @@ func sigmoidLabelsChunk<T: KernelScalar, Label: FixedWidthInteger, A: Arithmetic
             // Gather the block, run by run; a run that continues the previous one in memory
             // extends it.
             var k = 0, runCount = 0
+            // Rows (inner = 1) set their one positive target into a block of zeros.
+            if inner == 1 { forEach(count) { j in t[j] = 0 } }
             while k < count {
                 let length: Int
                 let memory = (cursor.n &* classes &+ cursor.c) &* inner &+ cursor.i
                 if inner == 1 {
-                    // The rest of row n's classes: targets 1 where the class is the label.
+                    // The rest of row n's classes: target 1 at the label's class, if among them.
                     length = min(classes &- cursor.c, count &- k)
-                    let y = Int64(labels[cursor.n]), c0 = Int64(cursor.c)
-                    let tk = t + k
-                    forEach(length) { j in tk[j] = Int64(j) &+ c0 == y ? 1 : 0 }
+                    let y = Int64(labels[cursor.n]) &- Int64(cursor.c)
+                    if y >= 0 && y < Int64(length) { t[k &+ Int(y)] = 1 }
                 } else {
                     // Class plane c of slab n, from i to the next ignored position: targets 1
                     // where the position's label is c.
