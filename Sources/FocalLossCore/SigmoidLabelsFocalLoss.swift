@@ -82,18 +82,9 @@ extension SigmoidFocalLoss {
         // Labels: counted in one branch-free pass; the first bad one is looked for only when
         // that pass found one.
         let ignoreIndex = options.ignoreIndex
-        var ignored = 0, outOfRange = 0
-        if let y = labels.baseAddress {
-            let limit = UInt64(classes64) + 1  // 0 ... classes, classes being background
-            var p = 0
-            while p < positions {
-                let label = Int64(y[p])
-                let skip = label == ignoreIndex
-                ignored &+= skip ? 1 : 0
-                outOfRange &+= !skip && UInt64(bitPattern: label) >= limit ? 1 : 0
-                p &+= 1
-            }
-        }
+        // 0 ... classes, classes being background.
+        let (keptPositions, outOfRange) = countTargets(labels, below: UInt64(classes64) + 1, ignoreIndex: ignoreIndex)
+        let ignored = positions - keptPositions
         if outOfRange > 0 {
             for p in 0 ..< positions {
                 let label = Int64(labels[p])
@@ -106,7 +97,7 @@ extension SigmoidFocalLoss {
         }
 
         // Nothing was written so far; from here on nothing can fail.
-        let kept = (positions - ignored) * classes
+        let kept = keptPositions * classes
         let divisor = plan.divisor(default: Double(kept))
         let scalarUpstream = reduction == .none ? 1 : (gradLoss?[0].double ?? 1)
         guard let x = logits.baseAddress, let y = labels.baseAddress else {

@@ -125,16 +125,8 @@ public enum SoftmaxFocalLoss {
         // ones it replaces gave the same, exact, value); the first bad target is looked for
         // only when that pass found one.
         var counted = 0, outOfRange = 0
-        if let t = targets.baseAddress, weights == nil {
-            let limit = UInt64(classes64)
-            var i = 0
-            while i < positions {
-                let y = Int64(t[i])
-                let ignored = y == ignoreIndex
-                counted &+= ignored ? 0 : 1
-                outOfRange &+= !ignored && UInt64(bitPattern: y) >= limit ? 1 : 0
-                i &+= 1
-            }
+        if weights == nil {
+            (counted, outOfRange) = countTargets(targets, below: UInt64(classes64), ignoreIndex: ignoreIndex)
         }
         var weightSum = CompensatedSum()
         if weights != nil || outOfRange != 0 {
@@ -174,4 +166,21 @@ public enum SoftmaxFocalLoss {
             loss[0] = T(plan.reduce(total, divisor: divisor))
         }
     }
+}
+
+/// How many of `targets` are not `ignoreIndex` (`kept`), and how many of those are outside
+/// `0 ..< limit`: one branch-free pass (the softmax's targets, the sigmoid's labels).
+func countTargets<Target: FocalTarget>(
+    _ targets: UnsafeBufferPointer<Target>, below limit: UInt64, ignoreIndex: Int64
+) -> (kept: Int, outOfRange: Int) {
+    guard let t = targets.baseAddress else { return (0, 0) }
+    var kept = 0, outOfRange = 0, i = 0
+    while i < targets.count {
+        let y = Int64(t[i])
+        let ignored = y == ignoreIndex
+        kept &+= ignored ? 0 : 1
+        outOfRange &+= !ignored && UInt64(bitPattern: y) >= limit ? 1 : 0
+        i &+= 1
+    }
+    return (kept, outOfRange)
 }
