@@ -85,14 +85,18 @@ typedef enum focal_status {
     FOCAL_ERROR_INVALID_NORMALIZER = 7,
     /* reduction is not one of the focal_reduction values. */
     FOCAL_ERROR_INVALID_REDUCTION = 8,
-    /* The options struct's version is not one this library knows. */
+    /* The options (or stats) struct's version is not one this library
+     * knows. */
     FOCAL_ERROR_INVALID_OPTIONS_VERSION = 9,
     /* num_threads is negative. */
     FOCAL_ERROR_INVALID_THREAD_COUNT = 10,
     /* An output buffer overlaps an input buffer or another output. */
     FOCAL_ERROR_OVERLAPPING_BUFFERS = 11,
     /* precision is not one of the focal_precision values. */
-    FOCAL_ERROR_INVALID_PRECISION = 12
+    FOCAL_ERROR_INVALID_PRECISION = 12,
+    /* A weight (the weights of the _weighted functions) is negative, NaN or
+     * infinite. */
+    FOCAL_ERROR_INVALID_WEIGHT = 13
 } focal_status;
 
 /* A static, NUL-terminated name and one-line description of a status, e.g.
@@ -243,6 +247,50 @@ focal_status focal_sigmoid_options_init(focal_sigmoid_options *options, uint32_t
 focal_status focal_softmax_options_init(focal_softmax_options *options, uint32_t version);
 
 /* ------------------------------------------------------------------------ */
+/* Weights and statistics (the _weighted functions)                          */
+/* ------------------------------------------------------------------------ */
+
+/* How the weights of a sigmoid _weighted function map onto the logits
+ * (batch, classes, inner). */
+typedef enum focal_weights_layout {
+    /* One weight per logit: batch * classes * inner values, the logits'
+     * layout. */
+    FOCAL_WEIGHTS_PER_ELEMENT = 0,
+    /* One weight per position (n, i): batch * inner values, weights[n * inner
+     * + i], the same for every class of the position (mmdet's per-anchor
+     * weight, a per-pixel weight). */
+    FOCAL_WEIGHTS_PER_POSITION = 1
+} focal_weights_layout;
+
+/* The stats struct versions this header describes. */
+#define FOCAL_STATS_VERSION 1
+
+/* What a _weighted call reports besides the loss, for a data-parallel trainer
+ * that all-reduces its counts once (docs/mpi.md). An output: the caller sets
+ * `version` (FOCAL_STATS_INIT does) and the library fills the fields that
+ * version has, after the loss, and only on success. */
+typedef struct focal_stats {
+    /* FOCAL_STATS_VERSION, set by the caller. */
+    uint32_t version;
+    /* The positives: the sum of the targets (sigmoid, unweighted: their
+     * count for hard targets); the positions whose label is a class in
+     * [0, classes) (sigmoid from labels); the sum of weight * alpha[y] over
+     * the positions not ignored, the mean's own divisor (softmax). */
+    double positives;
+    /* The sum of the weights of what the loss covers: every element's weight
+     * (sigmoid; a per-position weight counts once per class), the kept
+     * elements' (sigmoid from labels), the non-ignored positions' (softmax).
+     * Without weights, their count. */
+    double weight_sum;
+    /* The divisor the loss was divided by: the normalizer or the mean's
+     * default divisor for FOCAL_REDUCTION_MEAN (0 when that mean is
+     * undefined), 1 for NONE and SUM. */
+    double divisor;
+} focal_stats;
+
+#define FOCAL_STATS_INIT { FOCAL_STATS_VERSION, 0.0, 0.0, 0.0 }
+
+/* ------------------------------------------------------------------------ */
 /* Sigmoid focal loss (binary and multi-label; torchvision's definition)     */
 /* ------------------------------------------------------------------------ */
 
@@ -282,6 +330,44 @@ focal_status focal_sigmoid_f32(const focal_sigmoid_options *options, int64_t cou
 focal_status focal_sigmoid_f64(const focal_sigmoid_options *options, int64_t count,
                                const double *logits, const double *targets,
                                const double *grad_loss, double *loss, double *grad_logits);
+
+/* focal_sigmoid_f32 with weights and statistics. Logits and targets in
+ * PyTorch's layout (batch, classes, inner) (element (n, c, i) at
+ * (n * classes + c) * inner + i; any factorisation of the element count will
+ * do for FOCAL_WEIGHTS_PER_ELEMENT). Element j's loss and gradient are
+ * w_j times focal_sigmoid_f32's; a weight of 0 gives loss 0 and gradient 0
+ * whatever the logit (no 0 * inf, no 0 * NaN). MEAN divides by the element
+ * count, batch * classes * inner, as binary_cross_entropy_with_logits(weight=)
+ * does, or by the normalizer.
+ *
+ * weights         NULL (every weight 1: the results of focal_sigmoid_f32 bit
+ *                 for bit) or values finite and >= 0, laid out by
+ *                 weights_layout: batch * classes * inner values per element,
+ *                 batch * inner per position.
+ * weights_layout  a focal_weights_layout value (read even when weights is
+ *                 NULL).
+ * stats           NULL, or filled on success (see focal_stats): positives =
+ *                 the sum of the targets.
+ * The other arguments as focal_sigmoid_f32, with count = batch * classes *
+ * inner.
+ *
+ * Errors: as focal_sigmoid_f32, plus FOCAL_ERROR_INVALID_WEIGHT (the first
+ * bad weight named), FOCAL_ERROR_INVALID_SHAPE for an unknown weights_layout,
+ * and FOCAL_ERROR_INVALID_OPTIONS_VERSION for an unknown stats->version. */
+focal_status focal_sigmoid_weighted_f32(const focal_sigmoid_options *options,
+                                        int64_t batch, int64_t classes, int64_t inner,
+                                        const float *logits, const float *targets,
+                                        const float *weights, focal_weights_layout weights_layout,
+                                        const float *grad_loss, float *loss, float *grad_logits,
+                                        focal_stats *stats);
+
+/* As focal_sigmoid_weighted_f32, in double precision. */
+focal_status focal_sigmoid_weighted_f64(const focal_sigmoid_options *options,
+                                        int64_t batch, int64_t classes, int64_t inner,
+                                        const double *logits, const double *targets,
+                                        const double *weights, focal_weights_layout weights_layout,
+                                        const double *grad_loss, double *loss, double *grad_logits,
+                                        focal_stats *stats);
 
 /* The sigmoid focal loss from integer labels (mmdet's and mmcv's convention),
  * without a one-hot. Logits in PyTorch's layout (batch, classes, inner):
@@ -333,6 +419,45 @@ focal_status focal_sigmoid_labels_f64_i32(const focal_sigmoid_options *options,
                                           int64_t batch, int64_t classes, int64_t inner,
                                           const double *logits, const int32_t *labels,
                                           const double *grad_loss, double *loss, double *grad_logits);
+
+/* focal_sigmoid_labels_f32_i64 with weights and statistics: each kept
+ * element's loss and gradient times its weight (0 gives 0 whatever the
+ * logit); MEAN divides by the kept elements' count, as without weights.
+ * weights, weights_layout and stats as in focal_sigmoid_weighted_f32 (an
+ * ignored position's weights are neither checked nor used); stats->positives is
+ * the number of positions whose label is a class in [0, classes), and
+ * stats->weight_sum the kept elements' weights. Errors: as
+ * focal_sigmoid_labels_f32_i64 and focal_sigmoid_weighted_f32. */
+focal_status focal_sigmoid_labels_weighted_f32_i64(const focal_sigmoid_options *options,
+                                                   int64_t batch, int64_t classes, int64_t inner,
+                                                   const float *logits, const int64_t *labels,
+                                                   const float *weights, focal_weights_layout weights_layout,
+                                                   const float *grad_loss, float *loss, float *grad_logits,
+                                                   focal_stats *stats);
+
+/* As focal_sigmoid_labels_weighted_f32_i64, with int32_t labels. */
+focal_status focal_sigmoid_labels_weighted_f32_i32(const focal_sigmoid_options *options,
+                                                   int64_t batch, int64_t classes, int64_t inner,
+                                                   const float *logits, const int32_t *labels,
+                                                   const float *weights, focal_weights_layout weights_layout,
+                                                   const float *grad_loss, float *loss, float *grad_logits,
+                                                   focal_stats *stats);
+
+/* As focal_sigmoid_labels_weighted_f32_i64, in double precision. */
+focal_status focal_sigmoid_labels_weighted_f64_i64(const focal_sigmoid_options *options,
+                                                   int64_t batch, int64_t classes, int64_t inner,
+                                                   const double *logits, const int64_t *labels,
+                                                   const double *weights, focal_weights_layout weights_layout,
+                                                   const double *grad_loss, double *loss, double *grad_logits,
+                                                   focal_stats *stats);
+
+/* As focal_sigmoid_labels_weighted_f64_i64, with int32_t labels. */
+focal_status focal_sigmoid_labels_weighted_f64_i32(const focal_sigmoid_options *options,
+                                                   int64_t batch, int64_t classes, int64_t inner,
+                                                   const double *logits, const int32_t *labels,
+                                                   const double *weights, focal_weights_layout weights_layout,
+                                                   const double *grad_loss, double *loss, double *grad_logits,
+                                                   focal_stats *stats);
 
 /* ------------------------------------------------------------------------ */
 /* Softmax focal loss (multi-class)                                          */
@@ -390,6 +515,48 @@ focal_status focal_softmax_f64_i32(const focal_softmax_options *options,
                                    int64_t batch, int64_t classes, int64_t inner,
                                    const double *logits, const int32_t *targets,
                                    const double *grad_loss, double *loss, double *grad_logits);
+
+/* focal_softmax_f32_i64 with one weight per target position and
+ * statistics. Position (n, i)'s loss and gradient are w_{n,i} times
+ * focal_softmax_f32_i64's; a weight of 0 leaves the position out as
+ * ignore_index does (loss 0, gradient 0, left as it is when accumulating).
+ * MEAN divides by sum of w_{n,i} * alpha[y_{n,i}] over the positions not
+ * ignored (cross_entropy's weighted mean with a per-sample weight), or by the
+ * normalizer.
+ *
+ * weights  NULL (every weight 1: the results of focal_softmax_f32_i64 bit for
+ *          bit) or batch * inner values, finite and >= 0, the targets' layout;
+ *          an ignored position's weight is neither checked nor used.
+ * stats    NULL, or filled on success (see focal_stats): positives = sum of
+ *          w * alpha[y], weight_sum = sum of w, over the positions not ignored.
+ * Errors: as focal_softmax_f32_i64, plus FOCAL_ERROR_INVALID_WEIGHT and, for
+ * an unknown stats->version, FOCAL_ERROR_INVALID_OPTIONS_VERSION. */
+focal_status focal_softmax_weighted_f32_i64(const focal_softmax_options *options,
+                                            int64_t batch, int64_t classes, int64_t inner,
+                                            const float *logits, const int64_t *targets, const float *weights,
+                                            const float *grad_loss, float *loss, float *grad_logits,
+                                            focal_stats *stats);
+
+/* As focal_softmax_weighted_f32_i64, with int32_t targets. */
+focal_status focal_softmax_weighted_f32_i32(const focal_softmax_options *options,
+                                            int64_t batch, int64_t classes, int64_t inner,
+                                            const float *logits, const int32_t *targets, const float *weights,
+                                            const float *grad_loss, float *loss, float *grad_logits,
+                                            focal_stats *stats);
+
+/* As focal_softmax_weighted_f32_i64, in double precision. */
+focal_status focal_softmax_weighted_f64_i64(const focal_softmax_options *options,
+                                            int64_t batch, int64_t classes, int64_t inner,
+                                            const double *logits, const int64_t *targets, const double *weights,
+                                            const double *grad_loss, double *loss, double *grad_logits,
+                                            focal_stats *stats);
+
+/* As focal_softmax_weighted_f64_i64, with int32_t targets. */
+focal_status focal_softmax_weighted_f64_i32(const focal_softmax_options *options,
+                                            int64_t batch, int64_t classes, int64_t inner,
+                                            const double *logits, const int32_t *targets, const double *weights,
+                                            const double *grad_loss, double *loss, double *grad_logits,
+                                            focal_stats *stats);
 
 #ifdef __cplusplus
 } /* extern "C" */

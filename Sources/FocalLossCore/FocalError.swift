@@ -14,6 +14,7 @@ public struct FocalError: Error, Equatable, Sendable {
         case invalidThreadCount
         case overlappingBuffers
         case invalidPrecision
+        case invalidWeight
     }
 
     public let kind: Kind

@@ -65,6 +65,8 @@ public protocol FocalScalar: BinaryFloatingPoint, Sendable {
     var double: Double { get }
     static func sigmoidKernel(_ table: KernelTable, _ precision: Precision) -> SigmoidKernel<Self>
     static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Self>
+    static func weightCheck(_ table: KernelTable) -> WeightCheck<Self>
+    static func valueSum(_ table: KernelTable) -> ValueSum<Self>
     static func sigmoidLabelsKernel<Label: FocalTarget>(_ table: KernelTable, _ label: Label.Type, _ precision: Precision) -> SigmoidLabelsKernel<Self, Label>
     static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _ target: Target.Type, _ precision: Precision) -> SoftmaxKernel<Self, Target>
 }
@@ -75,6 +77,8 @@ extension Float: FocalScalar {
         precision == .fast ? table.sigmoidF32Fast : table.sigmoidF32
     }
     public static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Float> { table.sigmoidTargetsF32 }
+    public static func weightCheck(_ table: KernelTable) -> WeightCheck<Float> { table.weightsF32 }
+    public static func valueSum(_ table: KernelTable) -> ValueSum<Float> { table.sumF32 }
     public static func sigmoidLabelsKernel<Label: FocalTarget>(_ table: KernelTable, _: Label.Type, _ precision: Precision) -> SigmoidLabelsKernel<Float, Label> {
         Label.floatLabelsKernel(table, precision)
     }
@@ -88,6 +92,8 @@ extension Double: FocalScalar {
     /// float64 has one tier: `.fast` runs the exact kernel (its arithmetic is the storage's).
     public static func sigmoidKernel(_ table: KernelTable, _: Precision) -> SigmoidKernel<Double> { table.sigmoidF64 }
     public static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Double> { table.sigmoidTargetsF64 }
+    public static func weightCheck(_ table: KernelTable) -> WeightCheck<Double> { table.weightsF64 }
+    public static func valueSum(_ table: KernelTable) -> ValueSum<Double> { table.sumF64 }
     public static func sigmoidLabelsKernel<Label: FocalTarget>(_ table: KernelTable, _: Label.Type, _: Precision) -> SigmoidLabelsKernel<Double, Label> {
         Label.doubleLabelsKernel(table)
     }

@@ -41,7 +41,7 @@ public enum SigmoidFocalLoss {
         gradLoss: UnsafeBufferPointer<Float>?, options: SigmoidFocalOptions,
         loss: UnsafeMutableBufferPointer<Float>, gradLogits: UnsafeMutableBufferPointer<Float>?
     ) throws(FocalError) {
-        try run(logits, targets, gradLoss, options, loss, gradLogits)
+        _ = try run(logits, targets, gradLoss, options, loss, gradLogits)
     }
 
     /// Double-precision variant of `compute`.
@@ -50,14 +50,53 @@ public enum SigmoidFocalLoss {
         gradLoss: UnsafeBufferPointer<Double>?, options: SigmoidFocalOptions,
         loss: UnsafeMutableBufferPointer<Double>, gradLogits: UnsafeMutableBufferPointer<Double>?
     ) throws(FocalError) {
-        try run(logits, targets, gradLoss, options, loss, gradLogits)
+        _ = try run(logits, targets, gradLoss, options, loss, gradLogits)
+    }
+
+    /// The sigmoid focal loss with weights and statistics: logits and targets `(batch, classes,
+    /// inner)`; `weights` (nil: all ones, the results of `compute(logits:targets:…)` bit for bit)
+    /// per element or per position (`layout`), each finite and ≥ 0, multiplying its elements'
+    /// losses and derivatives (a weight of 0 gives 0 whatever the logit). The mean divides by
+    /// the element count, as `binary_cross_entropy_with_logits(weight:)`. Returns the call's
+    /// statistics when `statistics` is set (positives: Σ t), else nil.
+    public static func compute(
+        logits: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>,
+        weights: UnsafeBufferPointer<Float>?, layout: WeightsLayout, batch: Int64, classes: Int64, inner: Int64,
+        gradLoss: UnsafeBufferPointer<Float>?, options: SigmoidFocalOptions,
+        loss: UnsafeMutableBufferPointer<Float>, gradLogits: UnsafeMutableBufferPointer<Float>?, statistics: Bool
+    ) throws(FocalError) -> FocalStats? {
+        try runWeighted(logits, targets, weights, layout, batch, classes, inner, gradLoss, options, loss, gradLogits, statistics)
+    }
+
+    /// Double-precision variant of the weighted `compute`.
+    public static func compute(
+        logits: UnsafeBufferPointer<Double>, targets: UnsafeBufferPointer<Double>,
+        weights: UnsafeBufferPointer<Double>?, layout: WeightsLayout, batch: Int64, classes: Int64, inner: Int64,
+        gradLoss: UnsafeBufferPointer<Double>?, options: SigmoidFocalOptions,
+        loss: UnsafeMutableBufferPointer<Double>, gradLogits: UnsafeMutableBufferPointer<Double>?, statistics: Bool
+    ) throws(FocalError) -> FocalStats? {
+        try runWeighted(logits, targets, weights, layout, batch, classes, inner, gradLoss, options, loss, gradLogits, statistics)
+    }
+
+    static func runWeighted<T: FocalScalar>(
+        _ logits: UnsafeBufferPointer<T>, _ targets: UnsafeBufferPointer<T>,
+        _ weights: UnsafeBufferPointer<T>?, _ layout: WeightsLayout, _ batch: Int64, _ classes: Int64, _ inner: Int64,
+        _ gradLoss: UnsafeBufferPointer<T>?, _ options: SigmoidFocalOptions,
+        _ loss: UnsafeMutableBufferPointer<T>, _ gradLogits: UnsafeMutableBufferPointer<T>?, _ statistics: Bool
+    ) throws(FocalError) -> FocalStats? {
+        let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes, inner: inner)
+        try expectCount(logits.count, counts.logits, "logits")
+        let w = weights.map { SigmoidWeights(values: $0, layout: layout, classes: Int(classes), inner: Int(inner)) }
+        if let w { try expectCount(w.values.count, w.expectedCount(elements: counts.logits, positions: counts.targets), "weights") }
+        return try run(logits, targets, gradLoss, options, loss, gradLogits, weights: w, statistics: statistics)
     }
 
     static func run<T: FocalScalar>(
         _ logits: UnsafeBufferPointer<T>, _ targets: UnsafeBufferPointer<T>,
         _ gradLoss: UnsafeBufferPointer<T>?, _ options: SigmoidFocalOptions,
-        _ loss: UnsafeMutableBufferPointer<T>, _ gradLogits: UnsafeMutableBufferPointer<T>?
-    ) throws(FocalError) {
+        _ loss: UnsafeMutableBufferPointer<T>, _ gradLogits: UnsafeMutableBufferPointer<T>?,
+        weights: SigmoidWeights<T>? = nil, statistics: Bool = false
+    ) throws(FocalError) -> FocalStats? {
         let n = logits.count
         let reduction = options.reduction
         let (plan, threads) = try validated(options)
@@ -80,23 +119,36 @@ public enum SigmoidFocalLoss {
             }
         }
 
-        // Nothing was written so far; from here on nothing can fail.
+        if let weights {
+            try validateWeights(weights.values, kernels: kernels, threads: threads) { $0(0 ..< weights.values.count) }
+        }
         let divisor = plan.divisor(default: Double(n))
+        let stats = statistics ? FocalStats(
+            positives: sumValues(targets, kernels: kernels, threads: threads) { $0(0 ..< n) },
+            weightSum: weights.map { w in
+                sumValues(w.values, kernels: kernels, threads: threads) { $0(0 ..< w.values.count) }
+                    * Double(w.layout == .perElement ? 1 : w.classes)
+            } ?? Double(n),
+            divisor: divisor) : nil
+
+        // Nothing was written so far; from here on nothing can fail.
         let scalarUpstream = reduction == .none ? 1 : (gradLoss?[0].double ?? 1)
         guard let x = logits.baseAddress, let t = targets.baseAddress else {
             if reduction != .none { loss[0] = T(plan.reduce(0, divisor: divisor)) }
-            return
+            return stats
         }
         let arguments = SigmoidKernelArguments(
             logits: x, targets: t, loss: reduction == .none ? loss.baseAddress : nil,
             gradient: gradLogits?.baseAddress, upstream: reduction == .none ? gradLoss?.baseAddress : nil,
             scale: plan.gradientScale(upstream: scalarUpstream, divisor: divisor),
-            accumulate: options.accumulateGradient, alpha: options.alpha, gamma: options.gamma)
+            accumulate: options.accumulateGradient, alpha: options.alpha, gamma: options.gamma,
+            weights: weights?.elementWeights)
         let kernel = T.sigmoidKernel(kernels, options.precision)
         let total = Parallel.sum(count: n, grain: grain, threads: threads) { kernel(arguments, $0) }
         if reduction != .none {
             loss[0] = T(plan.reduce(total, divisor: divisor))
         }
+        return stats
     }
 }
 

@@ -23,7 +23,7 @@ extension SigmoidFocalLoss {
         options: SigmoidFocalOptions,
         loss: UnsafeMutableBufferPointer<T>, gradLogits: UnsafeMutableBufferPointer<T>?
     ) throws(FocalError) {
-        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
+        _ = try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
     }
 
     public static func compute(
@@ -32,7 +32,7 @@ extension SigmoidFocalLoss {
         options: SigmoidFocalOptions,
         loss: UnsafeMutableBufferPointer<Float>, gradLogits: UnsafeMutableBufferPointer<Float>?
     ) throws(FocalError) {
-        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
+        _ = try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
     }
 
     public static func compute(
@@ -41,7 +41,7 @@ extension SigmoidFocalLoss {
         options: SigmoidFocalOptions,
         loss: UnsafeMutableBufferPointer<Float>, gradLogits: UnsafeMutableBufferPointer<Float>?
     ) throws(FocalError) {
-        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
+        _ = try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
     }
 
     public static func compute(
@@ -50,7 +50,7 @@ extension SigmoidFocalLoss {
         options: SigmoidFocalOptions,
         loss: UnsafeMutableBufferPointer<Double>, gradLogits: UnsafeMutableBufferPointer<Double>?
     ) throws(FocalError) {
-        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
+        _ = try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
     }
 
     public static func compute(
@@ -59,15 +59,78 @@ extension SigmoidFocalLoss {
         options: SigmoidFocalOptions,
         loss: UnsafeMutableBufferPointer<Double>, gradLogits: UnsafeMutableBufferPointer<Double>?
     ) throws(FocalError) {
-        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
+        _ = try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits)
     }
 
+    /// The labels call with weights and statistics: `weights` (nil: all ones, the results of
+    /// `compute(logits:labels:…)` bit for bit) per element (the logits' layout) or per position
+    /// (the labels'), each finite and ≥ 0 where its position is not ignored (an ignored
+    /// position's weights are neither checked nor used), multiplying each kept element's loss and
+    /// derivative; the mean still divides by the kept elements' count. Returns the statistics
+    /// when `statistics` is set (positives: the positions whose label is a class), else nil.
+    public static func compute<T: FocalScalar, Label: FocalTarget>(
+        logits: UnsafeBufferPointer<T>, labels: UnsafeBufferPointer<Label>,
+        weights: UnsafeBufferPointer<T>?, layout: WeightsLayout,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<T>?,
+        options: SigmoidFocalOptions,
+        loss: UnsafeMutableBufferPointer<T>, gradLogits: UnsafeMutableBufferPointer<T>?, statistics: Bool
+    ) throws(FocalError) -> FocalStats? {
+        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits,
+                      weights: weights, layout: layout, statistics: statistics)
+    }
+
+    public static func compute(
+        logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int64>,
+        weights: UnsafeBufferPointer<Float>?, layout: WeightsLayout,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<Float>?,
+        options: SigmoidFocalOptions,
+        loss: UnsafeMutableBufferPointer<Float>, gradLogits: UnsafeMutableBufferPointer<Float>?, statistics: Bool
+    ) throws(FocalError) -> FocalStats? {
+        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits,
+                      weights: weights, layout: layout, statistics: statistics)
+    }
+
+    public static func compute(
+        logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>,
+        weights: UnsafeBufferPointer<Float>?, layout: WeightsLayout,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<Float>?,
+        options: SigmoidFocalOptions,
+        loss: UnsafeMutableBufferPointer<Float>, gradLogits: UnsafeMutableBufferPointer<Float>?, statistics: Bool
+    ) throws(FocalError) -> FocalStats? {
+        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits,
+                      weights: weights, layout: layout, statistics: statistics)
+    }
+
+    public static func compute(
+        logits: UnsafeBufferPointer<Double>, labels: UnsafeBufferPointer<Int64>,
+        weights: UnsafeBufferPointer<Double>?, layout: WeightsLayout,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<Double>?,
+        options: SigmoidFocalOptions,
+        loss: UnsafeMutableBufferPointer<Double>, gradLogits: UnsafeMutableBufferPointer<Double>?, statistics: Bool
+    ) throws(FocalError) -> FocalStats? {
+        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits,
+                      weights: weights, layout: layout, statistics: statistics)
+    }
+
+    public static func compute(
+        logits: UnsafeBufferPointer<Double>, labels: UnsafeBufferPointer<Int32>,
+        weights: UnsafeBufferPointer<Double>?, layout: WeightsLayout,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<Double>?,
+        options: SigmoidFocalOptions,
+        loss: UnsafeMutableBufferPointer<Double>, gradLogits: UnsafeMutableBufferPointer<Double>?, statistics: Bool
+    ) throws(FocalError) -> FocalStats? {
+        try runLabels(logits, labels, batch, classes, inner, gradLoss, options, loss, gradLogits,
+                      weights: weights, layout: layout, statistics: statistics)
+    }
+
+    @discardableResult
     static func runLabels<T: FocalScalar, Label: FocalTarget>(
         _ logits: UnsafeBufferPointer<T>, _ labels: UnsafeBufferPointer<Label>,
         _ batch: Int64, _ classes64: Int64, _ inner64: Int64, _ gradLoss: UnsafeBufferPointer<T>?,
         _ options: SigmoidFocalOptions,
-        _ loss: UnsafeMutableBufferPointer<T>, _ gradLogits: UnsafeMutableBufferPointer<T>?
-    ) throws(FocalError) {
+        _ loss: UnsafeMutableBufferPointer<T>, _ gradLogits: UnsafeMutableBufferPointer<T>?,
+        weights weightValues: UnsafeBufferPointer<T>? = nil, layout: WeightsLayout = .perElement, statistics: Bool = false
+    ) throws(FocalError) -> FocalStats? {
         let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes64, inner: inner64)
         let classes = Int(classes64), inner = Int(inner64), positions = counts.targets, n = counts.logits
         let reduction = options.reduction
@@ -78,6 +141,8 @@ extension SigmoidFocalLoss {
         try expectCount(loss.count, reducedCount, "loss")
         if let gradLogits { try expectCount(gradLogits.count, n, "grad_logits") }
         if let gradLoss, gradLogits != nil { try expectCount(gradLoss.count, reducedCount, "grad_loss") }
+        let weights = weightValues.map { SigmoidWeights(values: $0, layout: layout, classes: classes, inner: inner) }
+        if let weights { try expectCount(weights.values.count, weights.expectedCount(elements: n, positions: positions), "weights") }
 
         // Labels: counted in one branch-free pass; the first bad one is looked for only when
         // that pass found one.
@@ -96,20 +161,42 @@ extension SigmoidFocalLoss {
             }
         }
 
-        // Nothing was written so far; from here on nothing can fail.
+        // Weights: those of the kept positions, checked (and summed for the statistics) run by run.
+        let kernels = options.instructionSet.kernels
+        let keptRanges = { (body: (Range<Int>) -> Void) in
+            guard let weights else { return }
+            keptWeightRanges(labels, batch: Int(batch), classes: classes, inner: inner, ignoreIndex: ignoreIndex,
+                             anyIgnored: ignored > 0, perElement: weights.layout == .perElement, body)
+        }
+        if let weights {
+            try validateWeights(weights.values, kernels: kernels, threads: threads, ranges: keptRanges)
+        }
         let kept = keptPositions * classes
         let divisor = plan.divisor(default: Double(kept))
+        var stats: FocalStats? = nil
+        if statistics {
+            // Labels below `classes` among the kept ones are the positives (the rest is background).
+            let (_, background) = countTargets(labels, below: UInt64(classes64), ignoreIndex: ignoreIndex)
+            let weightSum = weights.map { w in
+                sumValues(w.values, kernels: kernels, threads: threads, ranges: keptRanges)
+                    * Double(w.layout == .perElement ? 1 : classes)
+            } ?? Double(kept)
+            stats = FocalStats(positives: Double(keptPositions - background), weightSum: weightSum, divisor: divisor)
+        }
+
+        // Nothing was written so far; from here on nothing can fail.
         let scalarUpstream = reduction == .none ? 1 : (gradLoss?[0].double ?? 1)
         guard let x = logits.baseAddress, let y = labels.baseAddress else {
             if reduction != .none { loss[0] = T(plan.reduce(0, divisor: divisor)) }
-            return
+            return stats
         }
         let arguments = SigmoidLabelsKernelArguments(
             logits: x, labels: y, batch: Int(batch), classes: classes, inner: inner, ignoreIndex: ignoreIndex,
             anyIgnored: ignored > 0, loss: reduction == .none ? loss.baseAddress : nil,
             gradient: gradLogits?.baseAddress, upstream: reduction == .none ? gradLoss?.baseAddress : nil,
             scale: plan.gradientScale(upstream: scalarUpstream, divisor: divisor),
-            accumulate: options.accumulateGradient, alpha: options.alpha, gamma: options.gamma)
+            accumulate: options.accumulateGradient, alpha: options.alpha, gamma: options.gamma,
+            weights: weights?.elementWeights)
         let kernel = T.sigmoidLabelsKernel(options.instructionSet.kernels, Label.self, options.precision)
         // The dense call's chunks over the kept elements; each chunk's first element located.
         let chunks = Parallel.chunking(count: kept, grain: grain)
@@ -137,6 +224,48 @@ extension SigmoidFocalLoss {
         }
         if reduction != .none {
             loss[0] = T(plan.reduce(total, divisor: divisor))
+        }
+        return stats
+    }
+
+    /// Hands `body` the ranges of weight indices that belong to kept positions, in memory order:
+    /// everything at once when nothing is ignored; else, per batch item, each run of kept
+    /// positions (per position), or that run in every class plane (per element).
+    static func keptWeightRanges<Label: FocalTarget>(
+        _ labels: UnsafeBufferPointer<Label>, batch: Int, classes: Int, inner: Int, ignoreIndex: Int64,
+        anyIgnored: Bool, perElement: Bool, _ body: (Range<Int>) -> Void
+    ) {
+        let positions = batch * inner
+        guard anyIgnored else {
+            body(0 ..< (perElement ? positions * classes : positions))
+            return
+        }
+        if inner == 1 {
+            // Rows: a run of kept rows is one range in either layout.
+            var n = 0
+            while n < batch {
+                if Int64(labels[n]) == ignoreIndex { n += 1; continue }
+                let start = n
+                while n < batch && Int64(labels[n]) != ignoreIndex { n += 1 }
+                body(perElement ? start * classes ..< n * classes : start ..< n)
+            }
+            return
+        }
+        for n in 0 ..< batch {
+            var i = 0
+            while i < inner {
+                if Int64(labels[n * inner + i]) == ignoreIndex { i += 1; continue }
+                let start = i
+                while i < inner && Int64(labels[n * inner + i]) != ignoreIndex { i += 1 }
+                if perElement {
+                    for c in 0 ..< classes {
+                        let base = (n * classes + c) * inner
+                        body(base + start ..< base + i)
+                    }
+                } else {
+                    body(n * inner + start ..< n * inner + i)
+                }
+            }
         }
     }
 

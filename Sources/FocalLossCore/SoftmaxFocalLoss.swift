@@ -56,7 +56,7 @@ public enum SoftmaxFocalLoss {
         options: SoftmaxFocalOptions,
         loss: UnsafeMutableBufferPointer<Float>, gradLogits: UnsafeMutableBufferPointer<Float>?
     ) throws(FocalError) {
-        try run(logits, targets, batch, classes, inner, gradLoss, options, loss, gradLogits)
+        _ = try run(logits, targets, batch, classes, inner, gradLoss, options, loss, gradLogits)
     }
 
     public static func compute(
@@ -65,7 +65,7 @@ public enum SoftmaxFocalLoss {
         options: SoftmaxFocalOptions,
         loss: UnsafeMutableBufferPointer<Float>, gradLogits: UnsafeMutableBufferPointer<Float>?
     ) throws(FocalError) {
-        try run(logits, targets, batch, classes, inner, gradLoss, options, loss, gradLogits)
+        _ = try run(logits, targets, batch, classes, inner, gradLoss, options, loss, gradLogits)
     }
 
     public static func compute(
@@ -74,7 +74,7 @@ public enum SoftmaxFocalLoss {
         options: SoftmaxFocalOptions,
         loss: UnsafeMutableBufferPointer<Double>, gradLogits: UnsafeMutableBufferPointer<Double>?
     ) throws(FocalError) {
-        try run(logits, targets, batch, classes, inner, gradLoss, options, loss, gradLogits)
+        _ = try run(logits, targets, batch, classes, inner, gradLoss, options, loss, gradLogits)
     }
 
     public static func compute(
@@ -83,15 +83,73 @@ public enum SoftmaxFocalLoss {
         options: SoftmaxFocalOptions,
         loss: UnsafeMutableBufferPointer<Double>, gradLogits: UnsafeMutableBufferPointer<Double>?
     ) throws(FocalError) {
-        try run(logits, targets, batch, classes, inner, gradLoss, options, loss, gradLogits)
+        _ = try run(logits, targets, batch, classes, inner, gradLoss, options, loss, gradLogits)
     }
 
+    /// The softmax focal loss with one weight per target position and statistics: `weights`
+    /// (nil: all ones, the results of `compute(logits:targets:…)` bit for bit) of the targets'
+    /// layout, each finite and ≥ 0 where its position is not ignored (an ignored position's weight
+    /// is neither checked nor used), multiplying its position's loss and gradient; a weight of 0
+    /// leaves the position out as `ignoreIndex` does. The mean divides by Σ w·α_y over the
+    /// positions not ignored. Returns the statistics when `statistics` is set, else nil.
+    public static func compute<T: FocalScalar, Target: FocalTarget>(
+        logits: UnsafeBufferPointer<T>, targets: UnsafeBufferPointer<Target>, weights: UnsafeBufferPointer<T>?,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<T>?,
+        options: SoftmaxFocalOptions,
+        loss: UnsafeMutableBufferPointer<T>, gradLogits: UnsafeMutableBufferPointer<T>?, statistics: Bool
+    ) throws(FocalError) -> FocalStats? {
+        try run(logits, targets, batch, classes, inner, gradLoss, options, loss, gradLogits,
+                weights: weights, statistics: statistics)
+    }
+
+    public static func compute(
+        logits: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Int64>, weights: UnsafeBufferPointer<Float>?,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<Float>?,
+        options: SoftmaxFocalOptions,
+        loss: UnsafeMutableBufferPointer<Float>, gradLogits: UnsafeMutableBufferPointer<Float>?, statistics: Bool
+    ) throws(FocalError) -> FocalStats? {
+        try run(logits, targets, batch, classes, inner, gradLoss, options, loss, gradLogits,
+                weights: weights, statistics: statistics)
+    }
+
+    public static func compute(
+        logits: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Int32>, weights: UnsafeBufferPointer<Float>?,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<Float>?,
+        options: SoftmaxFocalOptions,
+        loss: UnsafeMutableBufferPointer<Float>, gradLogits: UnsafeMutableBufferPointer<Float>?, statistics: Bool
+    ) throws(FocalError) -> FocalStats? {
+        try run(logits, targets, batch, classes, inner, gradLoss, options, loss, gradLogits,
+                weights: weights, statistics: statistics)
+    }
+
+    public static func compute(
+        logits: UnsafeBufferPointer<Double>, targets: UnsafeBufferPointer<Int64>, weights: UnsafeBufferPointer<Double>?,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<Double>?,
+        options: SoftmaxFocalOptions,
+        loss: UnsafeMutableBufferPointer<Double>, gradLogits: UnsafeMutableBufferPointer<Double>?, statistics: Bool
+    ) throws(FocalError) -> FocalStats? {
+        try run(logits, targets, batch, classes, inner, gradLoss, options, loss, gradLogits,
+                weights: weights, statistics: statistics)
+    }
+
+    public static func compute(
+        logits: UnsafeBufferPointer<Double>, targets: UnsafeBufferPointer<Int32>, weights: UnsafeBufferPointer<Double>?,
+        batch: Int64, classes: Int64, inner: Int64, gradLoss: UnsafeBufferPointer<Double>?,
+        options: SoftmaxFocalOptions,
+        loss: UnsafeMutableBufferPointer<Double>, gradLogits: UnsafeMutableBufferPointer<Double>?, statistics: Bool
+    ) throws(FocalError) -> FocalStats? {
+        try run(logits, targets, batch, classes, inner, gradLoss, options, loss, gradLogits,
+                weights: weights, statistics: statistics)
+    }
+
+    @discardableResult
     static func run<T: FocalScalar, Target: FocalTarget>(
         _ logits: UnsafeBufferPointer<T>, _ targets: UnsafeBufferPointer<Target>,
         _ batch: Int64, _ classes64: Int64, _ inner64: Int64,
         _ gradLoss: UnsafeBufferPointer<T>?, _ options: SoftmaxFocalOptions,
-        _ loss: UnsafeMutableBufferPointer<T>, _ gradLogits: UnsafeMutableBufferPointer<T>?
-    ) throws(FocalError) {
+        _ loss: UnsafeMutableBufferPointer<T>, _ gradLogits: UnsafeMutableBufferPointer<T>?,
+        weights positionWeights: UnsafeBufferPointer<T>? = nil, statistics: Bool = false
+    ) throws(FocalError) -> FocalStats? {
         let counts = try elementCounts(batch: batch, classes: classes64, inner: inner64)
         let classes = Int(classes64)
         let inner = Int(inner64)
@@ -117,19 +175,21 @@ public enum SoftmaxFocalLoss {
         try expectCount(loss.count, reducedCount, "loss")
         if let gradLogits { try expectCount(gradLogits.count, counts.logits, "grad_logits") }
         if let gradLoss, gradLogits != nil { try expectCount(gradLoss.count, reducedCount, "grad_loss") }
+        if let positionWeights { try expectCount(positionWeights.count, positions, "weights") }
 
-        // Targets: every one in range, and the default divisor of the mean: Σ α_{y_i} over
-        // the targets that are not ignored (their count without α), as cross_entropy.
+        // Targets: every one in range, and the default divisor of the mean: Σ w_i·α_{y_i} over
+        // the targets that are not ignored (their count without weights or α), as cross_entropy.
         let ignoreIndex = options.ignoreIndex
-        // Without α the divisor is the count, from a branch-free pass (the compensated sum of
-        // ones it replaces gave the same, exact, value); the first bad target is looked for
+        // Without α or weights the divisor is the count, from a branch-free pass (the compensated
+        // sum of ones it replaces gave the same, exact, value); the first bad target is looked for
         // only when that pass found one.
         var counted = 0, outOfRange = 0
-        if weights == nil {
+        let counting = weights == nil && positionWeights == nil
+        if counting {
             (counted, outOfRange) = countTargets(targets, below: UInt64(classes64), ignoreIndex: ignoreIndex)
         }
-        var weightSum = CompensatedSum()
-        if weights != nil || outOfRange != 0 {
+        var weightSum = CompensatedSum(), positionWeightSum = CompensatedSum()
+        if !counting || outOfRange != 0 {
             for position in 0 ..< positions {
                 let y = Int64(targets[position])
                 if y == ignoreIndex { continue }
@@ -137,16 +197,26 @@ public enum SoftmaxFocalLoss {
                     throw FocalError(.targetOutOfRange,
                                      "targets[\(position)] = \(y) is out of range: expected 0 <= target < \(classes) or ignore_index (\(ignoreIndex))")
                 }
-                weightSum.add(weights?[Int(y)] ?? 1)
+                let w = positionWeights?[position].double ?? 1
+                guard w.isFinite && w >= 0 else {
+                    throw FocalError(.invalidWeight, "weights[\(position)] = \(positionWeights![position]) must be finite and >= 0")
+                }
+                let alpha = weights?[Int(y)] ?? 1
+                weightSum.add(positionWeights == nil ? alpha : w * alpha)
+                positionWeightSum.add(w)
             }
         }
 
+        let divisor = plan.divisor(default: counting ? Double(counted) : weightSum.value)
+        let stats = statistics ? FocalStats(
+            positives: counting ? Double(counted) : weightSum.value,
+            weightSum: counting ? Double(counted) : positionWeightSum.value, divisor: divisor) : nil
+
         // Nothing was written so far; from here on nothing can fail.
-        let divisor = plan.divisor(default: weights == nil ? Double(counted) : weightSum.value)
         let scalarUpstream = reduction == .none ? 1 : (gradLoss?[0].double ?? 1)
         guard let x = logits.baseAddress, let y = targets.baseAddress else {
             if reduction != .none { loss[0] = T(plan.reduce(0, divisor: divisor)) }
-            return
+            return stats
         }
         let arguments = SoftmaxKernelArguments(
             logits: x, targets: y, classes: classes, inner: inner, weights: weights?.baseAddress,
@@ -154,7 +224,7 @@ public enum SoftmaxFocalLoss {
             loss: reduction == .none ? loss.baseAddress : nil, gradient: gradLogits?.baseAddress,
             upstream: reduction == .none ? gradLoss?.baseAddress : nil,
             scale: plan.gradientScale(upstream: scalarUpstream, divisor: divisor),
-            accumulate: options.accumulateGradient)
+            accumulate: options.accumulateGradient, positionWeights: positionWeights?.baseAddress)
         // Smoothing puts a class term (exp, expm1, log) on every element, which the fast tier
         // does not take into float32 yet: such calls run the exact kernel.
         let precision = epsilon == 0 ? options.precision : .exact
@@ -165,6 +235,7 @@ public enum SoftmaxFocalLoss {
         if reduction != .none {
             loss[0] = T(plan.reduce(total, divisor: divisor))
         }
+        return stats
     }
 }
 

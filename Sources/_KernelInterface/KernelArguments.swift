@@ -4,6 +4,31 @@
 // build is its own module with the same public functions. This module holds the types they
 // share with the core: plain data, validated by the core before any kernel runs.
 
+/// The weights of a sigmoid call's elements: element `j` of a kernel's index space is element
+/// `m = offset + j` of the logits `(batch, classes, inner)` in memory, whose weight is
+/// `base[m]` per element (`classes = inner = 1`), or `base[(m / (classes·inner))·inner + m % inner]`
+/// per position (one weight per `(n, i)`, broadcast over the classes).
+public struct ElementWeights<T>: @unchecked Sendable {
+    public var base: UnsafePointer<T>
+    public var classes: Int
+    public var inner: Int
+    public var offset: Int
+
+    public init(base: UnsafePointer<T>, classes: Int, inner: Int, offset: Int) {
+        self.base = base; self.classes = classes; self.inner = inner; self.offset = offset
+    }
+
+    /// One weight per element, `base[offset + j]`.
+    public static func perElement(_ base: UnsafePointer<T>, offset: Int = 0) -> Self {
+        Self(base: base, classes: 1, inner: 1, offset: offset)
+    }
+
+    /// The same weights for an index space that starts `by` elements later in memory.
+    public func shifted(by elements: Int) -> Self {
+        Self(base: base, classes: classes, inner: inner, offset: offset + elements)
+    }
+}
+
 /// One sigmoid call's buffers and parameters; a kernel computes elements `range` of it.
 public struct SigmoidKernelArguments<T>: @unchecked Sendable {
     public var logits: UnsafePointer<T>
@@ -18,13 +43,15 @@ public struct SigmoidKernelArguments<T>: @unchecked Sendable {
     /// α ∈ [0, 1], or nil when weighting is disabled.
     public var alpha: Double?
     public var gamma: Double
+    /// Each element's weight, multiplying its loss and derivative, or nil for none (all ones).
+    public var weights: ElementWeights<T>?
 
     public init(logits: UnsafePointer<T>, targets: UnsafePointer<T>, loss: UnsafeMutablePointer<T>?,
                 gradient: UnsafeMutablePointer<T>?, upstream: UnsafePointer<T>?, scale: Double,
-                accumulate: Bool, alpha: Double?, gamma: Double) {
+                accumulate: Bool, alpha: Double?, gamma: Double, weights: ElementWeights<T>? = nil) {
         self.logits = logits; self.targets = targets; self.loss = loss; self.gradient = gradient
         self.upstream = upstream; self.scale = scale; self.accumulate = accumulate
-        self.alpha = alpha; self.gamma = gamma
+        self.alpha = alpha; self.gamma = gamma; self.weights = weights
     }
 }
 
@@ -47,15 +74,18 @@ public struct SoftmaxKernelArguments<T, Target>: @unchecked Sendable {
     public var upstream: UnsafePointer<T>?
     public var scale: Double
     public var accumulate: Bool
+    /// One weight per position (the targets' layout) multiplying its loss and gradient, or nil
+    /// for none; a weight of 0 leaves the position out as `ignoreIndex` does.
+    public var positionWeights: UnsafePointer<T>?
 
     public init(logits: UnsafePointer<T>, targets: UnsafePointer<Target>, classes: Int, inner: Int,
                 weights: UnsafePointer<Double>?, labelSmoothing: Double, ignoreIndex: Int64, gamma: Double,
                 loss: UnsafeMutablePointer<T>?, gradient: UnsafeMutablePointer<T>?, upstream: UnsafePointer<T>?,
-                scale: Double, accumulate: Bool) {
+                scale: Double, accumulate: Bool, positionWeights: UnsafePointer<T>? = nil) {
         self.logits = logits; self.targets = targets; self.classes = classes; self.inner = inner
         self.weights = weights; self.labelSmoothing = labelSmoothing; self.ignoreIndex = ignoreIndex
         self.gamma = gamma; self.loss = loss; self.gradient = gradient; self.upstream = upstream
-        self.scale = scale; self.accumulate = accumulate
+        self.scale = scale; self.accumulate = accumulate; self.positionWeights = positionWeights
     }
 }
 
@@ -83,15 +113,17 @@ public struct SigmoidLabelsKernelArguments<T, Label>: @unchecked Sendable {
     public var accumulate: Bool
     public var alpha: Double?
     public var gamma: Double
+    /// The elements' weights in memory's index space (offset 0), or nil for none.
+    public var weights: ElementWeights<T>?
 
     public init(logits: UnsafePointer<T>, labels: UnsafePointer<Label>, batch: Int, classes: Int, inner: Int,
                 ignoreIndex: Int64, anyIgnored: Bool, loss: UnsafeMutablePointer<T>?,
                 gradient: UnsafeMutablePointer<T>?, upstream: UnsafePointer<T>?, scale: Double, accumulate: Bool,
-                alpha: Double?, gamma: Double) {
+                alpha: Double?, gamma: Double, weights: ElementWeights<T>? = nil) {
         self.logits = logits; self.labels = labels; self.batch = batch; self.classes = classes
         self.inner = inner; self.ignoreIndex = ignoreIndex; self.anyIgnored = anyIgnored; self.loss = loss
         self.gradient = gradient; self.upstream = upstream; self.scale = scale; self.accumulate = accumulate
-        self.alpha = alpha; self.gamma = gamma
+        self.alpha = alpha; self.gamma = gamma; self.weights = weights
     }
 }
 
@@ -106,6 +138,10 @@ public struct LabelCursor: Sendable, Equatable {
 public typealias SigmoidKernel<T> = @Sendable (SigmoidKernelArguments<T>, Range<Int>) -> CompensatedSum
 /// How many of sigmoid targets `range` are outside [0, 1] (or NaN).
 public typealias SigmoidTargetCheck<T> = @Sendable (UnsafePointer<T>, Range<Int>) -> Int
+/// How many of weights `range` are negative, NaN or infinite.
+public typealias WeightCheck<T> = @Sendable (UnsafePointer<T>, Range<Int>) -> Int
+/// The sum of values `range`, in blocks of lane sums added in a fixed order.
+public typealias ValueSum<T> = @Sendable (UnsafePointer<T>, Range<Int>) -> CompensatedSum
 /// Kept elements `range` of a labels call, the first of which is at the cursor.
 public typealias SigmoidLabelsKernel<T, Label> = @Sendable (SigmoidLabelsKernelArguments<T, Label>, Range<Int>, LabelCursor) -> CompensatedSum
 public typealias SoftmaxKernel<T, Target> = @Sendable (SoftmaxKernelArguments<T, Target>, Range<Int>) -> CompensatedSum
@@ -125,6 +161,10 @@ public struct KernelTable: Sendable {
     public let sigmoidLabelsF64I64: SigmoidLabelsKernel<Double, Int64>
     public let sigmoidTargetsF32: SigmoidTargetCheck<Float>
     public let sigmoidTargetsF64: SigmoidTargetCheck<Double>
+    public let weightsF32: WeightCheck<Float>
+    public let weightsF64: WeightCheck<Double>
+    public let sumF32: ValueSum<Float>
+    public let sumF64: ValueSum<Double>
     public let softmaxF32I32: SoftmaxKernel<Float, Int32>
     public let softmaxF32I64: SoftmaxKernel<Float, Int64>
     /// The fast tier (float32 per-element arithmetic) of `softmaxF32I32` and `softmaxF32I64`.
@@ -138,6 +178,8 @@ public struct KernelTable: Sendable {
                 sigmoidLabelsF32I32Fast: @escaping SigmoidLabelsKernel<Float, Int32>, sigmoidLabelsF32I64Fast: @escaping SigmoidLabelsKernel<Float, Int64>,
                 sigmoidLabelsF64I32: @escaping SigmoidLabelsKernel<Double, Int32>, sigmoidLabelsF64I64: @escaping SigmoidLabelsKernel<Double, Int64>,
                 sigmoidTargetsF32: @escaping SigmoidTargetCheck<Float>, sigmoidTargetsF64: @escaping SigmoidTargetCheck<Double>,
+                weightsF32: @escaping WeightCheck<Float>, weightsF64: @escaping WeightCheck<Double>,
+                sumF32: @escaping ValueSum<Float>, sumF64: @escaping ValueSum<Double>,
                 softmaxF32I32: @escaping SoftmaxKernel<Float, Int32>, softmaxF32I64: @escaping SoftmaxKernel<Float, Int64>,
                 softmaxF32I32Fast: @escaping SoftmaxKernel<Float, Int32>, softmaxF32I64Fast: @escaping SoftmaxKernel<Float, Int64>,
                 softmaxF64I32: @escaping SoftmaxKernel<Double, Int32>, softmaxF64I64: @escaping SoftmaxKernel<Double, Int64>) {
@@ -146,6 +188,7 @@ public struct KernelTable: Sendable {
         self.sigmoidLabelsF32I32Fast = sigmoidLabelsF32I32Fast; self.sigmoidLabelsF32I64Fast = sigmoidLabelsF32I64Fast
         self.sigmoidLabelsF64I32 = sigmoidLabelsF64I32; self.sigmoidLabelsF64I64 = sigmoidLabelsF64I64
         self.sigmoidTargetsF32 = sigmoidTargetsF32; self.sigmoidTargetsF64 = sigmoidTargetsF64
+        self.weightsF32 = weightsF32; self.weightsF64 = weightsF64; self.sumF32 = sumF32; self.sumF64 = sumF64
         self.softmaxF32I32 = softmaxF32I32; self.softmaxF32I64 = softmaxF32I64
         self.softmaxF32I32Fast = softmaxF32I32Fast; self.softmaxF32I64Fast = softmaxF32I64Fast
         self.softmaxF64I32 = softmaxF64I32; self.softmaxF64I64 = softmaxF64I64

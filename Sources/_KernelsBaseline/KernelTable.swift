@@ -15,6 +15,10 @@ import _KernelInterface
 @inline(never) func sigmoidLabelsF64I64(_ a: SigmoidLabelsKernelArguments<Double, Int64>, _ r: Range<Int>, _ c: LabelCursor) -> CompensatedSum { sigmoidLabelsChunk(a, r, c, ExactArithmetic<Double>.self) }
 @inline(never) func sigmoidTargetsF32(_ t: UnsafePointer<Float>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
 @inline(never) func sigmoidTargetsF64(_ t: UnsafePointer<Double>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
+@inline(never) func weightsF32(_ w: UnsafePointer<Float>, _ r: Range<Int>) -> Int { weightsOutOfRange(w, r) }
+@inline(never) func weightsF64(_ w: UnsafePointer<Double>, _ r: Range<Int>) -> Int { weightsOutOfRange(w, r) }
+@inline(never) func sumF32(_ v: UnsafePointer<Float>, _ r: Range<Int>) -> CompensatedSum { blockSum(v, r) }
+@inline(never) func sumF64(_ v: UnsafePointer<Double>, _ r: Range<Int>) -> CompensatedSum { blockSum(v, r) }
 @inline(never) func softmaxF32I32(_ a: SoftmaxKernelArguments<Float, Int32>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, ExactArithmetic<Float>.self) }
 @inline(never) func softmaxF32I64(_ a: SoftmaxKernelArguments<Float, Int64>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, ExactArithmetic<Float>.self) }
 @inline(never) func softmaxF32I32Fast(_ a: SoftmaxKernelArguments<Float, Int32>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, FastArithmetic.self) }
@@ -29,6 +33,7 @@ public let kernels = KernelTable(
     sigmoidLabelsF32I32Fast: sigmoidLabelsF32I32Fast, sigmoidLabelsF32I64Fast: sigmoidLabelsF32I64Fast,
     sigmoidLabelsF64I32: sigmoidLabelsF64I32, sigmoidLabelsF64I64: sigmoidLabelsF64I64,
     sigmoidTargetsF32: sigmoidTargetsF32, sigmoidTargetsF64: sigmoidTargetsF64,
+    weightsF32: weightsF32, weightsF64: weightsF64, sumF32: sumF32, sumF64: sumF64,
     softmaxF32I32: softmaxF32I32, softmaxF32I64: softmaxF32I64,
     softmaxF32I32Fast: softmaxF32I32Fast, softmaxF32I64Fast: softmaxF32I64Fast,
     softmaxF64I32: softmaxF64I32, softmaxF64I64: softmaxF64I64)

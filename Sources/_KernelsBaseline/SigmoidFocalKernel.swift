@@ -173,7 +173,7 @@ func sigmoidChunk<T: KernelScalar, A: Arithmetic, Law: FocusingLaw>(
                     }
                 }
                 if infiniteLogits != 0 { elements(limits: true) } else { elements(limits: false) }
-                storeBlock(a, start, count, losses, derivatives, &total)
+                storeBlock(a, start, count, losses, derivatives, exps, &total)
             } else {
                 // The block's arrays in A's type: 3 · 256 of them fit the scratch whether A.Value
                 // is a float or a double.
@@ -189,7 +189,7 @@ func sigmoidChunk<T: KernelScalar, A: Arithmetic, Law: FocusingLaw>(
                         }
                     }
                     if infiniteLogits != 0 { elements(limits: true) } else { elements(limits: false) }
-                    storeBlock(a, start, count, losses, derivatives, &total)
+                    storeBlock(a, start, count, losses, derivatives, exps, &total)
                 }
             }
             start += count
@@ -198,12 +198,23 @@ func sigmoidChunk<T: KernelScalar, A: Arithmetic, Law: FocusingLaw>(
     }
 }
 
-/// A block's losses (or their sum, into `total`) and gradients, from its arrays of values.
+/// A block's losses (or their sum, into `total`) and gradients, from its arrays of values,
+/// each times its element's weight when the call has weights (gathered into `scratch`, the
+/// block's e^{−|x|}, no longer needed). A weight of 0 gives 0, not 0·∞ or 0·NaN: it masks its
+/// element whatever the logit. A weight of 1 changes no bit.
 @inline(__always)
 func storeBlock<T: KernelScalar, V: KernelScalar>(
     _ a: SigmoidKernelArguments<T>, _ start: Int, _ count: Int, _ losses: UnsafeMutablePointer<V>,
-    _ derivatives: UnsafeMutablePointer<V>, _ total: inout CompensatedSum
+    _ derivatives: UnsafeMutablePointer<V>, _ scratch: UnsafeMutablePointer<V>, _ total: inout CompensatedSum
 ) {
+    if let weights = a.weights {
+        weights.gather(into: scratch, start: start, count: count)
+        forEach(count) { i in
+            let w = scratch[i]
+            losses[i] = w == 0 ? 0 : losses[i] * w
+            derivatives[i] = w == 0 ? 0 : derivatives[i] * w
+        }
+    }
     if let loss = a.loss {
         forEach(count) { i in loss[start &+ i] = T(losses[i].double) }
     } else {
@@ -227,6 +238,68 @@ func sigmoidTargetsOutOfRange<T: KernelScalar>(_ targets: UnsafePointer<T>, _ ra
         count &+= UInt64(bitPattern: Int64(t[i].orderedKey) &+ 1) <= limit ? 0 : 1
     }
     return count
+}
+
+/// How many of weights `range` are negative, NaN or infinite: w ∈ [−0, max] exactly when
+/// `key(−0) = −1 ≤ key(w) ≤ key(max)`, one unsigned comparison, as for the targets.
+func weightsOutOfRange<T: KernelScalar>(_ weights: UnsafePointer<T>, _ range: Range<Int>) -> Int {
+    let limit = UInt64(T.greatestFiniteMagnitude.orderedKey) + 1
+    let w = weights + range.lowerBound
+    var count = 0
+    forEach(range.count) { i in
+        count &+= UInt64(bitPattern: Int64(w[i].orderedKey) &+ 1) <= limit ? 0 : 1
+    }
+    return count
+}
+
+/// The sum of values `range` (targets or weights, for a call's statistics): a lane sum per
+/// block of `sigmoidBlock`, the blocks' sums compensated, in a fixed order.
+func blockSum<T: KernelScalar>(_ values: UnsafePointer<T>, _ range: Range<Int>) -> CompensatedSum {
+    var total = CompensatedSum()
+    var start = range.lowerBound
+    while start < range.upperBound {
+        let count = min(sigmoidBlock, range.upperBound - start)
+        total.add(laneSum(values + start, count))
+        start += count
+    }
+    return total
+}
+
+extension ElementWeights where T: KernelScalar {
+    /// The weights of elements `start ..< start + count` of the index space into `out`: a copy
+    /// per element; per position, runs of a class plane copied (inner > 1), or each row's one
+    /// weight repeated over its classes (inner = 1).
+    @inline(__always)
+    func gather<V: KernelScalar>(into out: UnsafeMutablePointer<V>, start: Int, count: Int) {
+        var m = offset &+ start
+        if classes == 1 && inner == 1 {
+            let source = base + m
+            forEach(count) { k in out[k] = V(source[k].double) }
+            return
+        }
+        var k = 0
+        if inner == 1 {
+            var n = m / classes, c = m % classes
+            while k < count {
+                let run = Swift.min(classes &- c, count &- k)
+                let w = V(base[n].double), to = out + k
+                forEach(run) { j in to[j] = w }
+                k &+= run
+                c = 0
+                n &+= 1
+            }
+            return
+        }
+        let slab = classes &* inner
+        while k < count {
+            let i = m % inner
+            let run = Swift.min(inner &- i, count &- k)
+            let source = base + ((m / slab) &* inner &+ i), to = out + k
+            forEach(run) { j in to[j] = V(source[j].double) }
+            k &+= run
+            m &+= run
+        }
+    }
 }
 
 /// `gradient[i] = upstream_i · derivative_i`, or added into it, with `upstream_i` per element

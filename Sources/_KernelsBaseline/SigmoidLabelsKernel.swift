@@ -17,7 +17,7 @@ import _KernelInterface
 func sigmoidLabelsChunk<T: KernelScalar, Label: FixedWidthInteger, A: Arithmetic>(
     _ a: SigmoidLabelsKernelArguments<T, Label>, _ range: Range<Int>, _ start: LabelCursor, _: A.Type
 ) -> CompensatedSum {
-    withSigmoidLabelsScratch(T.self) { x, t, upstream, loss, gradient, runs in
+    withSigmoidLabelsScratch(T.self) { x, t, upstream, loss, gradient, weights, runs in
         let classes = a.classes, inner = a.inner, labels = a.labels, ignore = a.ignoreIndex
         @inline(__always) func ignored(_ position: Int) -> Bool { Int64(labels[position]) == ignore }
         // The first kept position of slab n at or after i (inner when none).
@@ -112,7 +112,8 @@ func sigmoidLabelsChunk<T: KernelScalar, Label: FixedWidthInteger, A: Arithmetic
                 let dense = SigmoidKernelArguments(
                     logits: a.logits + memory, targets: UnsafePointer(t), loss: a.loss.map { $0 + memory },
                     gradient: a.gradient.map { $0 + memory }, upstream: a.upstream.map { $0 + memory },
-                    scale: a.scale, accumulate: a.accumulate, alpha: a.alpha, gamma: a.gamma)
+                    scale: a.scale, accumulate: a.accumulate, alpha: a.alpha, gamma: a.gamma,
+                    weights: a.weights?.shifted(by: memory))
                 block = sigmoidChunk(dense, 0 ..< count, A.self)
             } else {
                 var offset = 0
@@ -128,12 +129,14 @@ func sigmoidLabelsChunk<T: KernelScalar, Label: FixedWidthInteger, A: Arithmetic
                         let gk = gradient + offset, from = g + memory
                         forEach(length) { j in gk[j] = from[j] }
                     }
+                    a.weights?.gather(into: weights + offset, start: memory, count: length)
                     offset &+= length
                 }
                 let dense = SigmoidKernelArguments(
                     logits: UnsafePointer(x), targets: UnsafePointer(t), loss: a.loss == nil ? nil : loss,
                     gradient: a.gradient == nil ? nil : gradient, upstream: a.upstream == nil ? nil : UnsafePointer(upstream),
-                    scale: a.scale, accumulate: a.accumulate, alpha: a.alpha, gamma: a.gamma)
+                    scale: a.scale, accumulate: a.accumulate, alpha: a.alpha, gamma: a.gamma,
+                    weights: a.weights == nil ? nil : .perElement(UnsafePointer(weights)))
                 block = sigmoidChunk(dense, 0 ..< count, A.self)
                 // Scatter the results, run by run.
                 offset = 0
@@ -160,22 +163,23 @@ func sigmoidLabelsChunk<T: KernelScalar, Label: FixedWidthInteger, A: Arithmetic
     }
 }
 
-/// Runs `body` with uninitialized stack scratch for a labels block: five arrays of
-/// `sigmoidBlock` values of `T` (logits, targets, upstream gradients, losses, gradients) and the
-/// block's runs, `sigmoidBlock` pairs (memory index, length).
+/// Runs `body` with uninitialized stack scratch for a labels block: six arrays of
+/// `sigmoidBlock` values of `T` (logits, targets, upstream gradients, losses, gradients,
+/// weights) and the block's runs, `sigmoidBlock` pairs (memory index, length).
 @inline(__always)
 func withSigmoidLabelsScratch<T: KernelScalar, R>(
     _: T.Type,
     _ body: (UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>,
-             UnsafeMutablePointer<T>, UnsafeMutablePointer<Int>) -> R
+             UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<Int>) -> R
 ) -> R {
-    var values: InlineArray<1280, Double> = uninitializedScratch(Double.self)  // 5 · sigmoidBlock
+    var values: InlineArray<1536, Double> = uninitializedScratch(Double.self)  // 6 · sigmoidBlock
     var runs: InlineArray<512, Int> = uninitializedScratch(Int.self)  // 2 · sigmoidBlock
     return withUnsafeMutablePointer(to: &values) { v in
         withUnsafeMutablePointer(to: &runs) { r in
-            let base = UnsafeMutableRawPointer(v).bindMemory(to: T.self, capacity: 5 * sigmoidBlock)
+            let base = UnsafeMutableRawPointer(v).bindMemory(to: T.self, capacity: 6 * sigmoidBlock)
             return body(base, base + sigmoidBlock, base + 2 * sigmoidBlock, base + 3 * sigmoidBlock,
-                        base + 4 * sigmoidBlock, UnsafeMutableRawPointer(r).assumingMemoryBound(to: Int.self))
+                        base + 4 * sigmoidBlock, base + 5 * sigmoidBlock,
+                        UnsafeMutableRawPointer(r).assumingMemoryBound(to: Int.self))
         }
     }
 }

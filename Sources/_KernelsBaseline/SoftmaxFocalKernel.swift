@@ -219,9 +219,17 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
     /// so that all but the α lookup vectorize.
     @inline(__always)
     func readTargets(_ start: Int, _ count: Int, logit: (_ position: Int, _ classIndex: Int) -> Double) {
-        forEach(count) { j in
-            let y64 = Int64(a.targets[start &+ j])
-            target[j] = y64 == a.ignoreIndex ? -1 : y64
+        if let positionWeights = a.positionWeights {
+            // A position of weight 0 is left out as an ignored one (no 0·∞, no 0·NaN).
+            forEach(count) { j in
+                let y64 = Int64(a.targets[start &+ j])
+                target[j] = y64 == a.ignoreIndex || positionWeights[start &+ j] == 0 ? -1 : y64
+            }
+        } else {
+            forEach(count) { j in
+                let y64 = Int64(a.targets[start &+ j])
+                target[j] = y64 == a.ignoreIndex ? -1 : y64
+            }
         }
         forEach(count) { j in logPY[j] = (logit(j, Int(Swift.max(0, target[j]))) - maxLogit[j]) - logZ[j] }
         if a.weights == nil {
@@ -234,6 +242,11 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
             forEach(count) { j in up[j] = upstream[start &+ j].double }
         } else {
             forEach(count) { j in up[j] = a.scale }
+        }
+        // A position's weight scales its gradient through the upstream factor (and its loss in
+        // `storeLosses`); a weight of 1 changes no bit.
+        if let positionWeights = a.positionWeights {
+            forEach(count) { j in up[j] = target[j] < 0 ? up[j] : up[j] * positionWeights[start &+ j].double }
         }
     }
 
@@ -256,6 +269,10 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
     @inline(__always)
     func storeLosses(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
         forEach(count) { j in value[j] = target[j] < 0 ? 0 : (finite[j] != 0 ? value[j] : .nan) }
+        if let positionWeights = a.positionWeights {
+            // (An ignored position's weight is not checked, and may be NaN: it is not used.)
+            forEach(count) { j in value[j] = target[j] < 0 ? 0 : value[j] * positionWeights[start &+ j].double }
+        }
         if let out = a.loss {
             forEach(count) { j in out[start &+ j] = T(value[j]) }
         } else {
