@@ -19,9 +19,10 @@
  * never tuned on the held-out data of the default seed.
  *
  * Built with -DFOCAL_TRAINER_MPI (make demo-mpi) the same program is data-parallel: each rank
- * takes a contiguous share of every batch's anchors, computes the fused loss and gradient on it,
- * and MPI_Allreduce sums the positive count (the normalizer, reduced before the loss call so
- * that every rank divides by the global count) and then the weight gradients. The ranks then
+ * takes a contiguous share of every batch's anchors, computes the fused loss and gradient of its
+ * sum on it from the integer labels (focal_sigmoid_labels_weighted_f32_i32, which also reports
+ * the rank's positive anchors in its focal_stats), and one MPI_Allreduce sums the weight
+ * gradients, the loss and the positive counts; every rank divides by the global count. The ranks then
  * take the same SGD step and end with the weights of the single-process run, up to the rounding
  * of a differently ordered sum. The data do not depend on the split: every anchor is generated
  * from its own counter-based random stream (seed, batch, anchor index).
@@ -344,7 +345,7 @@ static double now(void) {
 }
 
 static void fail(focal_status status) {
-    fprintf(stderr, "focal_sigmoid_f32: %s\n  %s\n", focal_status_string(status), focal_last_error_message());
+    fprintf(stderr, "focalloss: %s\n  %s\n", focal_status_string(status), focal_last_error_message());
     exit(1);
 }
 
@@ -361,17 +362,19 @@ typedef struct {
     long steps;
 } run;
 
-/* One-hot targets of n anchors; returns the number of positive anchors. */
-static double make_targets(const signed char *label, int64_t n, float *targets) {
-    double positives = 0.0;
+/* One-hot targets of n anchors (for the loss shares' per-element losses). */
+static void make_targets(const signed char *label, int64_t n, float *targets) {
     int64_t a;
     memset(targets, 0, (size_t)(n * CLASSES) * sizeof(float));
     for (a = 0; a < n; ++a)
-        if (label[a] != BACKGROUND) {
-            targets[a * CLASSES + label[a]] = 1.0f;
-            positives += 1.0;
-        }
-    return positives;
+        if (label[a] != BACKGROUND) targets[a * CLASSES + label[a]] = 1.0f;
+}
+
+/* The labels of n anchors in focal_sigmoid_labels_*'s convention: a class, or CLASSES for
+ * background. */
+static void make_labels(const signed char *label, int64_t n, int32_t *labels) {
+    int64_t a;
+    for (a = 0; a < n; ++a) labels[a] = label[a] == BACKGROUND ? CLASSES : label[a];
 }
 
 /* Where the trained model's loss comes from, on the first training batch: the positives, the
@@ -400,35 +403,49 @@ static void loss_shares(const model *m, focal_sigmoid_options options, const dat
 /* Trains one model with the given loss options; fills `out`. Scratch buffers are the caller's. */
 static void train(const settings *cfg, const char *name, focal_sigmoid_options options,
                   const dataset *train_set, const dataset *test, model *m, run *out, float *logits,
-                  float *targets, float *grad_logits, scored *work) {
+                  float *targets, float *grad_logits, int32_t *labels, scored *work) {
     int64_t n = train_set->end - train_set->begin;
-    double grad[PARAMETERS + 1];
-    int epoch, b;
+    double grad[PARAMETERS + 2];
+    int epoch, b, i;
     memset(out, 0, sizeof *out);
     model_init(m, cfg->seed);
-    options.reduction = FOCAL_REDUCTION_MEAN;
-    options.use_normalizer = 1;
+    /* The loss is the sum over anchors and classes divided by the batch's positive count over
+     * all ranks: each rank computes its sum and the gradient of its sum, and the call reports
+     * its positive anchors (focal_stats) from the labels it has read anyway, so that one
+     * all-reduce carries the weight gradient, the loss and the count together, and every rank
+     * then divides by the same global count (at least 1, as detectron does). */
+    options.reduction = FOCAL_REDUCTION_SUM;
+    options.use_normalizer = 0;
     options.num_threads = cfg->threads;
     for (epoch = 0; epoch < cfg->epochs; ++epoch) {
         double epoch_loss = 0.0;
         for (b = 0; b < train_set->batches; ++b) {
             const float *x = train_set->x + b * n * FEATURES;
-            double positives, t0 = now(), t1, t2;
+            double normalizer, t0 = now(), t1, t2;
             float loss;
+            focal_stats stats = FOCAL_STATS_INIT;
             focal_status status;
-            positives = make_targets(train_set->label + b * n, n, targets);
-            /* The normalizer is the batch's positive count over all ranks (at least 1, as
-             * detectron does): every rank must divide by the same number. */
-            if (!cfg->local_normalizer) allreduce_sum(&positives, 1);
-            options.normalizer = positives > 1.0 ? positives : 1.0;
+            make_labels(train_set->label + b * n, n, labels);
             forward(m, x, n, logits);
             t1 = now();
-            status = focal_sigmoid_f32(&options, n * CLASSES, logits, targets, NULL, &loss, grad_logits);
+            status = focal_sigmoid_labels_weighted_f32_i32(&options, n, CLASSES, 1, logits, labels, NULL,
+                                                           FOCAL_WEIGHTS_PER_ELEMENT, NULL, &loss, grad_logits,
+                                                           &stats);
             t2 = now();
             if (status != FOCAL_OK) fail(status);
             backward(x, grad_logits, n, grad);
-            grad[PARAMETERS] = loss; /* this rank's share of the batch loss */
-            allreduce_sum(grad, PARAMETERS + 1);
+            grad[PARAMETERS] = loss;                /* this rank's sum of the batch loss */
+            grad[PARAMETERS + 1] = stats.positives; /* and its positive anchors */
+            if (cfg->local_normalizer) {
+                /* The classic mistake the MPI check must catch: each rank its own count. */
+                normalizer = stats.positives > 1.0 ? stats.positives : 1.0;
+                for (i = 0; i <= PARAMETERS; ++i) grad[i] /= normalizer;
+                allreduce_sum(grad, PARAMETERS + 1);
+            } else {
+                allreduce_sum(grad, PARAMETERS + 2);
+                normalizer = grad[PARAMETERS + 1] > 1.0 ? grad[PARAMETERS + 1] : 1.0;
+                for (i = 0; i <= PARAMETERS; ++i) grad[i] /= normalizer;
+            }
             sgd_step(m, grad, cfg->lr);
             epoch_loss += grad[PARAMETERS];
             out->loss_seconds += t2 - t1;
@@ -503,6 +520,7 @@ int main(int argc, char **argv) {
     focal_sigmoid_options options[2];
     const char *names[2] = {"focal", "ce"}, *titles[2] = {"focal (alpha 0.25, gamma 2)", "cross-entropy"};
     float *logits, *targets, *grad_logits;
+    int32_t *labels;
     scored *work;
     int64_t n, test_n, a, train_positives = 0, test_positives = 0;
     int which, epoch, first = 0, last = 1;
@@ -545,8 +563,9 @@ int main(int argc, char **argv) {
     logits = malloc((size_t)((test_n > n ? test_n : n) * CLASSES) * sizeof(float));
     targets = malloc((size_t)(n * CLASSES) * sizeof(float));
     grad_logits = malloc((size_t)(n * CLASSES) * sizeof(float));
+    labels = malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
     work = malloc((size_t)(test_n > 0 ? test_n : 1) * sizeof(scored));
-    if (!logits || !targets || !grad_logits || !work) {
+    if (!logits || !targets || !grad_logits || !labels || !work) {
         fprintf(stderr, "out of memory\n");
         return 1;
     }
@@ -563,7 +582,7 @@ int main(int argc, char **argv) {
     }
     for (which = first; which <= last; ++which) {
         train(&cfg, names[which], options[which], &train_set, &test, &m, &runs[which], logits, targets,
-              grad_logits, work);
+              grad_logits, labels, work);
         dump(&cfg, names[which], &m);
     }
     if (rank == 0) {
@@ -596,6 +615,7 @@ int main(int argc, char **argv) {
     free(logits);
     free(targets);
     free(grad_logits);
+    free(labels);
     free(work);
     dataset_free(&train_set);
     dataset_free(&test);

@@ -334,7 +334,8 @@ focal_status focal_sigmoid_f64(const focal_sigmoid_options *options, int64_t cou
 /* focal_sigmoid_f32 with weights and statistics. Logits and targets in
  * PyTorch's layout (batch, classes, inner) (element (n, c, i) at
  * (n * classes + c) * inner + i; any factorisation of the element count will
- * do for FOCAL_WEIGHTS_PER_ELEMENT). Element j's loss and gradient are
+ * do for FOCAL_WEIGHTS_PER_ELEMENT; classes may be 0 here, an empty array).
+ * Element j's loss and gradient are
  * w_j times focal_sigmoid_f32's; a weight of 0 gives loss 0 and gradient 0
  * whatever the logit (no 0 * inf, no 0 * NaN). MEAN divides by the element
  * count, batch * classes * inner, as binary_cross_entropy_with_logits(weight=)

@@ -84,7 +84,7 @@ public enum SigmoidFocalLoss {
         _ gradLoss: UnsafeBufferPointer<T>?, _ options: SigmoidFocalOptions,
         _ loss: UnsafeMutableBufferPointer<T>, _ gradLogits: UnsafeMutableBufferPointer<T>?, _ statistics: Bool
     ) throws(FocalError) -> FocalStats? {
-        let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes, inner: inner)
+        let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes, inner: inner, emptyClasses: true)
         try expectCount(logits.count, counts.logits, "logits")
         let w = weights.map { SigmoidWeights(values: $0, layout: layout, classes: Int(classes), inner: Int(inner)) }
         if let w { try expectCount(w.values.count, w.expectedCount(elements: counts.logits, positions: counts.targets), "weights") }

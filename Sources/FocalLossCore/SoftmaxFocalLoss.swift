@@ -35,11 +35,12 @@ public enum SoftmaxFocalLoss {
 
     /// The element counts of the logits `(N, C, inner)` and targets `(N, inner)`, checked
     /// for negative sizes, `C = 0` and overflow.
-    public static func elementCounts(batch: Int64, classes: Int64, inner: Int64) throws(FocalError) -> (logits: Int, targets: Int) {
+    /// `emptyClasses` allows `C = 0` (the dense sigmoid's factorisation of an empty array).
+    public static func elementCounts(batch: Int64, classes: Int64, inner: Int64, emptyClasses: Bool = false) throws(FocalError) -> (logits: Int, targets: Int) {
         for (name, value) in [("batch", batch), ("classes", classes), ("inner", inner)] where value < 0 {
             throw FocalError(.invalidShape, "\(name) = \(value) must be >= 0")
         }
-        guard classes > 0 else {
+        guard classes > 0 || emptyClasses else {
             throw FocalError(.invalidShape, "classes = 0: at least one class is needed")
         }
         let (positions, o1) = batch.multipliedReportingOverflow(by: inner)

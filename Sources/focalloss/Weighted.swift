@@ -78,7 +78,7 @@ func sigmoidWeighted<T>(
     kernel: SigmoidWeightedKernel<T>
 ) -> focal_status {
     withStatus { () throws(FocalError) in
-        let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes, inner: inner)
+        let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes, inner: inner, emptyClasses: true)
         let core = try sigmoidOptions(options)
         let coreLayout = try coreLayout(layout)
         let buffers = try WeightedBuffers(

@@ -3,6 +3,7 @@
     import focalloss
     loss = focalloss.sigmoid_focal_loss(logits, targets)                  # torchvision's defaults
     loss, grad = focalloss.softmax_focal_loss(logits, labels, gamma=2.0, return_grad=True)
+    loss, stats = focalloss.sigmoid_focal_loss(logits, targets, weights=w, return_stats=True)
 
 Two backends behave identically, bit for bit: ``extension`` (a CPython extension that
 releases the GIL) and ``ctypes``. ``FOCALLOSS_BACKEND=ctypes|extension`` picks one; the
@@ -12,6 +13,7 @@ default is the extension when it is built. ``focalloss.backend`` says which is l
 import os as _os
 
 from . import _frontend
+from ._frontend import FocalStats
 from ._version import VERSION_NUMBER as _VERSION_NUMBER, __version__
 
 
@@ -41,13 +43,14 @@ _backend = _load_backend()
 backend = _backend.name
 
 # The extension's plain-call paths (its _ext.c, "Plain calls"): the whole call in C for plain
-# numpy arguments, NotImplemented for anything else, which the front end then takes.
+# numpy arguments, NotImplemented for anything else, which the front end then takes. Calls with
+# weights or return_stats go to the front end directly.
 _sigmoid_plain = getattr(_backend, "sigmoid_plain", None)
 _softmax_plain = getattr(_backend, "softmax_plain", None)
 
 
 def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none", *, normalizer=None,
-                       return_grad=False, num_threads=None, precision="exact"):
+                       return_grad=False, num_threads=None, precision="exact", weights=None, return_stats=False):
     """Sigmoid focal loss (binary and multi-label), as ``torchvision.ops.sigmoid_focal_loss``.
 
     Per element, with ``p = sigmoid(x)`` and target ``t`` in [0, 1] (hard 0/1 or soft)::
@@ -56,14 +59,17 @@ def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none",
         alpha_t = alpha t + (1 - alpha)(1 - t)        (1 when alpha is None or -1)
         loss    = alpha_t * BCEWithLogits(x, t) * (1 - p_t) ** gamma
 
-    computed in log space: finite and accurate for every finite logit and every gamma >= 0.
+    computed in log space: finite and accurate for every finite logit and every gamma >= 0. With
+    ``weights``, element j's loss and gradient are ``w_j`` times these (a weight of 0 gives 0
+    whatever the logit, NaN and infinities included).
 
     Args:
         logits: numpy array of float32 or float64, any shape.
         targets: array of the logits' shape and dtype, values in [0, 1].
         alpha: weight of the positives in [0, 1]; None or -1 disables weighting. Default 0.25.
         gamma: focusing parameter, any real >= 0. Default 2.
-        reduction: "none" (one loss per element, default), "sum", or "mean" (sum / element count).
+        reduction: "none" (one loss per element, default), "sum", or "mean" (sum / element count,
+            with or without weights, as ``binary_cross_entropy_with_logits(weight=)``).
         normalizer: positive number replacing the mean's divisor (e.g. the number of positive
             anchors); only with reduction="mean".
         return_grad: also return the gradient of the returned loss (of its sum for "none")
@@ -74,29 +80,39 @@ def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none",
             "fast" (float32 arithmetic for float32 logits with hard targets, within 16 ulps for
             gamma <= 5; every other guarantee kept; float64 and soft targets compute as
             "exact"). See docs/accuracy.md.
+        weights: None (every weight 1: the unweighted results, bit for bit) or an array of the
+            logits' dtype, each finite and >= 0, of the logits' shape (one weight per element) or,
+            for logits of 2 or more dimensions, of shape (N, d1, ..., dk) (one weight per
+            position, the same for every class on axis 1).
+        return_stats: also return a ``FocalStats``: positives (the sum of the targets),
+            weight_sum (the sum of every element's weight) and divisor (the mean's divisor or the
+            normalizer for "mean", 1.0 otherwise).
 
     Returns:
         The loss: an array of the logits' shape for "none", otherwise a numpy scalar of the
-        logits' dtype; ``(loss, grad)`` with ``return_grad=True``.
+        logits' dtype; ``(loss, grad)`` with ``return_grad=True``; the ``FocalStats`` appended
+        with ``return_stats=True``: ``(loss, stats)`` or ``(loss, grad, stats)``.
 
     Raises:
         TypeError: an argument of the wrong type, or an array of the wrong dtype (nothing is
             converted to another dtype).
         ValueError: a wrong shape, an unknown reduction, or a value out of range (alpha, gamma,
-            normalizer, a target outside [0, 1], num_threads < 0, an unknown precision), with the
-            library's message.
+            normalizer, a target outside [0, 1], a weight negative, NaN or infinite,
+            num_threads < 0, an unknown precision), with the library's message.
     """
-    if _sigmoid_plain is not None:
+    if _sigmoid_plain is not None and weights is None and return_stats is False:
         result = _sigmoid_plain(logits, targets, alpha, gamma, reduction, normalizer, return_grad, num_threads,
                                 precision)
         if result is not NotImplemented:
             return result
     return _frontend.sigmoid_focal_loss(_backend, logits, targets, alpha, gamma, reduction, normalizer=normalizer,
-                                        return_grad=return_grad, num_threads=num_threads, precision=precision)
+                                        return_grad=return_grad, num_threads=num_threads, precision=precision,
+                                        weights=weights, return_stats=return_stats)
 
 
 def sigmoid_focal_loss_from_labels(logits, labels, alpha=0.25, gamma=2.0, reduction="none", *, ignore_index=-100,
-                                   normalizer=None, return_grad=False, num_threads=None, precision="exact"):
+                                   normalizer=None, return_grad=False, num_threads=None, precision="exact",
+                                   weights=None, return_stats=False):
     """Sigmoid focal loss from integer labels (mmdet's and mmcv's convention), without a one-hot.
 
     Each position's label ``y`` makes class ``y`` its positive and every other class
@@ -113,25 +129,35 @@ def sigmoid_focal_loss_from_labels(logits, labels, alpha=0.25, gamma=2.0, reduct
             ``sigmoid_focal_loss``; "mean" divides by the kept elements' count
             (positions not ignored times C).
         ignore_index: labels with this value leave their position out. Default -100.
+        weights: None or an array of the logits' dtype, each finite and >= 0, of the logits'
+            shape (one weight per element) or the labels' shape (one per position): each kept
+            element's loss and gradient times its weight; "mean" still divides by the kept
+            elements' count. An ignored position's weights are neither read nor checked.
+        return_stats: also return a ``FocalStats``: positives (the positions whose label is a
+            class in [0, C)), weight_sum (the kept elements' weights) and divisor (the mean's
+            divisor or the normalizer for "mean", 1.0 otherwise).
 
     Returns:
         The loss: an array of the logits' shape for "none", otherwise a numpy scalar of the
-        logits' dtype; ``(loss, grad)`` with ``return_grad=True``.
+        logits' dtype; ``(loss, grad)`` with ``return_grad=True``; the ``FocalStats`` appended
+        with ``return_stats=True``.
 
     Raises:
-        TypeError: wrong argument types or dtypes (float32/float64 logits, int32/int64 labels).
+        TypeError: wrong argument types or dtypes (float32/float64 logits, int32/int64 labels,
+            weights of another dtype than the logits').
         ValueError: wrong shapes, an unknown reduction, or a value out of range (a label outside
-            [0, C] that is not ignore_index, alpha, gamma, normalizer, num_threads < 0, an
-            unknown precision), with the library's message.
+            [0, C] that is not ignore_index, alpha, gamma, normalizer, a weight negative, NaN or
+            infinite, num_threads < 0, an unknown precision), with the library's message.
     """
     return _frontend.sigmoid_focal_loss_from_labels(
         _backend, logits, labels, alpha, gamma, reduction, ignore_index=ignore_index, normalizer=normalizer,
-        return_grad=return_grad, num_threads=num_threads, precision=precision)
+        return_grad=return_grad, num_threads=num_threads, precision=precision, weights=weights,
+        return_stats=return_stats)
 
 
 def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean", *, ignore_index=-100,
                        label_smoothing=0.0, normalizer=None, return_grad=False, num_threads=None,
-                       precision="exact"):
+                       precision="exact", weights=None, return_stats=False):
     """Softmax focal loss (multi-class). At gamma = 0 it is exactly
     ``torch.nn.functional.cross_entropy(x, y, weight=alpha, ignore_index=..., label_smoothing=...,
     reduction=...)``.
@@ -150,8 +176,8 @@ def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean",
         alpha: None (every class weighs 1, default) or a sequence of C class weights, each finite
             and >= 0 (cross_entropy's ``weight``). kornia's scalar a is [1 - a, a, ..., a].
         gamma: focusing parameter, any real >= 0. Default 2.
-        reduction: "mean" (default: sum / sum of alpha[y] over non-ignored targets, i.e. their
-            count without alpha), "sum", or "none" (one loss per target position).
+        reduction: "mean" (default: sum / sum of weight * alpha[y] over non-ignored targets, i.e.
+            their count without alpha and weights), "sum", or "none" (one loss per target position).
         ignore_index: targets with this value contribute 0 and leave the mean's divisor.
             Default -100.
         label_smoothing: eps in [0, 1]. Default 0.
@@ -163,26 +189,39 @@ def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean",
             "fast" (float32 logits: the per-element exponentials and gradients in float32
             arithmetic, within 16 ulps for gamma <= 5; every other guarantee kept; float64 and
             label_smoothing > 0 compute as "exact"). See docs/accuracy.md.
+        weights: None or an array of the logits' dtype and the targets' shape, each finite and
+            >= 0: position (n, ...)'s loss and gradient times its weight (a per-sample weight; 0
+            leaves the position out as ignore_index does). An ignored position's weight is
+            neither read nor checked.
+        return_stats: also return a ``FocalStats``: positives (the sum of weight * alpha[y] over
+            the non-ignored positions, the mean's own divisor), weight_sum (the sum of their
+            weights) and divisor (the mean's divisor or the normalizer for "mean", 1.0
+            otherwise).
 
     Returns:
         The loss: an array of the targets' shape for "none", otherwise a numpy scalar of the
-        logits' dtype; ``(loss, grad)`` with ``return_grad=True``. A mean over no target (all
-        ignored, or zero total weight) is NaN, as in PyTorch.
+        logits' dtype; ``(loss, grad)`` with ``return_grad=True``; the ``FocalStats`` appended
+        with ``return_stats=True``. A mean over no target (all ignored, or zero total weight) is
+        NaN, as in PyTorch.
 
     Raises:
-        TypeError: wrong argument types or dtypes (float32/float64 logits, int32/int64 targets).
+        TypeError: wrong argument types or dtypes (float32/float64 logits, int32/int64 targets,
+            weights of another dtype than the logits').
         ValueError: wrong shapes, an unknown reduction, or a value out of range (a target
-            outside [0, C), a negative class weight, gamma, label_smoothing, normalizer,
-            num_threads < 0, an unknown precision), with the library's message.
+            outside [0, C), a negative class weight, gamma, label_smoothing, normalizer, a
+            weight negative, NaN or infinite, num_threads < 0, an unknown precision), with the
+            library's message.
     """
-    if _softmax_plain is not None:
+    if _softmax_plain is not None and weights is None and return_stats is False:
         result = _softmax_plain(logits, targets, alpha, gamma, reduction, ignore_index, label_smoothing, normalizer,
                                 return_grad, num_threads, precision)
         if result is not NotImplemented:
             return result
     return _frontend.softmax_focal_loss(_backend, logits, targets, alpha, gamma, reduction, ignore_index=ignore_index,
                                         label_smoothing=label_smoothing, normalizer=normalizer,
-                                        return_grad=return_grad, num_threads=num_threads, precision=precision)
+                                        return_grad=return_grad, num_threads=num_threads, precision=precision,
+                                        weights=weights, return_stats=return_stats)
 
 
-__all__ = ["sigmoid_focal_loss", "sigmoid_focal_loss_from_labels", "softmax_focal_loss", "backend", "__version__"]
+__all__ = ["sigmoid_focal_loss", "sigmoid_focal_loss_from_labels", "softmax_focal_loss", "FocalStats", "backend",
+           "__version__"]

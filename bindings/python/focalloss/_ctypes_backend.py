@@ -1,7 +1,9 @@
 """The ctypes backend: the C API of include/focalloss.h called through ctypes.
 
-Same interface as the extension (focalloss._ext): sigmoid(...) and softmax(...) take
-C-contiguous numpy arrays of already-checked dtypes and return (status, message).
+Same interface as the extension (focalloss._ext): sigmoid(...), sigmoid_labels(...), softmax(...)
+and their _weighted forms take C-contiguous numpy arrays of already-checked dtypes and return
+(status, message). The _weighted forms take `stats`: None, or a float64 array of 3 values that a
+successful call fills with the focal_stats fields positives, weight_sum and divisor.
 """
 
 import ctypes
@@ -50,6 +52,17 @@ class SoftmaxOptions(ctypes.Structure):
     ]
 
 
+class FocalStats(ctypes.Structure):
+    """focal_stats, version 1."""
+
+    _fields_ = [
+        ("version", c_uint32),
+        ("positives", c_double),
+        ("weight_sum", c_double),
+        ("divisor", c_double),
+    ]
+
+
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64",
            np.dtype(np.int32): "i32", np.dtype(np.int64): "i64"}
 
@@ -92,14 +105,32 @@ def _load():
             f.argtypes = [POINTER(SoftmaxOptions), c_int64, c_int64, c_int64] + [c_void_p] * 5
             f.restype = ctypes.c_int
             functions[("softmax", dtype, target)] = f
+        # The _weighted functions: (options, batch, classes, inner, logits, targets, weights,
+        # [weights_layout,] grad_loss, loss, grad_logits, stats).
+        f = getattr(lib, "focal_sigmoid_weighted_" + _SUFFIX[dtype])
+        f.argtypes = [POINTER(SigmoidOptions), c_int64, c_int64, c_int64] + [c_void_p] * 3 + [ctypes.c_int] + \
+            [c_void_p] * 3 + [POINTER(FocalStats)]
+        f.restype = ctypes.c_int
+        functions[("sigmoid_weighted", dtype)] = f
+        for target in (np.dtype(np.int32), np.dtype(np.int64)):
+            f = getattr(lib, "focal_sigmoid_labels_weighted_%s_%s" % (_SUFFIX[dtype], _SUFFIX[target]))
+            f.argtypes = [POINTER(SigmoidOptions), c_int64, c_int64, c_int64] + [c_void_p] * 3 + [ctypes.c_int] + \
+                [c_void_p] * 3 + [POINTER(FocalStats)]
+            f.restype = ctypes.c_int
+            functions[("sigmoid_labels_weighted", dtype, target)] = f
+            f = getattr(lib, "focal_softmax_weighted_%s_%s" % (_SUFFIX[dtype], _SUFFIX[target]))
+            f.argtypes = [POINTER(SoftmaxOptions), c_int64, c_int64, c_int64] + [c_void_p] * 6 + [POINTER(FocalStats)]
+            f.restype = ctypes.c_int
+            functions[("softmax_weighted", dtype, target)] = f
     return lib, functions
 
 
 _lib, _functions = _load()
 
-#: Struct versions this module's Structures describe (FOCAL_*_OPTIONS_VERSION).
+#: Struct versions this module's Structures describe (FOCAL_*_OPTIONS_VERSION, FOCAL_STATS_VERSION).
 _SIGMOID_VERSION = 3
 _SOFTMAX_VERSION = 2
+_STATS_VERSION = 1
 
 
 def version_number():
@@ -115,6 +146,18 @@ def _result(status):
     if status == 0:
         return 0, None
     return status, _lib.focal_last_error_message().decode("utf-8", "replace")
+
+
+def _stats(stats):
+    """A focal_stats to pass for the float64 array `stats`, or None (NULL)."""
+    return None if stats is None else FocalStats(_STATS_VERSION, 0.0, 0.0, 0.0)
+
+
+def _weighted_result(status, report, stats):
+    """(status, message), copying the library's report into `stats` on success."""
+    if status == 0 and stats is not None:
+        stats[0], stats[1], stats[2] = report.positives, report.weight_sum, report.divisor
+    return _result(status)
 
 
 def sigmoid(logits, targets, grad_loss, loss, grad, reduction, alpha, gamma, use_normalizer, normalizer,
@@ -146,3 +189,40 @@ def sigmoid_labels(logits, labels, batch, classes, inner, grad_loss, loss, grad,
     status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(labels),
                       _address(grad_loss), _address(loss), _address(grad))
     return _result(status)
+
+
+def sigmoid_weighted(logits, targets, batch, classes, inner, weights, layout, grad_loss, loss, grad, stats, reduction,
+                     alpha, gamma, use_normalizer, normalizer, num_threads, precision):
+    options = SigmoidOptions(_SIGMOID_VERSION, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, 0,
+                             precision, -100)
+    report = _stats(stats)
+    function = _functions[("sigmoid_weighted", logits.dtype)]
+    status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(targets),
+                      _address(weights), layout, _address(grad_loss), _address(loss), _address(grad),
+                      None if report is None else ctypes.byref(report))
+    return _weighted_result(status, report, stats)
+
+
+def sigmoid_labels_weighted(logits, labels, batch, classes, inner, weights, layout, grad_loss, loss, grad, stats,
+                            reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads, precision):
+    options = SigmoidOptions(_SIGMOID_VERSION, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, 0,
+                             precision, ignore_index)
+    report = _stats(stats)
+    function = _functions[("sigmoid_labels_weighted", logits.dtype, labels.dtype)]
+    status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(labels),
+                      _address(weights), layout, _address(grad_loss), _address(loss), _address(grad),
+                      None if report is None else ctypes.byref(report))
+    return _weighted_result(status, report, stats)
+
+
+def softmax_weighted(logits, targets, batch, classes, inner, weights, grad_loss, loss, grad, stats, reduction, gamma,
+                     alpha, ignore_index, label_smoothing, use_normalizer, normalizer, num_threads, precision):
+    class_weights = None if alpha is None else alpha.ctypes.data_as(POINTER(c_double))
+    options = SoftmaxOptions(_SOFTMAX_VERSION, reduction, gamma, class_weights, ignore_index, label_smoothing,
+                             use_normalizer, normalizer, num_threads, 0, precision)
+    report = _stats(stats)
+    function = _functions[("softmax_weighted", logits.dtype, targets.dtype)]
+    status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(targets),
+                      _address(weights), _address(grad_loss), _address(loss), _address(grad),
+                      None if report is None else ctypes.byref(report))
+    return _weighted_result(status, report, stats)

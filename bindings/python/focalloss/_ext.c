@@ -7,6 +7,10 @@
  * GIL around the native call, and returns (status, message). Every buffer is released on
  * every path. The module refuses to import against a library of another version.
  *
+ * sigmoid_weighted, sigmoid_labels_weighted and softmax_weighted call the _weighted functions;
+ * their `stats` is None or a float64 buffer of 3 values, which a successful call fills with the
+ * focal_stats fields positives, weight_sum and divisor.
+ *
  * sigmoid_plain and softmax_plain are the same calls for the plain case, checks and outputs
  * included, so that a small call does not pay for the Python front end (see "Plain calls"
  * below).
@@ -35,15 +39,18 @@ static enum kind buffer_kind(const Py_buffer *view) {
     }
 }
 
-/* Buffers of one call, released together. */
+/* Buffers of one call, released together: at most logits, targets, weights, grad_loss, loss,
+ * grad, stats and the softmax's alpha. */
+#define MAX_BUFFERS 8
+
 typedef struct {
-    Py_buffer views[6];
-    int held[6];
+    Py_buffer views[MAX_BUFFERS];
+    int held[MAX_BUFFERS];
 } buffers;
 
 static void release_all(buffers *b) {
     int i;
-    for (i = 0; i < 6; ++i) {
+    for (i = 0; i < MAX_BUFFERS; ++i) {
         if (b->held[i]) PyBuffer_Release(&b->views[i]);
         b->held[i] = 0;
     }
@@ -99,6 +106,32 @@ static int acquire_either(buffers *b, int i, PyObject *obj, const char *name, en
 static PyObject *result(focal_status status) {
     if (status == FOCAL_OK) return Py_BuildValue("(iO)", (int)status, Py_None);
     return Py_BuildValue("(is)", (int)status, focal_last_error_message());
+}
+
+/* Slot `i` from `obj`: None (no statistics asked for; *out = NULL) or a writable float64 buffer of
+ * exactly 3 values, so that writing the report cannot run past it. */
+static int acquire_stats(buffers *b, int i, PyObject *obj, double **out) {
+    void *data;
+    *out = NULL;
+    if (acquire(b, i, obj, "stats", 1, 1, KIND_F64, &data)) return -1;
+    if (data && b->views[i].len != 3 * (Py_ssize_t)sizeof(double)) {
+        PyErr_SetString(PyExc_TypeError, "stats must hold 3 float64 values");
+        return -1;
+    }
+    *out = (double *)data;
+    return 0;
+}
+
+/* The end of a _weighted call: on success the library's report goes into `out` (when asked for),
+ * then every buffer is released; (status, message). */
+static PyObject *weighted_result(buffers *b, focal_status status, const focal_stats *report, double *out) {
+    if (status == FOCAL_OK && out) {
+        out[0] = report->positives;
+        out[1] = report->weight_sum;
+        out[2] = report->divisor;
+    }
+    release_all(b);
+    return result(status);
 }
 
 static PyObject *ext_sigmoid(PyObject *self, PyObject *args) {
@@ -258,14 +291,200 @@ fail:
     return NULL;
 }
 
+/* sigmoid_weighted(logits, targets, batch, classes, inner, weights, layout, grad_loss, loss, grad,
+ * stats, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, precision). */
+static PyObject *ext_sigmoid_weighted(PyObject *self, PyObject *args) {
+    PyObject *logits, *targets, *weights, *grad_loss, *loss, *grad, *stats;
+    long long batch, classes, inner;
+    int layout, reduction, use_normalizer, num_threads, precision;
+    double alpha, gamma, normalizer, *out;
+    buffers b;
+    void *x, *t, *w, *g, *l, *d;
+    enum kind kind;
+    focal_sigmoid_options options;
+    focal_stats report = FOCAL_STATS_INIT;
+    focal_status status;
+    (void)self;
+    memset(&b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "OOLLLOiOOOOiddidii", &logits, &targets, &batch, &classes, &inner, &weights, &layout,
+                          &grad_loss, &loss, &grad, &stats, &reduction, &alpha, &gamma, &use_normalizer, &normalizer,
+                          &num_threads, &precision)) {
+        return NULL;
+    }
+    if (acquire_either(&b, 0, logits, "logits", KIND_F32, KIND_F64, "float32 or float64", &x, &kind) ||
+        acquire(&b, 1, targets, "targets", 0, 0, kind, &t) ||
+        acquire(&b, 2, weights, "weights", 0, 1, kind, &w) ||
+        acquire(&b, 3, grad_loss, "grad_loss", 0, 1, kind, &g) ||
+        acquire(&b, 4, loss, "loss", 1, 0, kind, &l) ||
+        acquire(&b, 5, grad, "grad", 1, 1, kind, &d) ||
+        acquire_stats(&b, 6, stats, &out)) {
+        goto fail;
+    }
+    focal_sigmoid_options_init(&options, FOCAL_SIGMOID_OPTIONS_VERSION);
+    options.reduction = (focal_reduction)reduction;
+    options.alpha = alpha;
+    options.gamma = gamma;
+    options.use_normalizer = use_normalizer;
+    options.normalizer = normalizer;
+    options.num_threads = num_threads;
+    options.precision = (focal_precision)precision;
+    Py_BEGIN_ALLOW_THREADS
+    status = kind == KIND_F32
+        ? focal_sigmoid_weighted_f32(&options, batch, classes, inner, (const float *)x, (const float *)t,
+                                     (const float *)w, (focal_weights_layout)layout, (const float *)g, (float *)l,
+                                     (float *)d, out ? &report : NULL)
+        : focal_sigmoid_weighted_f64(&options, batch, classes, inner, (const double *)x, (const double *)t,
+                                     (const double *)w, (focal_weights_layout)layout, (const double *)g, (double *)l,
+                                     (double *)d, out ? &report : NULL);
+    Py_END_ALLOW_THREADS
+    return weighted_result(&b, status, &report, out);
+fail:
+    release_all(&b);
+    return NULL;
+}
+
+/* sigmoid_labels_weighted(logits, labels, batch, classes, inner, weights, layout, grad_loss, loss,
+ * grad, stats, reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads,
+ * precision). */
+static PyObject *ext_sigmoid_labels_weighted(PyObject *self, PyObject *args) {
+    PyObject *logits, *labels, *weights, *grad_loss, *loss, *grad, *stats;
+    long long batch, classes, inner, ignore_index;
+    int layout, reduction, use_normalizer, num_threads, precision;
+    double alpha, gamma, normalizer, *out;
+    buffers b;
+    void *x, *y, *w, *g, *l, *d;
+    enum kind kind, label_kind;
+    focal_sigmoid_options options;
+    focal_stats report = FOCAL_STATS_INIT;
+    focal_stats *r;
+    focal_weights_layout layout_value;
+    focal_status status;
+    (void)self;
+    memset(&b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "OOLLLOiOOOOiddLidii", &logits, &labels, &batch, &classes, &inner, &weights, &layout,
+                          &grad_loss, &loss, &grad, &stats, &reduction, &alpha, &gamma, &ignore_index, &use_normalizer,
+                          &normalizer, &num_threads, &precision)) {
+        return NULL;
+    }
+    if (acquire_either(&b, 0, logits, "logits", KIND_F32, KIND_F64, "float32 or float64", &x, &kind) ||
+        acquire_either(&b, 1, labels, "labels", KIND_I32, KIND_I64, "int32 or int64", &y, &label_kind) ||
+        acquire(&b, 2, weights, "weights", 0, 1, kind, &w) ||
+        acquire(&b, 3, grad_loss, "grad_loss", 0, 1, kind, &g) ||
+        acquire(&b, 4, loss, "loss", 1, 0, kind, &l) ||
+        acquire(&b, 5, grad, "grad", 1, 1, kind, &d) ||
+        acquire_stats(&b, 6, stats, &out)) {
+        goto fail;
+    }
+    focal_sigmoid_options_init(&options, FOCAL_SIGMOID_OPTIONS_VERSION);
+    options.reduction = (focal_reduction)reduction;
+    options.alpha = alpha;
+    options.gamma = gamma;
+    options.ignore_index = (int64_t)ignore_index;
+    options.use_normalizer = use_normalizer;
+    options.normalizer = normalizer;
+    options.num_threads = num_threads;
+    options.precision = (focal_precision)precision;
+    r = out ? &report : NULL;
+    layout_value = (focal_weights_layout)layout;
+    Py_BEGIN_ALLOW_THREADS
+    if (kind == KIND_F32 && label_kind == KIND_I64) {
+        status = focal_sigmoid_labels_weighted_f32_i64(&options, batch, classes, inner, (const float *)x,
+                                                       (const int64_t *)y, (const float *)w, layout_value,
+                                                       (const float *)g, (float *)l, (float *)d, r);
+    } else if (kind == KIND_F32) {
+        status = focal_sigmoid_labels_weighted_f32_i32(&options, batch, classes, inner, (const float *)x,
+                                                       (const int32_t *)y, (const float *)w, layout_value,
+                                                       (const float *)g, (float *)l, (float *)d, r);
+    } else if (label_kind == KIND_I64) {
+        status = focal_sigmoid_labels_weighted_f64_i64(&options, batch, classes, inner, (const double *)x,
+                                                       (const int64_t *)y, (const double *)w, layout_value,
+                                                       (const double *)g, (double *)l, (double *)d, r);
+    } else {
+        status = focal_sigmoid_labels_weighted_f64_i32(&options, batch, classes, inner, (const double *)x,
+                                                       (const int32_t *)y, (const double *)w, layout_value,
+                                                       (const double *)g, (double *)l, (double *)d, r);
+    }
+    Py_END_ALLOW_THREADS
+    return weighted_result(&b, status, &report, out);
+fail:
+    release_all(&b);
+    return NULL;
+}
+
+/* softmax_weighted(logits, targets, batch, classes, inner, weights, grad_loss, loss, grad, stats,
+ * reduction, gamma, alpha, ignore_index, label_smoothing, use_normalizer, normalizer, num_threads,
+ * precision). */
+static PyObject *ext_softmax_weighted(PyObject *self, PyObject *args) {
+    PyObject *logits, *targets, *weights, *grad_loss, *loss, *grad, *stats, *alpha;
+    long long batch, classes, inner, ignore_index;
+    int reduction, use_normalizer, num_threads, precision;
+    double gamma, label_smoothing, normalizer, *out;
+    buffers b;
+    void *x, *y, *w, *g, *l, *d, *a;
+    enum kind kind, target_kind;
+    focal_softmax_options options;
+    focal_stats report = FOCAL_STATS_INIT;
+    focal_stats *r;
+    focal_status status;
+    (void)self;
+    memset(&b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "OOLLLOOOOOidOLdidii", &logits, &targets, &batch, &classes, &inner, &weights,
+                          &grad_loss, &loss, &grad, &stats, &reduction, &gamma, &alpha, &ignore_index, &label_smoothing,
+                          &use_normalizer, &normalizer, &num_threads, &precision)) {
+        return NULL;
+    }
+    if (acquire_either(&b, 0, logits, "logits", KIND_F32, KIND_F64, "float32 or float64", &x, &kind) ||
+        acquire_either(&b, 1, targets, "targets", KIND_I32, KIND_I64, "int32 or int64", &y, &target_kind) ||
+        acquire(&b, 2, weights, "weights", 0, 1, kind, &w) ||
+        acquire(&b, 3, grad_loss, "grad_loss", 0, 1, kind, &g) ||
+        acquire(&b, 4, loss, "loss", 1, 0, kind, &l) ||
+        acquire(&b, 5, grad, "grad", 1, 1, kind, &d) ||
+        acquire_stats(&b, 6, stats, &out) ||
+        acquire(&b, 7, alpha, "alpha", 0, 1, KIND_F64, &a)) {
+        goto fail;
+    }
+    focal_softmax_options_init(&options, FOCAL_SOFTMAX_OPTIONS_VERSION);
+    options.reduction = (focal_reduction)reduction;
+    options.gamma = gamma;
+    options.alpha = (const double *)a;
+    options.ignore_index = (int64_t)ignore_index;
+    options.label_smoothing = label_smoothing;
+    options.use_normalizer = use_normalizer;
+    options.normalizer = normalizer;
+    options.num_threads = num_threads;
+    options.precision = (focal_precision)precision;
+    r = out ? &report : NULL;
+    Py_BEGIN_ALLOW_THREADS
+    if (kind == KIND_F32 && target_kind == KIND_I64) {
+        status = focal_softmax_weighted_f32_i64(&options, batch, classes, inner, (const float *)x, (const int64_t *)y,
+                                                (const float *)w, (const float *)g, (float *)l, (float *)d, r);
+    } else if (kind == KIND_F32) {
+        status = focal_softmax_weighted_f32_i32(&options, batch, classes, inner, (const float *)x, (const int32_t *)y,
+                                                (const float *)w, (const float *)g, (float *)l, (float *)d, r);
+    } else if (target_kind == KIND_I64) {
+        status = focal_softmax_weighted_f64_i64(&options, batch, classes, inner, (const double *)x, (const int64_t *)y,
+                                                (const double *)w, (const double *)g, (double *)l, (double *)d, r);
+    } else {
+        status = focal_softmax_weighted_f64_i32(&options, batch, classes, inner, (const double *)x, (const int32_t *)y,
+                                                (const double *)w, (const double *)g, (double *)l, (double *)d, r);
+    }
+    Py_END_ALLOW_THREADS
+    return weighted_result(&b, status, &report, out);
+fail:
+    release_all(&b);
+    return NULL;
+}
+
 /* ---- Plain calls ---------------------------------------------------------------------------
  *
  * focalloss.sigmoid_focal_loss and softmax_focal_loss first offer their arguments to
  * sigmoid_plain / softmax_plain. These accept only the plain case: exact numpy.ndarray inputs,
  * C-contiguous, of native float32/float64 (and int32/int64 targets) with matching dtypes and
  * shapes, arguments of exactly the types the front end takes without conversion (float or int
- * for reals, None where allowed, True/False, the exact option strings; softmax without alpha).
- * For anything else, and for any status other than FOCAL_OK, they return NotImplemented, having
+ * for reals, None where allowed, True/False, the exact option strings; softmax without alpha;
+ * no weights and no statistics). They take the public function's arguments in its order, the
+ * trailing weights and return_stats optional (the public functions pass neither, having declined
+ * weighted calls themselves). For anything else, and for any status other than FOCAL_OK, they return NotImplemented, having
  * written nothing the caller can see, and the Python front end (_frontend.py) runs the call as
  * before, with its checks and its messages: so every error is raised by one code path and the
  * plain path cannot change a result or a message, only skip work. What they return for the
@@ -363,7 +582,7 @@ static PyObject *plain_result(PyObject *loss, int reduced, PyObject *grad) {
 }
 
 /* sigmoid_plain(logits, targets, alpha, gamma, reduction, normalizer, return_grad, num_threads,
- * precision): focalloss.sigmoid_focal_loss's result, or NotImplemented. */
+ * precision[, weights, return_stats]): focalloss.sigmoid_focal_loss's result, or NotImplemented. */
 static PyObject *ext_sigmoid_plain(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     buffers b;
     enum kind kind, target_kind;
@@ -374,10 +593,12 @@ static PyObject *ext_sigmoid_plain(PyObject *self, PyObject *const *args, Py_ssi
     focal_sigmoid_options options;
     focal_status status;
     (void)self;
-    if (nargs != 9) {
-        PyErr_SetString(PyExc_TypeError, "sigmoid_plain takes 9 arguments");
+    if (nargs != 9 && nargs != 11) {
+        PyErr_SetString(PyExc_TypeError, "sigmoid_plain takes 9 arguments, or 11 with weights and return_stats");
         return NULL;
     }
+    /* Weights or statistics: the _weighted function, through the front end. */
+    if (nargs == 11 && (args[9] != Py_None || args[10] != Py_False)) Py_RETURN_NOTIMPLEMENTED;
     memset(&b, 0, sizeof b);
     if ((args[2] != Py_None && plain_real(args[2], &alpha) != 0) || plain_real(args[3], &gamma) != 0 ||
         (reduction = plain_choice(args[4], reduction_names)) < 0 ||
@@ -439,8 +660,8 @@ fail:
 }
 
 /* softmax_plain(logits, targets, alpha, gamma, reduction, ignore_index, label_smoothing,
- * normalizer, return_grad, num_threads, precision): focalloss.softmax_focal_loss's result for
- * alpha=None, or NotImplemented. */
+ * normalizer, return_grad, num_threads, precision[, weights, return_stats]):
+ * focalloss.softmax_focal_loss's result for alpha=None, or NotImplemented. */
 static PyObject *ext_softmax_plain(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     buffers b;
     enum kind kind, target_kind;
@@ -451,10 +672,12 @@ static PyObject *ext_softmax_plain(PyObject *self, PyObject *const *args, Py_ssi
     focal_softmax_options options;
     focal_status status;
     (void)self;
-    if (nargs != 11) {
-        PyErr_SetString(PyExc_TypeError, "softmax_plain takes 11 arguments");
+    if (nargs != 11 && nargs != 13) {
+        PyErr_SetString(PyExc_TypeError, "softmax_plain takes 11 arguments, or 13 with weights and return_stats");
         return NULL;
     }
+    /* Weights or statistics: the _weighted function, through the front end. */
+    if (nargs == 13 && (args[11] != Py_None || args[12] != Py_False)) Py_RETURN_NOTIMPLEMENTED;
     memset(&b, 0, sizeof b);
     if (args[2] != Py_None || plain_real(args[3], &gamma) != 0 ||
         (reduction = plain_choice(args[4], reduction_names)) < 0 ||
@@ -561,13 +784,24 @@ static PyMethodDef methods[] = {
     {"sigmoid_labels", ext_sigmoid_labels, METH_VARARGS,
      "sigmoid_labels(logits, labels, batch, classes, inner, grad_loss, loss, grad, reduction, alpha, gamma, "
      "ignore_index, use_normalizer, normalizer, num_threads, precision) -> (status, message)"},
+    {"sigmoid_weighted", ext_sigmoid_weighted, METH_VARARGS,
+     "sigmoid_weighted(logits, targets, batch, classes, inner, weights, layout, grad_loss, loss, grad, stats, "
+     "reduction, alpha, gamma, use_normalizer, normalizer, num_threads, precision) -> (status, message)"},
+    {"sigmoid_labels_weighted", ext_sigmoid_labels_weighted, METH_VARARGS,
+     "sigmoid_labels_weighted(logits, labels, batch, classes, inner, weights, layout, grad_loss, loss, grad, stats, "
+     "reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads, precision) -> "
+     "(status, message)"},
+    {"softmax_weighted", ext_softmax_weighted, METH_VARARGS,
+     "softmax_weighted(logits, targets, batch, classes, inner, weights, grad_loss, loss, grad, stats, reduction, "
+     "gamma, alpha, ignore_index, label_smoothing, use_normalizer, normalizer, num_threads, precision) -> "
+     "(status, message)"},
     {"sigmoid_plain", (PyCFunction)(void (*)(void))ext_sigmoid_plain, METH_FASTCALL,
-     "sigmoid_plain(logits, targets, alpha, gamma, reduction, normalizer, return_grad, num_threads, precision) -> "
-     "focalloss.sigmoid_focal_loss's result, or NotImplemented outside the plain case"},
+     "sigmoid_plain(logits, targets, alpha, gamma, reduction, normalizer, return_grad, num_threads, precision"
+     "[, weights, return_stats]) -> focalloss.sigmoid_focal_loss's result, or NotImplemented outside the plain case"},
     {"softmax_plain", (PyCFunction)(void (*)(void))ext_softmax_plain, METH_FASTCALL,
      "softmax_plain(logits, targets, alpha, gamma, reduction, ignore_index, label_smoothing, normalizer, "
-     "return_grad, num_threads, precision) -> focalloss.softmax_focal_loss's result, or NotImplemented outside the "
-     "plain case"},
+     "return_grad, num_threads, precision[, weights, return_stats]) -> focalloss.softmax_focal_loss's result, or "
+     "NotImplemented outside the plain case"},
     {"version_number", ext_version_number, METH_NOARGS, "focal_version_number() of the loaded library"},
     {NULL, NULL, 0, NULL},
 };

@@ -2,11 +2,16 @@
 
 Everything a user can get wrong in Python terms (types, dtypes, shapes, the reduction's
 name) is checked here, the same way for both backends; every value the library validates
-(alpha, gamma, label smoothing, normalizer, targets, thread count) goes to the library, whose
-message becomes the ValueError. Arrays are never converted to another dtype; non-contiguous
+(alpha, gamma, label smoothing, normalizer, targets, weights, thread count) goes to the library,
+whose message becomes the ValueError. Arrays are never converted to another dtype; non-contiguous
 arrays are copied to contiguous ones of the same dtype.
+
+A call without weights and without return_stats takes the library's unweighted function; any
+other takes its _weighted function (weights NULL when only the statistics are asked for), which
+gives the unweighted results bit for bit when there are no weights.
 """
 
+import collections
 import math
 import numbers
 import operator
@@ -18,6 +23,26 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _INTS = (np.dtype(np.int32), np.dtype(np.int64))
 _INT32_MAX = 2**31 - 1
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+#: focal_weights_layout.
+_PER_ELEMENT, _PER_POSITION = 0, 1
+
+
+class FocalStats(collections.namedtuple("FocalStats", ["positives", "weight_sum", "divisor"])):
+    """What a call with ``return_stats=True`` reports besides the loss (the C API's focal_stats),
+    for a data-parallel trainer that all-reduces its counts once. Python floats:
+
+    - positives: the sum of the targets (sigmoid_focal_loss); the positions whose label is a
+      class in [0, C) (sigmoid_focal_loss_from_labels); the sum of weight * alpha[y] over the
+      positions not ignored, the mean's own divisor (softmax_focal_loss).
+    - weight_sum: the sum of the weights of what the loss covers (every element's, a
+      per-position weight counting once per class; the kept elements'; the non-ignored
+      positions'); without weights, their count.
+    - divisor: what the loss was divided by: the normalizer or the mean's divisor for
+      reduction="mean" (0.0 when that mean is undefined), 1.0 for "none" and "sum".
+    """
+
+    __slots__ = ()
 
 
 def _array(name, value):
@@ -110,19 +135,48 @@ def _raise_for(status, message):
         raise ValueError(message)
 
 
-def _finish(loss, reduced, grad, return_grad):
+def _weights(value, logits, shapes):
+    """The weights array, C-contiguous, of the logits' dtype, and its layout: `shapes` is a list of
+    (shape, layout, description) it may have, the first match winning."""
+    weights = _array("weights", value)
+    if weights.dtype != logits.dtype:
+        raise TypeError("weights must have the logits' dtype %s, got %s" % (logits.dtype, weights.dtype))
+    for shape, layout, _ in shapes:
+        if weights.shape == shape:
+            return _contiguous(weights), layout
+    raise ValueError("weights must have %s, got %s"
+                     % (" or ".join("%s %s" % (what, shape) for shape, _, what in shapes), weights.shape))
+
+
+def _stats_buffer(return_stats):
+    """Where a backend writes positives, weight_sum and divisor, or None."""
+    return np.zeros(3, np.float64) if return_stats else None
+
+
+def _finish(loss, reduced, grad, return_grad, stats):
+    """The loss (element 0 when reduced), then the gradient with return_grad, then the FocalStats
+    when `stats` (the backend's filled buffer) is given."""
     value = loss if not reduced else loss[0]
-    return (value, grad) if return_grad else value
+    if stats is None:
+        return (value, grad) if return_grad else value
+    report = FocalStats(float(stats[0]), float(stats[1]), float(stats[2]))
+    return (value, grad, report) if return_grad else (value, report)
 
 
 def sigmoid_focal_loss(backend, logits, targets, alpha=0.25, gamma=2.0, reduction="none", *, normalizer=None,
-                       return_grad=False, num_threads=None, precision="exact"):
+                       return_grad=False, num_threads=None, precision="exact", weights=None, return_stats=False):
     logits = _logits(logits)
     targets = _array("targets", targets)
     if targets.dtype != logits.dtype:
         raise TypeError("targets must have the logits' dtype %s, got %s" % (logits.dtype, targets.dtype))
     if targets.shape != logits.shape:
         raise ValueError("targets must have the logits' shape %s, got %s" % (logits.shape, targets.shape))
+    layout = _PER_ELEMENT  # the library reads it even without weights
+    if weights is not None:
+        shapes = [(logits.shape, _PER_ELEMENT, "the logits' shape")]
+        if logits.ndim >= 2:  # one weight per position (n, d1, ...), the same for every class
+            shapes.append((logits.shape[:1] + logits.shape[2:], _PER_POSITION, "the positions' shape"))
+        weights, layout = _weights(weights, logits, shapes)
     alpha = -1.0 if alpha is None else _real("alpha", alpha)
     gamma = _real("gamma", gamma)
     reduction = _reduction(reduction)
@@ -130,20 +184,32 @@ def sigmoid_focal_loss(backend, logits, targets, alpha=0.25, gamma=2.0, reductio
     threads = _threads(num_threads)
     return_grad = _flag("return_grad", return_grad)
     tier = _precision(precision)
+    return_stats = _flag("return_stats", return_stats)
 
     x = _contiguous(logits)
     t = _contiguous(targets)
     loss = np.empty(x.shape if reduction == 0 else 1, x.dtype)
     grad = np.empty(x.shape, x.dtype) if return_grad else None
-    status, message = backend.sigmoid(x, t, None, loss, grad, reduction, alpha, gamma, use_normalizer, normalizer,
-                                      threads, tier)
+    if weights is None and not return_stats:
+        stats = None
+        status, message = backend.sigmoid(x, t, None, loss, grad, reduction, alpha, gamma, use_normalizer, normalizer,
+                                          threads, tier)
+    else:
+        if x.ndim >= 2:
+            batch, classes, inner = x.shape[0], x.shape[1], math.prod(x.shape[2:])
+        else:
+            batch, classes, inner = 1, 1, x.size
+        stats = _stats_buffer(return_stats)
+        status, message = backend.sigmoid_weighted(x, t, batch, classes, inner, weights, layout, None, loss, grad,
+                                                   stats, reduction, alpha, gamma, use_normalizer, normalizer, threads,
+                                                   tier)
     _raise_for(status, message)
-    return _finish(loss, reduction != 0, grad, return_grad)
+    return _finish(loss, reduction != 0, grad, return_grad, stats)
 
 
 def sigmoid_focal_loss_from_labels(backend, logits, labels, alpha=0.25, gamma=2.0, reduction="none", *,
                                    ignore_index=-100, normalizer=None, return_grad=False, num_threads=None,
-                                   precision="exact"):
+                                   precision="exact", weights=None, return_stats=False):
     logits = _logits(logits)
     if logits.ndim < 2:
         raise ValueError("logits must have shape (N, C, ...) with the classes on axis 1, got %s" % (logits.shape,))
@@ -154,6 +220,10 @@ def sigmoid_focal_loss_from_labels(backend, logits, labels, alpha=0.25, gamma=2.
     if labels.shape != expected:
         raise ValueError("labels must have shape %s for logits of shape %s, got %s"
                          % (expected, logits.shape, labels.shape))
+    layout = _PER_ELEMENT
+    if weights is not None:
+        weights, layout = _weights(weights, logits, [(logits.shape, _PER_ELEMENT, "the logits' shape"),
+                                                     (expected, _PER_POSITION, "the labels' shape")])
     batch, classes = logits.shape[0], logits.shape[1]
     inner = math.prod(logits.shape[2:])
     alpha = -1.0 if alpha is None else _real("alpha", alpha)
@@ -164,20 +234,28 @@ def sigmoid_focal_loss_from_labels(backend, logits, labels, alpha=0.25, gamma=2.
     threads = _threads(num_threads)
     return_grad = _flag("return_grad", return_grad)
     tier = _precision(precision)
+    return_stats = _flag("return_stats", return_stats)
 
     x = _contiguous(logits)
     y = _contiguous(labels)
     loss = np.empty(x.shape if reduction == 0 else 1, x.dtype)
     grad = np.empty(x.shape, x.dtype) if return_grad else None
-    status, message = backend.sigmoid_labels(x, y, batch, classes, inner, None, loss, grad, reduction, alpha, gamma,
-                                             ignore_index, use_normalizer, normalizer, threads, tier)
+    if weights is None and not return_stats:
+        stats = None
+        status, message = backend.sigmoid_labels(x, y, batch, classes, inner, None, loss, grad, reduction, alpha,
+                                                 gamma, ignore_index, use_normalizer, normalizer, threads, tier)
+    else:
+        stats = _stats_buffer(return_stats)
+        status, message = backend.sigmoid_labels_weighted(x, y, batch, classes, inner, weights, layout, None, loss,
+                                                          grad, stats, reduction, alpha, gamma, ignore_index,
+                                                          use_normalizer, normalizer, threads, tier)
     _raise_for(status, message)
-    return _finish(loss, reduction != 0, grad, return_grad)
+    return _finish(loss, reduction != 0, grad, return_grad, stats)
 
 
 def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reduction="mean", *, ignore_index=-100,
                        label_smoothing=0.0, normalizer=None, return_grad=False, num_threads=None,
-                       precision="exact"):
+                       precision="exact", weights=None, return_stats=False):
     logits = _logits(logits)
     if logits.ndim < 2:
         raise ValueError("logits must have shape (N, C, ...) with the classes on axis 1, got %s" % (logits.shape,))
@@ -188,6 +266,8 @@ def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reductio
     if targets.shape != expected:
         raise ValueError("targets must have shape %s for logits of shape %s, got %s"
                          % (expected, logits.shape, targets.shape))
+    if weights is not None:
+        weights, _ = _weights(weights, logits, [(expected, _PER_POSITION, "the targets' shape")])
     batch, classes = logits.shape[0], logits.shape[1]
     inner = math.prod(logits.shape[2:])
     if alpha is not None:
@@ -195,13 +275,14 @@ def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reductio
             raise TypeError("softmax alpha must be a sequence of C = %d class weights, got %s (kornia's scalar a "
                             "is the vector [1 - a, a, ..., a])" % (classes, type(alpha).__name__))
         try:
-            weights = np.array(alpha, dtype=np.float64)
+            class_weights = np.array(alpha, dtype=np.float64)
         except (TypeError, ValueError):
             raise TypeError("softmax alpha must be a sequence of C = %d real class weights" % classes) from None
-        if weights.shape != (classes,):
-            raise ValueError("alpha must hold one weight per class, C = %d, got shape %s" % (classes, weights.shape))
+        if class_weights.shape != (classes,):
+            raise ValueError("alpha must hold one weight per class, C = %d, got shape %s"
+                             % (classes, class_weights.shape))
     else:
-        weights = None
+        class_weights = None
     gamma = _real("gamma", gamma)
     reduction = _reduction(reduction)
     ignore_index = _integer("ignore_index", ignore_index, _INT64_MIN, _INT64_MAX)
@@ -210,12 +291,21 @@ def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reductio
     threads = _threads(num_threads)
     return_grad = _flag("return_grad", return_grad)
     tier = _precision(precision)
+    return_stats = _flag("return_stats", return_stats)
 
     x = _contiguous(logits)
     y = _contiguous(targets)
     loss = np.empty(expected if reduction == 0 else 1, x.dtype)
     grad = np.empty(x.shape, x.dtype) if return_grad else None
-    status, message = backend.softmax(x, y, batch, classes, inner, None, loss, grad, reduction, gamma, weights,
-                                      ignore_index, label_smoothing, use_normalizer, normalizer, threads, tier)
+    if weights is None and not return_stats:
+        stats = None
+        status, message = backend.softmax(x, y, batch, classes, inner, None, loss, grad, reduction, gamma,
+                                          class_weights, ignore_index, label_smoothing, use_normalizer, normalizer,
+                                          threads, tier)
+    else:
+        stats = _stats_buffer(return_stats)
+        status, message = backend.softmax_weighted(x, y, batch, classes, inner, weights, None, loss, grad, stats,
+                                                   reduction, gamma, class_weights, ignore_index, label_smoothing,
+                                                   use_normalizer, normalizer, threads, tier)
     _raise_for(status, message)
-    return _finish(loss, reduction != 0, grad, return_grad)
+    return _finish(loss, reduction != 0, grad, return_grad, stats)

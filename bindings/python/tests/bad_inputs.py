@@ -1,6 +1,7 @@
 """Bad inputs of every class, with the exception each must raise and what its message says.
 
 Each entry: (id, function name, args, kwargs, exception type, regex the message must match).
+A bad weight's message, like a bad target's, names its index in the weights array.
 test_errors.py runs them on the live backend; test_backends.py checks that both backends raise
 the same exception with the same message.
 """
@@ -93,4 +94,46 @@ CASES = [
     ("labels alpha > 1", "sigmoid_focal_loss_from_labels", (x32, y), {"alpha": 2.0}, ValueError, "alpha = 2"),
     ("labels zero classes", "sigmoid_focal_loss_from_labels", (np.zeros((2, 0), np.float32), y), {}, ValueError,
      "classes = 0"),
+    # Weights (logits (2, 2): per element (2, 2), per position (2,)) and return_stats.
+    ("weights list", "sigmoid_focal_loss", (x32, t32), {"weights": [[1.0, 1.0], [1.0, 1.0]]}, TypeError,
+     "weights must be a numpy.ndarray"),
+    ("weights float64 for float32", "sigmoid_focal_loss", (x32, t32), {"weights": np.ones((2, 2))}, TypeError,
+     "weights must have the logits' dtype float32, got float64"),
+    ("weights float16", "sigmoid_focal_loss", (x32, t32), {"weights": np.ones((2, 2), np.float16)}, TypeError,
+     "weights must have the logits' dtype"),
+    ("weights shape", "sigmoid_focal_loss", (x32, t32), {"weights": np.ones(3, np.float32)}, ValueError,
+     r"weights must have the logits' shape \(2, 2\) or the positions' shape \(2,\), got \(3,\)"),
+    ("weights transposed shape", "sigmoid_focal_loss", (x32[:, :1], t32[:, :1]),
+     {"weights": np.ones((1, 2), np.float32)}, ValueError,
+     r"weights must have the logits' shape \(2, 1\) or the positions' shape \(2,\), got \(1, 2\)"),
+    ("weights 1-d logits", "sigmoid_focal_loss", (x32[0], t32[0]), {"weights": np.ones((1, 2), np.float32)},
+     ValueError, r"weights must have the logits' shape \(2,\), got \(1, 2\)"),
+    ("weight negative", "sigmoid_focal_loss", (x32, t32), {"weights": np.array([[1, 1], [-0.5, 1]], np.float32)},
+     ValueError, r"weights\[2\] = -0\.5"),
+    ("weight nan", "sigmoid_focal_loss", (x64, t64), {"weights": np.array([[1.0, np.nan], [1.0, 1.0]])}, ValueError,
+     r"weights\[1\] = nan"),
+    ("weight inf per position", "sigmoid_focal_loss", (x64, t64), {"weights": np.array([1.0, np.inf])}, ValueError,
+     r"weights\[1\] = inf"),
+    ("return_stats int", "sigmoid_focal_loss", (x32, t32), {"return_stats": 1}, TypeError,
+     "return_stats must be a bool"),
+    ("labels weights dtype", "sigmoid_focal_loss_from_labels", (x32, y), {"weights": np.ones(2)}, TypeError,
+     "weights must have the logits' dtype float32, got float64"),
+    ("labels weights shape", "sigmoid_focal_loss_from_labels", (x32, y), {"weights": np.ones((2, 3), np.float32)},
+     ValueError, r"weights must have the logits' shape \(2, 2\) or the labels' shape \(2,\), got \(2, 3\)"),
+    ("labels weight negative", "sigmoid_focal_loss_from_labels", (x64, y), {"weights": np.array([1.0, -2.0])},
+     ValueError, r"weights\[1\] = -2"),
+    ("labels weight nan per element", "sigmoid_focal_loss_from_labels", (x32, y),
+     {"weights": np.array([[1, 1], [1, np.nan]], np.float32)}, ValueError, r"weights\[3\] = nan"),
+    ("labels return_stats None", "sigmoid_focal_loss_from_labels", (x32, y), {"return_stats": None}, TypeError,
+     "return_stats must be a bool"),
+    ("softmax weights int", "softmax_focal_loss", (x64, y), {"weights": np.array([1, 1])}, TypeError,
+     "weights must have the logits' dtype float64, got int64"),
+    ("softmax weights per element", "softmax_focal_loss", (x64, y), {"weights": np.ones((2, 2))}, ValueError,
+     r"weights must have the targets' shape \(2,\), got \(2, 2\)"),
+    ("softmax weight nan", "softmax_focal_loss", (x64, y), {"weights": np.array([np.nan, 1.0])}, ValueError,
+     r"weights\[0\] = nan"),
+    ("softmax weight negative", "softmax_focal_loss", (x32, y), {"weights": np.array([1, -1], np.float32)},
+     ValueError, r"weights\[1\] = -1"),
+    ("softmax return_stats str", "softmax_focal_loss", (x64, y), {"return_stats": "yes"}, TypeError,
+     "return_stats must be a bool"),
 ]

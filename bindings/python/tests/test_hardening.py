@@ -33,6 +33,8 @@ Y = rng.integers(0, 80, size=(64, 8))
 Y[::7, 3] = -100
 XS = rng.normal(0, 6, size=(2000, 40)).astype(np.float64)            # sigmoid
 TS = (rng.uniform(size=(2000, 40)) < 0.01).astype(np.float64)
+WS = rng.uniform(0, 2, size=2000)                                    # per-anchor weights
+W = rng.uniform(0, 2, size=(64, 8)).astype(np.float32)               # per-position weights
 
 
 def job(backend, k):
@@ -43,7 +45,13 @@ def job(backend, k):
     soft = _frontend.softmax_focal_loss(backend, X, Y, alpha=None if k % 2 else np.linspace(0.1, 2, 80),
                                         gamma=0.25 * k, label_smoothing=0.02 * (k % 4),
                                         reduction=("mean", "none", "sum")[k % 3], return_grad=True, num_threads=k % 2)
-    return [np.asarray(a).tobytes() for a in (*sig, *soft)]
+    # The _weighted functions, their statistics written by each thread's own call.
+    weighted = _frontend.sigmoid_focal_loss(backend, XS, TS, gamma=0.5 * k, reduction=("mean", "sum")[k % 2],
+                                            return_grad=True, num_threads=k % 3, weights=WS * k, return_stats=True)
+    weighted_softmax = _frontend.softmax_focal_loss(backend, X, Y, gamma=0.25 * k, return_grad=True,
+                                                    num_threads=k % 2, weights=W if k % 2 else None,
+                                                    return_stats=True)
+    return [np.asarray(a).tobytes() for a in (*sig, *soft, *weighted, *weighted_softmax)]
 
 
 @pytest.mark.parametrize("backend", BACKENDS, ids=lambda b: b.name)
@@ -71,10 +79,12 @@ def test_sixteen_threads_match_sequential(backend):
 
 
 @pytest.mark.skipif(_ext is None, reason="the extension is not built")
-def test_extension_releases_the_gil():
+@pytest.mark.parametrize("weighted", [False, True], ids=["plain", "weighted"])
+def test_extension_releases_the_gil(weighted):
     """While one thread is inside a long native call, another thread keeps running Python."""
     big = rng.normal(0, 4, size=(4_000_000,)).astype(np.float32)
     targets = np.zeros_like(big)
+    extra = {"weights": np.ones_like(big), "return_stats": True} if weighted else {}
     ticks = []
     done = threading.Event()
 
@@ -89,7 +99,7 @@ def test_extension_releases_the_gil():
     start = time.perf_counter()
     calls = 0
     while calls < 3 or time.perf_counter() - start < 0.3:
-        _frontend.sigmoid_focal_loss(_ext, big, targets, return_grad=True, num_threads=1)
+        _frontend.sigmoid_focal_loss(_ext, big, targets, return_grad=True, num_threads=1, **extra)
         calls += 1
     end = time.perf_counter()
     done.set()
