@@ -1,7 +1,8 @@
 /* bench.c: throughput of the shipped libfocalloss.so, fused loss + gradient, reduction sum.
  *
  * For sigmoid, softmax and the sigmoid from integer labels (sigmoid_labels), float32 and float64,
- * and three shapes (detection head 131072 x 80,
+ * the same three through their _weighted functions (per-position weights and focal_stats;
+ * float32), and three shapes (detection head 131072 x 80,
  * segmentation (8, 19, 128, 128), small 1024 x 10) it prints one tab-separated line per
  * precision tier (float32: exact and fast; float64: exact, the only tier it has):
  *
@@ -46,6 +47,7 @@ typedef struct {
     shape shp;
     int64_t elements, positions;
     void *logits, *targets, *grad;
+    void *weights;   /* the _weighted functions: one weight per position (anchor, pixel), or NULL */
     double loss[1];  /* room for one float or one double */
     int threads;
     focal_precision precision;
@@ -117,14 +119,51 @@ static void make_case(bench_case *bc, family fam, dtype type, shape shp) {
     memset(bc->grad, 0, (size_t)bc->elements * es);
 }
 
+/* Weights for the _weighted rows: one per position (batch * inner: an anchor's or a pixel's),
+ * uniform in [0, 2) with 5% exactly 0, as a per-anchor weight of mmdet's. */
+static void add_weights(bench_case *bc) {
+    int64_t positions = bc->shp.batch * bc->shp.inner;
+    bc->weights = checked_malloc((size_t)positions * element_size(bc->type));
+    for (int64_t i = 0; i < positions; i++) store(bc->weights, bc->type, i, uniform() < 0.05 ? 0 : 2 * uniform());
+}
+
 static void free_case(bench_case *bc) {
-    free(bc->logits); free(bc->targets); free(bc->grad);
+    free(bc->logits); free(bc->targets); free(bc->grad); free(bc->weights);
 }
 
 static void run_library(const bench_case *bc_const) {
     bench_case *bc = (bench_case *)bc_const;
     focal_status s;
-    if (bc->fam == SIGMOID) {
+    focal_stats stats = FOCAL_STATS_INIT;
+    const shape *p = &bc->shp;
+    if (bc->weights) {
+        /* The _weighted functions with per-position weights and their statistics. */
+        focal_sigmoid_options opt = FOCAL_SIGMOID_OPTIONS_INIT;
+        focal_softmax_options sopt = FOCAL_SOFTMAX_OPTIONS_INIT;
+        opt.reduction = sopt.reduction = FOCAL_REDUCTION_SUM;
+        opt.num_threads = sopt.num_threads = bc->threads;
+        opt.precision = sopt.precision = bc->precision;
+        if (bc->fam == SIGMOID)
+            s = bc->type == F32
+                ? focal_sigmoid_weighted_f32(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, bc->weights,
+                                             FOCAL_WEIGHTS_PER_POSITION, NULL, (float *)bc->loss, bc->grad, &stats)
+                : focal_sigmoid_weighted_f64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, bc->weights,
+                                             FOCAL_WEIGHTS_PER_POSITION, NULL, bc->loss, bc->grad, &stats);
+        else if (bc->fam == LABELS)
+            s = bc->type == F32
+                ? focal_sigmoid_labels_weighted_f32_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets,
+                                                        bc->weights, FOCAL_WEIGHTS_PER_POSITION, NULL,
+                                                        (float *)bc->loss, bc->grad, &stats)
+                : focal_sigmoid_labels_weighted_f64_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets,
+                                                        bc->weights, FOCAL_WEIGHTS_PER_POSITION, NULL, bc->loss,
+                                                        bc->grad, &stats);
+        else
+            s = bc->type == F32
+                ? focal_softmax_weighted_f32_i64(&sopt, p->batch, p->classes, p->inner, bc->logits, bc->targets,
+                                                 bc->weights, NULL, (float *)bc->loss, bc->grad, &stats)
+                : focal_softmax_weighted_f64_i64(&sopt, p->batch, p->classes, p->inner, bc->logits, bc->targets,
+                                                 bc->weights, NULL, bc->loss, bc->grad, &stats);
+    } else if (bc->fam == SIGMOID) {
         focal_sigmoid_options opt = FOCAL_SIGMOID_OPTIONS_INIT;
         opt.reduction = FOCAL_REDUCTION_SUM;
         opt.num_threads = bc->threads;
@@ -134,7 +173,6 @@ static void run_library(const bench_case *bc_const) {
             : focal_sigmoid_f64(&opt, bc->elements, bc->logits, bc->targets, NULL, bc->loss, bc->grad);
     } else if (bc->fam == LABELS) {
         focal_sigmoid_options opt = FOCAL_SIGMOID_OPTIONS_INIT;
-        const shape *p = &bc->shp;
         opt.reduction = FOCAL_REDUCTION_SUM;
         opt.num_threads = bc->threads;
         opt.precision = bc->precision;
@@ -148,7 +186,6 @@ static void run_library(const bench_case *bc_const) {
         opt.reduction = FOCAL_REDUCTION_SUM;
         opt.num_threads = bc->threads;
         opt.precision = bc->precision;
-        const shape *p = &bc->shp;
         s = bc->type == F32
             ? focal_softmax_f32_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, NULL,
                                     (float *)bc->loss, bc->grad)
@@ -245,12 +282,16 @@ int main(int argc, char **argv) {
     int all = cpus > 0 ? (int)cpus : 1;
     printf("# bench: libfocalloss %s, %d online CPUs, median of %d runs\n", focal_version_string(), all, rounds);
     printf("# family\tdtype\tprecision\tshape\telements\tmelem_1thread\tmelem_allcores\tfloor_melem_allcores\tlatency_us\n");
-    static const char *const family_names[] = {"sigmoid", "softmax", "sigmoid_labels"};
-    for (int f = 0; f <= 2; f++) {
-        for (int d = 0; d <= 1; d++) {
+    static const char *const family_names[] = {"sigmoid", "softmax", "sigmoid_labels",
+                                               "sigmoid_weighted", "softmax_weighted", "sigmoid_labels_weighted"};
+    /* Families 3 to 5: the same inputs through the _weighted functions, per-position weights
+     * and statistics, float32 only (the path whose cost they show is the same in float64). */
+    for (int f = 0; f <= 5; f++) {
+        for (int d = 0; d <= (f < 3 ? 1 : 0); d++) {
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
                 bench_case bc;
-                make_case(&bc, (family)f, (dtype)d, shapes[s]);
+                make_case(&bc, (family)(f % 3), (dtype)d, shapes[s]);
+                if (f >= 3) add_weights(&bc);
                 double melem = (double)bc.elements * 1e-6;
                 bc.threads = bc.elements >= 65536 ? all : 1;
                 double floor_time = median_seconds(run_floor, &bc, rounds);

@@ -6,7 +6,8 @@ tier) from the file named on the command line, times the same cases (fused loss 
 reduction sum; once per case, shared by its tiers' rows) with numpy and, when they import,
 torchvision eager, torch.compile and kornia, and the small case through the Python package
 `focalloss` (extension and ctypes backends) when it exists, then prints one table. The rows of
-the sigmoid from integer labels (sigmoid_labels) share the sigmoid's peer measurements.
+the sigmoid from integer labels (sigmoid_labels) share the sigmoid's peer measurements, and the
+rows of the _weighted functions (sigmoid_weighted, ...) those of their unweighted family.
 
     peers.py BENCH_OUTPUT [--json FILE]
 
@@ -277,8 +278,10 @@ def main():
     measured = {}  # (family, dtype, shape) -> the peers' speeds, once for every precision tier
     for row in rows:
         # The sigmoid from integer labels against the peers' sigmoid: what a peer's user does with
-        # labels is make the one-hot targets and call it (the one-hot's cost not counted).
-        family = "sigmoid" if row["family"] == "sigmoid_labels" else row["family"]
+        # labels is make the one-hot targets and call it (the one-hot's cost not counted). The
+        # _weighted rows against the peers' unweighted calls (torchvision has no weights).
+        family = row["family"].removesuffix("_weighted")
+        family = "sigmoid" if family == "sigmoid_labels" else family
         case = family, row["dtype"], row["shape"]
         if case not in measured:
             dtype = np.float32 if row["dtype"] == "float32" else np.float64

@@ -26,7 +26,8 @@
  *   call (0 = library default, 1 = the caller's thread only); results are
  *   bitwise identical for every num_threads.
  * - Arrays are dense, row-major (C order), of the element type in the
- *   function's name: f32 = float, f64 = double, i32 = int32_t, i64 = int64_t.
+ *   function's name: f32 = float, f64 = double, i32 = int32_t, i64 = int64_t,
+ *   f16 = focal_f16 (IEEE binary16), bf16 = focal_bf16 (bfloat16).
  */
 #ifndef FOCALLOSS_H
 #define FOCALLOSS_H
@@ -56,6 +57,22 @@ uint32_t focal_version_number(void);
 /* The library's version as static, NUL-terminated text, e.g. "0.1.0".
  * Never NULL, never to be freed. */
 const char *focal_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Half-precision storage                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* The 16-bit storage types of the _f16 and _bf16 functions, as bit patterns
+ * wrapped in distinct structs (C99 has no half type, and the wrapping keeps
+ * the two apart): focal_f16 is IEEE 754 binary16 (_Float16, __fp16,
+ * numpy.float16, torch.float16), focal_bf16 is bfloat16 (the upper half of a
+ * binary32: __bf16, ml_dtypes.bfloat16, torch.bfloat16). An array of either
+ * has the layout of an array of uint16_t; cast a pointer to such an array to
+ * pass it. The functions compute in float32 or double and round each result
+ * once to the storage type (to nearest, ties to even); sums accumulate in
+ * double. */
+typedef struct focal_f16 { uint16_t bits; } focal_f16;
+typedef struct focal_bf16 { uint16_t bits; } focal_bf16;
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
@@ -331,6 +348,16 @@ focal_status focal_sigmoid_f64(const focal_sigmoid_options *options, int64_t cou
                                const double *logits, const double *targets,
                                const double *grad_loss, double *loss, double *grad_logits);
 
+/* As focal_sigmoid_f32, with f16 storage. */
+focal_status focal_sigmoid_f16(const focal_sigmoid_options *options, int64_t count,
+                               const focal_f16 *logits, const focal_f16 *targets,
+                               const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits);
+
+/* As focal_sigmoid_f32, with bf16 storage. */
+focal_status focal_sigmoid_bf16(const focal_sigmoid_options *options, int64_t count,
+                               const focal_bf16 *logits, const focal_bf16 *targets,
+                               const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits);
+
 /* focal_sigmoid_f32 with weights and statistics. Logits and targets in
  * PyTorch's layout (batch, classes, inner) (element (n, c, i) at
  * (n * classes + c) * inner + i; any factorisation of the element count will
@@ -368,6 +395,22 @@ focal_status focal_sigmoid_weighted_f64(const focal_sigmoid_options *options,
                                         const double *logits, const double *targets,
                                         const double *weights, focal_weights_layout weights_layout,
                                         const double *grad_loss, double *loss, double *grad_logits,
+                                        focal_stats *stats);
+
+/* As focal_sigmoid_weighted_f32, with f16 storage. */
+focal_status focal_sigmoid_weighted_f16(const focal_sigmoid_options *options,
+                                        int64_t batch, int64_t classes, int64_t inner,
+                                        const focal_f16 *logits, const focal_f16 *targets,
+                                        const focal_f16 *weights, focal_weights_layout weights_layout,
+                                        const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits,
+                                        focal_stats *stats);
+
+/* As focal_sigmoid_weighted_f32, with bf16 storage. */
+focal_status focal_sigmoid_weighted_bf16(const focal_sigmoid_options *options,
+                                        int64_t batch, int64_t classes, int64_t inner,
+                                        const focal_bf16 *logits, const focal_bf16 *targets,
+                                        const focal_bf16 *weights, focal_weights_layout weights_layout,
+                                        const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits,
                                         focal_stats *stats);
 
 /* The sigmoid focal loss from integer labels (mmdet's and mmcv's convention),
@@ -415,11 +458,35 @@ focal_status focal_sigmoid_labels_f64_i64(const focal_sigmoid_options *options,
                                           const double *logits, const int64_t *labels,
                                           const double *grad_loss, double *loss, double *grad_logits);
 
+/* As focal_sigmoid_labels_f32_i64, with f16 storage. */
+focal_status focal_sigmoid_labels_f16_i64(const focal_sigmoid_options *options,
+                                          int64_t batch, int64_t classes, int64_t inner,
+                                          const focal_f16 *logits, const int64_t *labels,
+                                          const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits);
+
+/* As focal_sigmoid_labels_f32_i64, with bf16 storage. */
+focal_status focal_sigmoid_labels_bf16_i64(const focal_sigmoid_options *options,
+                                          int64_t batch, int64_t classes, int64_t inner,
+                                          const focal_bf16 *logits, const int64_t *labels,
+                                          const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits);
+
 /* As focal_sigmoid_labels_f64_i64, with int32_t labels. */
 focal_status focal_sigmoid_labels_f64_i32(const focal_sigmoid_options *options,
                                           int64_t batch, int64_t classes, int64_t inner,
                                           const double *logits, const int32_t *labels,
                                           const double *grad_loss, double *loss, double *grad_logits);
+
+/* As focal_sigmoid_labels_f32_i32, with f16 storage. */
+focal_status focal_sigmoid_labels_f16_i32(const focal_sigmoid_options *options,
+                                          int64_t batch, int64_t classes, int64_t inner,
+                                          const focal_f16 *logits, const int32_t *labels,
+                                          const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits);
+
+/* As focal_sigmoid_labels_f32_i32, with bf16 storage. */
+focal_status focal_sigmoid_labels_bf16_i32(const focal_sigmoid_options *options,
+                                          int64_t batch, int64_t classes, int64_t inner,
+                                          const focal_bf16 *logits, const int32_t *labels,
+                                          const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits);
 
 /* focal_sigmoid_labels_f32_i64 with weights and statistics: each kept
  * element's loss and gradient times its weight (0 gives 0 whatever the
@@ -452,12 +519,44 @@ focal_status focal_sigmoid_labels_weighted_f64_i64(const focal_sigmoid_options *
                                                    const double *grad_loss, double *loss, double *grad_logits,
                                                    focal_stats *stats);
 
+/* As focal_sigmoid_labels_weighted_f32_i64, with f16 storage. */
+focal_status focal_sigmoid_labels_weighted_f16_i64(const focal_sigmoid_options *options,
+                                                   int64_t batch, int64_t classes, int64_t inner,
+                                                   const focal_f16 *logits, const int64_t *labels,
+                                                   const focal_f16 *weights, focal_weights_layout weights_layout,
+                                                   const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits,
+                                                   focal_stats *stats);
+
+/* As focal_sigmoid_labels_weighted_f32_i64, with bf16 storage. */
+focal_status focal_sigmoid_labels_weighted_bf16_i64(const focal_sigmoid_options *options,
+                                                   int64_t batch, int64_t classes, int64_t inner,
+                                                   const focal_bf16 *logits, const int64_t *labels,
+                                                   const focal_bf16 *weights, focal_weights_layout weights_layout,
+                                                   const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits,
+                                                   focal_stats *stats);
+
 /* As focal_sigmoid_labels_weighted_f64_i64, with int32_t labels. */
 focal_status focal_sigmoid_labels_weighted_f64_i32(const focal_sigmoid_options *options,
                                                    int64_t batch, int64_t classes, int64_t inner,
                                                    const double *logits, const int32_t *labels,
                                                    const double *weights, focal_weights_layout weights_layout,
                                                    const double *grad_loss, double *loss, double *grad_logits,
+                                                   focal_stats *stats);
+
+/* As focal_sigmoid_labels_weighted_f32_i32, with f16 storage. */
+focal_status focal_sigmoid_labels_weighted_f16_i32(const focal_sigmoid_options *options,
+                                                   int64_t batch, int64_t classes, int64_t inner,
+                                                   const focal_f16 *logits, const int32_t *labels,
+                                                   const focal_f16 *weights, focal_weights_layout weights_layout,
+                                                   const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits,
+                                                   focal_stats *stats);
+
+/* As focal_sigmoid_labels_weighted_f32_i32, with bf16 storage. */
+focal_status focal_sigmoid_labels_weighted_bf16_i32(const focal_sigmoid_options *options,
+                                                   int64_t batch, int64_t classes, int64_t inner,
+                                                   const focal_bf16 *logits, const int32_t *labels,
+                                                   const focal_bf16 *weights, focal_weights_layout weights_layout,
+                                                   const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits,
                                                    focal_stats *stats);
 
 /* ------------------------------------------------------------------------ */
@@ -511,11 +610,35 @@ focal_status focal_softmax_f64_i64(const focal_softmax_options *options,
                                    const double *logits, const int64_t *targets,
                                    const double *grad_loss, double *loss, double *grad_logits);
 
+/* As focal_softmax_f32_i64, with f16 storage. */
+focal_status focal_softmax_f16_i64(const focal_softmax_options *options,
+                                   int64_t batch, int64_t classes, int64_t inner,
+                                   const focal_f16 *logits, const int64_t *targets,
+                                   const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits);
+
+/* As focal_softmax_f32_i64, with bf16 storage. */
+focal_status focal_softmax_bf16_i64(const focal_softmax_options *options,
+                                   int64_t batch, int64_t classes, int64_t inner,
+                                   const focal_bf16 *logits, const int64_t *targets,
+                                   const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits);
+
 /* As focal_softmax_f64_i64, with int32_t targets. */
 focal_status focal_softmax_f64_i32(const focal_softmax_options *options,
                                    int64_t batch, int64_t classes, int64_t inner,
                                    const double *logits, const int32_t *targets,
                                    const double *grad_loss, double *loss, double *grad_logits);
+
+/* As focal_softmax_f32_i32, with f16 storage. */
+focal_status focal_softmax_f16_i32(const focal_softmax_options *options,
+                                   int64_t batch, int64_t classes, int64_t inner,
+                                   const focal_f16 *logits, const int32_t *targets,
+                                   const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits);
+
+/* As focal_softmax_f32_i32, with bf16 storage. */
+focal_status focal_softmax_bf16_i32(const focal_softmax_options *options,
+                                   int64_t batch, int64_t classes, int64_t inner,
+                                   const focal_bf16 *logits, const int32_t *targets,
+                                   const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits);
 
 /* focal_softmax_f32_i64 with one weight per target position and
  * statistics. Position (n, i)'s loss and gradient are w_{n,i} times
@@ -552,11 +675,39 @@ focal_status focal_softmax_weighted_f64_i64(const focal_softmax_options *options
                                             const double *grad_loss, double *loss, double *grad_logits,
                                             focal_stats *stats);
 
+/* As focal_softmax_weighted_f32_i64, with f16 storage. */
+focal_status focal_softmax_weighted_f16_i64(const focal_softmax_options *options,
+                                            int64_t batch, int64_t classes, int64_t inner,
+                                            const focal_f16 *logits, const int64_t *targets, const focal_f16 *weights,
+                                            const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits,
+                                            focal_stats *stats);
+
+/* As focal_softmax_weighted_f32_i64, with bf16 storage. */
+focal_status focal_softmax_weighted_bf16_i64(const focal_softmax_options *options,
+                                            int64_t batch, int64_t classes, int64_t inner,
+                                            const focal_bf16 *logits, const int64_t *targets, const focal_bf16 *weights,
+                                            const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits,
+                                            focal_stats *stats);
+
 /* As focal_softmax_weighted_f64_i64, with int32_t targets. */
 focal_status focal_softmax_weighted_f64_i32(const focal_softmax_options *options,
                                             int64_t batch, int64_t classes, int64_t inner,
                                             const double *logits, const int32_t *targets, const double *weights,
                                             const double *grad_loss, double *loss, double *grad_logits,
+                                            focal_stats *stats);
+
+/* As focal_softmax_weighted_f32_i32, with f16 storage. */
+focal_status focal_softmax_weighted_f16_i32(const focal_softmax_options *options,
+                                            int64_t batch, int64_t classes, int64_t inner,
+                                            const focal_f16 *logits, const int32_t *targets, const focal_f16 *weights,
+                                            const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits,
+                                            focal_stats *stats);
+
+/* As focal_softmax_weighted_f32_i32, with bf16 storage. */
+focal_status focal_softmax_weighted_bf16_i32(const focal_softmax_options *options,
+                                            int64_t batch, int64_t classes, int64_t inner,
+                                            const focal_bf16 *logits, const int32_t *targets, const focal_bf16 *weights,
+                                            const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits,
                                             focal_stats *stats);
 
 #ifdef __cplusplus

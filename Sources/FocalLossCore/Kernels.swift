@@ -58,8 +58,9 @@ public enum Precision: Int32, Sendable {
     case fast = 1
 }
 
-/// The storage types of logits, targets, losses and gradients: `Float` and `Double`.
-/// Every kernel evaluates in `Double` whatever the storage type (see `KernelScalar`).
+/// The storage types of logits, targets, losses and gradients: `Float`, `Double`, `Float16`
+/// and `BFloat16`. The exact tier evaluates in `Double` whatever the storage type, the fast tier
+/// in `Float` (see `KernelScalar`).
 public protocol FocalScalar: BinaryFloatingPoint, Sendable {
     init(_ value: Double)
     var double: Double { get }
@@ -102,12 +103,44 @@ extension Double: FocalScalar {
     }
 }
 
+/// The 16-bit storage types, `Float16` and `BFloat16`: the kernels of their `HalfKernels`.
+public protocol HalfScalar: FocalScalar {
+    static func halfKernels(_ table: KernelTable) -> HalfKernels<Self>
+}
+
+extension HalfScalar {
+    public static func sigmoidKernel(_ table: KernelTable, _ precision: Precision) -> SigmoidKernel<Self> {
+        precision == .fast ? halfKernels(table).sigmoidFast : halfKernels(table).sigmoid
+    }
+    public static func sigmoidTargetCheck(_ table: KernelTable) -> SigmoidTargetCheck<Self> { halfKernels(table).targets }
+    public static func weightCheck(_ table: KernelTable) -> WeightCheck<Self> { halfKernels(table).weights }
+    public static func valueSum(_ table: KernelTable) -> ValueSum<Self> { halfKernels(table).sum }
+    public static func sigmoidLabelsKernel<Label: FocalTarget>(_ table: KernelTable, _: Label.Type, _ precision: Precision) -> SigmoidLabelsKernel<Self, Label> {
+        Label.halfLabelsKernel(halfKernels(table), precision)
+    }
+    public static func softmaxKernel<Target: FocalTarget>(_ table: KernelTable, _: Target.Type, _ precision: Precision) -> SoftmaxKernel<Self, Target> {
+        Target.halfKernel(halfKernels(table), precision)
+    }
+}
+
+extension Float16: FocalScalar, HalfScalar {
+    @inline(__always) public var double: Double { Double(Float(self)) }
+    public static func halfKernels(_ table: KernelTable) -> HalfKernels<Float16> { table.f16 }
+}
+
+extension BFloat16: FocalScalar, HalfScalar {
+    @inline(__always) public var double: Double { Double(float) }
+    public static func halfKernels(_ table: KernelTable) -> HalfKernels<BFloat16> { table.bf16 }
+}
+
 /// The integer types of softmax targets and sigmoid labels: `Int32` and `Int64`.
 public protocol FocalTarget: FixedWidthInteger, Sendable {
     static func floatKernel(_ table: KernelTable, _ precision: Precision) -> SoftmaxKernel<Float, Self>
     static func doubleKernel(_ table: KernelTable) -> SoftmaxKernel<Double, Self>
     static func floatLabelsKernel(_ table: KernelTable, _ precision: Precision) -> SigmoidLabelsKernel<Float, Self>
     static func doubleLabelsKernel(_ table: KernelTable) -> SigmoidLabelsKernel<Double, Self>
+    static func halfKernel<T>(_ kernels: HalfKernels<T>, _ precision: Precision) -> SoftmaxKernel<T, Self>
+    static func halfLabelsKernel<T>(_ kernels: HalfKernels<T>, _ precision: Precision) -> SigmoidLabelsKernel<T, Self>
 }
 
 extension Int32: FocalTarget {
@@ -119,6 +152,12 @@ extension Int32: FocalTarget {
         precision == .fast ? table.sigmoidLabelsF32I32Fast : table.sigmoidLabelsF32I32
     }
     public static func doubleLabelsKernel(_ table: KernelTable) -> SigmoidLabelsKernel<Double, Int32> { table.sigmoidLabelsF64I32 }
+    public static func halfKernel<T>(_ k: HalfKernels<T>, _ precision: Precision) -> SoftmaxKernel<T, Int32> {
+        precision == .fast ? k.softmaxI32Fast : k.softmaxI32
+    }
+    public static func halfLabelsKernel<T>(_ k: HalfKernels<T>, _ precision: Precision) -> SigmoidLabelsKernel<T, Int32> {
+        precision == .fast ? k.labelsI32Fast : k.labelsI32
+    }
 }
 
 extension Int64: FocalTarget {
@@ -130,4 +169,10 @@ extension Int64: FocalTarget {
         precision == .fast ? table.sigmoidLabelsF32I64Fast : table.sigmoidLabelsF32I64
     }
     public static func doubleLabelsKernel(_ table: KernelTable) -> SigmoidLabelsKernel<Double, Int64> { table.sigmoidLabelsF64I64 }
+    public static func halfKernel<T>(_ k: HalfKernels<T>, _ precision: Precision) -> SoftmaxKernel<T, Int64> {
+        precision == .fast ? k.softmaxI64Fast : k.softmaxI64
+    }
+    public static func halfLabelsKernel<T>(_ k: HalfKernels<T>, _ precision: Precision) -> SigmoidLabelsKernel<T, Int64> {
+        precision == .fast ? k.labelsI64Fast : k.labelsI64
+    }
 }

@@ -146,6 +146,37 @@ public typealias ValueSum<T> = @Sendable (UnsafePointer<T>, Range<Int>) -> Compe
 public typealias SigmoidLabelsKernel<T, Label> = @Sendable (SigmoidLabelsKernelArguments<T, Label>, Range<Int>, LabelCursor) -> CompensatedSum
 public typealias SoftmaxKernel<T, Target> = @Sendable (SoftmaxKernelArguments<T, Target>, Range<Int>) -> CompensatedSum
 
+/// Every kernel of one 16-bit storage type (`Float16`, `BFloat16`), per family, label or
+/// target type and tier, in one instruction-set build.
+public struct HalfKernels<T>: Sendable {
+    public let sigmoid: SigmoidKernel<T>
+    public let sigmoidFast: SigmoidKernel<T>
+    public let labelsI32: SigmoidLabelsKernel<T, Int32>
+    public let labelsI64: SigmoidLabelsKernel<T, Int64>
+    public let labelsI32Fast: SigmoidLabelsKernel<T, Int32>
+    public let labelsI64Fast: SigmoidLabelsKernel<T, Int64>
+    public let targets: SigmoidTargetCheck<T>
+    public let weights: WeightCheck<T>
+    public let sum: ValueSum<T>
+    public let softmaxI32: SoftmaxKernel<T, Int32>
+    public let softmaxI64: SoftmaxKernel<T, Int64>
+    public let softmaxI32Fast: SoftmaxKernel<T, Int32>
+    public let softmaxI64Fast: SoftmaxKernel<T, Int64>
+
+    public init(sigmoid: @escaping SigmoidKernel<T>, sigmoidFast: @escaping SigmoidKernel<T>,
+                labelsI32: @escaping SigmoidLabelsKernel<T, Int32>, labelsI64: @escaping SigmoidLabelsKernel<T, Int64>,
+                labelsI32Fast: @escaping SigmoidLabelsKernel<T, Int32>, labelsI64Fast: @escaping SigmoidLabelsKernel<T, Int64>,
+                targets: @escaping SigmoidTargetCheck<T>, weights: @escaping WeightCheck<T>, sum: @escaping ValueSum<T>,
+                softmaxI32: @escaping SoftmaxKernel<T, Int32>, softmaxI64: @escaping SoftmaxKernel<T, Int64>,
+                softmaxI32Fast: @escaping SoftmaxKernel<T, Int32>, softmaxI64Fast: @escaping SoftmaxKernel<T, Int64>) {
+        self.sigmoid = sigmoid; self.sigmoidFast = sigmoidFast
+        self.labelsI32 = labelsI32; self.labelsI64 = labelsI64; self.labelsI32Fast = labelsI32Fast; self.labelsI64Fast = labelsI64Fast
+        self.targets = targets; self.weights = weights; self.sum = sum
+        self.softmaxI32 = softmaxI32; self.softmaxI64 = softmaxI64
+        self.softmaxI32Fast = softmaxI32Fast; self.softmaxI64Fast = softmaxI64Fast
+    }
+}
+
 /// Every kernel of one instruction-set build, one per storage and target type.
 public struct KernelTable: Sendable {
     public let sigmoidF32: SigmoidKernel<Float>
@@ -172,6 +203,9 @@ public struct KernelTable: Sendable {
     public let softmaxF32I64Fast: SoftmaxKernel<Float, Int64>
     public let softmaxF64I32: SoftmaxKernel<Double, Int32>
     public let softmaxF64I64: SoftmaxKernel<Double, Int64>
+    /// The 16-bit storage types' kernels.
+    public let f16: HalfKernels<Float16>
+    public let bf16: HalfKernels<BFloat16>
 
     public init(sigmoidF32: @escaping SigmoidKernel<Float>, sigmoidF32Fast: @escaping SigmoidKernel<Float>, sigmoidF64: @escaping SigmoidKernel<Double>,
                 sigmoidLabelsF32I32: @escaping SigmoidLabelsKernel<Float, Int32>, sigmoidLabelsF32I64: @escaping SigmoidLabelsKernel<Float, Int64>,
@@ -182,7 +216,9 @@ public struct KernelTable: Sendable {
                 sumF32: @escaping ValueSum<Float>, sumF64: @escaping ValueSum<Double>,
                 softmaxF32I32: @escaping SoftmaxKernel<Float, Int32>, softmaxF32I64: @escaping SoftmaxKernel<Float, Int64>,
                 softmaxF32I32Fast: @escaping SoftmaxKernel<Float, Int32>, softmaxF32I64Fast: @escaping SoftmaxKernel<Float, Int64>,
-                softmaxF64I32: @escaping SoftmaxKernel<Double, Int32>, softmaxF64I64: @escaping SoftmaxKernel<Double, Int64>) {
+                softmaxF64I32: @escaping SoftmaxKernel<Double, Int32>, softmaxF64I64: @escaping SoftmaxKernel<Double, Int64>,
+                f16: HalfKernels<Float16>, bf16: HalfKernels<BFloat16>) {
+        self.f16 = f16; self.bf16 = bf16
         self.sigmoidF32 = sigmoidF32; self.sigmoidF32Fast = sigmoidF32Fast; self.sigmoidF64 = sigmoidF64
         self.sigmoidLabelsF32I32 = sigmoidLabelsF32I32; self.sigmoidLabelsF32I64 = sigmoidLabelsF32I64
         self.sigmoidLabelsF32I32Fast = sigmoidLabelsF32I32Fast; self.sigmoidLabelsF32I64Fast = sigmoidLabelsF32I64Fast

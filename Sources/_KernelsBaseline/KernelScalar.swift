@@ -1,4 +1,7 @@
-/// The storage types the kernels read and write, `Float` and `Double`. The exact tier
+import _KernelInterface
+
+/// The storage types the kernels read and write, `Float`, `Double`, `Float16` and `BFloat16`
+/// (the 16-bit ones computed as `Float`: read exactly, each result rounded once). The exact tier
 /// evaluates in `Double` whatever the storage type (the fast tier: `FastArithmetic`); for
 /// `Float` the per-element exp and log1p are FastMath's float tier (3e-10 relative), so a `Float` result is the rounding of
 /// an answer good to ~1e-9: within about half an ulp (≤ 0.55 ulp for γ ≤ 10, `make accuracy`).
@@ -8,7 +11,14 @@ protocol KernelScalar: BinaryFloatingPoint {
     /// with integer min and max, which vectorize without fast-math.
     associatedtype Key: FixedWidthInteger & SignedInteger
     init(_ value: Double)
+    /// `value` rounded once to this type, to nearest even, as the kernels store every result:
+    /// `init(_:)` for `Float` and `Double`; for the 16-bit types through a `Float` rounded to
+    /// odd, whose conversion to 16 bits vectorizes where a direct one from `Double` is a call.
+    init(rounding value: Double)
     var double: Double { get }
+    /// 0 for a hard target (0 or 1) of a validated sigmoid target, non-zero for a soft one, for
+    /// the kernels' OR over a block.
+    static func softTargetKey(_ t: Self) -> Key
     var orderedKey: Key { get }
     init(orderedKey: Key)
     /// e^x and log(1 + e) on [0, 1] as accurate as this type needs (FastMath's float tier for
@@ -18,6 +28,9 @@ protocol KernelScalar: BinaryFloatingPoint {
 }
 
 extension Float: KernelScalar {
+    @inline(__always) init(rounding value: Double) { self.init(value) }
+    // t·(1 − t) is +0 exactly for hard targets (targets are validated in [0, 1]); its key is then 0.
+    @inline(__always) static func softTargetKey(_ t: Float) -> Int32 { (t * (1 - t)).orderedKey }
     @inline(__always) var double: Double { Double(self) }
     @inline(__always) static func exp(_ x: Double) -> Double { FastMath.expFloatTier(x) }
     @inline(__always) static func log1pUnit(_ e: Double) -> Double { FastMath.log1pUnitFloatTier(e) }
@@ -31,6 +44,8 @@ extension Float: KernelScalar {
 }
 
 extension Double: KernelScalar {
+    @inline(__always) init(rounding value: Double) { self.init(value) }
+    @inline(__always) static func softTargetKey(_ t: Double) -> Int64 { (t * (1 - t)).orderedKey }
     @inline(__always) var double: Double { self }
     @inline(__always) static func exp(_ x: Double) -> Double { FastMath.exp(x) }
     @inline(__always) static func log1pUnit(_ e: Double) -> Double { FastMath.log1pUnit(e) }
@@ -40,6 +55,42 @@ extension Double: KernelScalar {
     }
     @inline(__always) init(orderedKey key: Int64) {
         self.init(bitPattern: UInt64(bitPattern: key ^ ((key &>> 63) & Int64.max)))
+    }
+}
+
+extension Float16: KernelScalar {
+    @inline(__always) init(rounding value: Double) { self.init(Float(roundingToOdd: value)) }
+    @inline(__always) static func softTargetKey(_ t: Float16) -> Int16 {
+        let f = Float(t)
+        return f == 0 || f == 1 ? 0 : 1
+    }
+    @inline(__always) var double: Double { Double(Float(self)) }
+    @inline(__always) static func exp(_ x: Double) -> Double { FastMath.expFloatTier(x) }
+    @inline(__always) static func log1pUnit(_ e: Double) -> Double { FastMath.log1pUnitFloatTier(e) }
+    @inline(__always) var orderedKey: Int16 {
+        let bits = Int16(bitPattern: bitPattern)
+        return bits ^ ((bits &>> 15) & Int16.max)
+    }
+    @inline(__always) init(orderedKey key: Int16) {
+        self.init(bitPattern: UInt16(bitPattern: key ^ ((key &>> 15) & Int16.max)))
+    }
+}
+
+extension BFloat16: KernelScalar {
+    @inline(__always) init(rounding value: Double) { self.init(value) }
+    @inline(__always) static func softTargetKey(_ t: BFloat16) -> Int16 {
+        let f = t.float
+        return f == 0 || f == 1 ? 0 : 1
+    }
+    @inline(__always) var double: Double { Double(float) }
+    @inline(__always) static func exp(_ x: Double) -> Double { FastMath.expFloatTier(x) }
+    @inline(__always) static func log1pUnit(_ e: Double) -> Double { FastMath.log1pUnitFloatTier(e) }
+    @inline(__always) var orderedKey: Int16 {
+        let bits = Int16(bitPattern: bitPattern)
+        return bits ^ ((bits &>> 15) & Int16.max)
+    }
+    @inline(__always) init(orderedKey key: Int16) {
+        self.init(bitPattern: UInt16(bitPattern: key ^ ((key &>> 15) & Int16.max)))
     }
 }
 

@@ -153,11 +153,11 @@ func sigmoidChunk<T: KernelScalar, A: Arithmetic, Law: FocusingLaw>(
             let count = min(sigmoidBlock, range.upperBound - start)
             let x = a.logits + start
             let t = a.targets + start
-            // t·(1 − t) is +0 exactly for hard targets (targets are validated in [0, 1]); its
-            // key is then 0. An integer OR, because LLVM keeps a loop computing "any" scalar.
+            // `softTargetKey` is 0 exactly for hard targets. An integer OR, because LLVM keeps a
+            // loop computing "any" scalar.
             var softTargets: T.Key = 0, infiniteLogits: T.Key = 0
             forEach(count) { i in
-                softTargets |= (t[i] * (1 - t[i])).orderedKey
+                softTargets |= T.softTargetKey(t[i])
                 infiniteLogits |= x[i].magnitude == .infinity ? 1 : 0
             }
             if softTargets != 0 {
@@ -216,7 +216,7 @@ func storeBlock<T: KernelScalar, V: KernelScalar>(
         }
     }
     if let loss = a.loss {
-        forEach(count) { i in loss[start &+ i] = T(losses[i].double) }
+        forEach(count) { i in loss[start &+ i] = T(rounding: losses[i].double) }
     } else {
         total.add(laneSum(losses, count))
     }
@@ -311,12 +311,12 @@ func storeGradient<T: KernelScalar, V: KernelScalar>(
 ) {
     switch (upstream, accumulate) {
     case (let upstream?, false):
-        forEach(count) { i in gradient[i] = T(upstream[i].double * derivatives[i].double) }
+        forEach(count) { i in gradient[i] = T(rounding: upstream[i].double * derivatives[i].double) }
     case (let upstream?, true):
-        forEach(count) { i in gradient[i] = T(gradient[i].double + upstream[i].double * derivatives[i].double) }
+        forEach(count) { i in gradient[i] = T(rounding: gradient[i].double + upstream[i].double * derivatives[i].double) }
     case (nil, false):
-        forEach(count) { i in gradient[i] = T(scale * derivatives[i].double) }
+        forEach(count) { i in gradient[i] = T(rounding: scale * derivatives[i].double) }
     case (nil, true):
-        forEach(count) { i in gradient[i] = T(gradient[i].double + scale * derivatives[i].double) }
+        forEach(count) { i in gradient[i] = T(rounding: gradient[i].double + scale * derivatives[i].double) }
     }
 }

@@ -274,7 +274,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
             forEach(count) { j in value[j] = target[j] < 0 ? 0 : value[j] * positionWeights[start &+ j].double }
         }
         if let out = a.loss {
-            forEach(count) { j in out[start &+ j] = T(value[j]) }
+            forEach(count) { j in out[start &+ j] = T(rounding: value[j]) }
         } else {
             total.add(laneSum(value, count))
         }
@@ -349,9 +349,9 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
     @inline(__always)
     func storeGradients(_ out: UnsafeMutablePointer<T>, _ count: Int, ignored: (Int) -> Bool, _ value: (Int) -> A.Value) {
         if a.accumulate {
-            forEach(count) { i in out[i] = ignored(i) ? out[i] : T(out[i].double + value(i).double) }
+            forEach(count) { i in out[i] = ignored(i) ? out[i] : T(rounding: out[i].double + value(i).double) }
         } else {
-            forEach(count) { i in out[i] = T(value(i).double) }
+            forEach(count) { i in out[i] = T(rounding: value(i).double) }
         }
     }
 
@@ -470,7 +470,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
                     }
                     if holdsTarget {
                         let v = targetGradientValue(f).double
-                        segment[y] = T(a.accumulate ? saved + v : v)
+                        segment[y] = T(rounding: a.accumulate ? saved + v : v)
                     }
                 } else {
                     storeGradients(segment, block, ignored: { _ in ignored }) { c in
@@ -503,7 +503,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
              terms: nil, gradient: g != nil, &total, store: { c, value in
                  storeGradients(g.unsafelyUnwrapped + c * inner, count, ignored: { state[$0] == 1 }, value)
              }, storeTarget: { j, y, value in
-                 g.unsafelyUnwrapped[y &* inner &+ j] = T(a.accumulate ? savedGradient[j] + value.double : value.double)
+                 g.unsafelyUnwrapped[y &* inner &+ j] = T(rounding: a.accumulate ? savedGradient[j] + value.double : value.double)
              })
     }
 
@@ -689,13 +689,13 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
                 let column = gradients + c * count
                 forEach(count) { j in
                     let i = j &* classes &+ c
-                    g[i] = target[j] < 0 ? g[i] : T(g[i].double + column[j].double)
+                    g[i] = target[j] < 0 ? g[i] : T(rounding: g[i].double + column[j].double)
                 }
             }
         } else {
             for c in 0 ..< classes {
                 let column = gradients + c * count
-                forEach(count) { j in g[j &* classes &+ c] = T(column[j].double) }
+                forEach(count) { j in g[j &* classes &+ c] = T(rounding: column[j].double) }
             }
         }
     }

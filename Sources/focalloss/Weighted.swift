@@ -56,10 +56,11 @@ struct WeightedBuffers<T> {
     }
 
     /// Outputs (loss, gradient, stats) overlap neither each other nor any input.
-    func checkOverlaps<U>(targets: UnsafeBufferPointer<U>, name: String) throws(FocalError) {
+    func checkOverlaps<U>(targets: UnsafeBufferPointer<U>, name: String, alpha: UnsafeBufferPointer<Double>? = nil) throws(FocalError) {
         try checkNoOverlap(
             outputs: [Span("loss", loss), Span("grad_logits", gradient), Span("stats", stats)],
-            inputs: [Span("logits", logits), Span(name, targets), Span("weights", weights), Span("grad_loss", upstream)])
+            inputs: [Span("logits", logits), Span(name, targets), Span("weights", weights), Span("grad_loss", upstream),
+                     Span("alpha", alpha)])
     }
 }
 
@@ -223,7 +224,7 @@ func softmaxWeighted<T, Target>(
             elements: counts.logits, weightCount: counts.targets,
             reducedCount: core.reduction == .none ? counts.targets : 1)
         let targetsBuffer = try inputBuffer(targets, count: counts.targets, name: "targets")!
-        try buffers.checkOverlaps(targets: targetsBuffer, name: "targets")
+        try buffers.checkOverlaps(targets: targetsBuffer, name: "targets", alpha: core.alpha)
         let result = try kernel(buffers.logits, targetsBuffer, buffers.weights, batch, classes, inner,
                                 buffers.upstream, core, buffers.loss, buffers.gradient, buffers.stats != nil)
         store(result, into: buffers.stats)
