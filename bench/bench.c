@@ -2,9 +2,9 @@
  *
  * For sigmoid, softmax and the sigmoid from integer labels (sigmoid_labels), float32 and float64,
  * the same three through their _weighted functions (per-position weights and focal_stats;
- * float32), and three shapes (detection head 131072 x 80,
+ * float32), the three plain families in float16 and bfloat16, and three shapes (detection head 131072 x 80,
  * segmentation (8, 19, 128, 128), small 1024 x 10) it prints one tab-separated line per
- * precision tier (float32: exact and fast; float64: exact, the only tier it has):
+ * precision tier (float32, float16, bfloat16: exact and fast; float64: exact, the only tier it has):
  *
  *   family dtype precision shape elements melem_1thread melem_allcores floor_melem_allcores latency_us
  *
@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 typedef enum { SIGMOID, SOFTMAX, LABELS } family;  /* LABELS: the sigmoid from integer labels */
-typedef enum { F32, F64 } dtype;
+typedef enum { F32, F64, F16, BF16 } dtype;
 
 typedef struct {
     const char *name;
@@ -74,11 +74,37 @@ static double uniform(void) {
     return (double)(z >> 11) * 0x1.0p-53;
 }
 
-static size_t element_size(dtype type) { return type == F32 ? sizeof(float) : sizeof(double); }
+static size_t element_size(dtype type) {
+    return type == F32 ? sizeof(float) : type == F64 ? sizeof(double) : sizeof(uint16_t);
+}
+
+/* A float's binary16 bits, rounded to nearest even (normal, subnormal, overflow to infinity). */
+static uint16_t half_bits(float value) {
+    uint32_t u;
+    memcpy(&u, &value, sizeof u);
+    uint16_t sign = (uint16_t)((u >> 16) & 0x8000);
+    float a = fabsf(value);
+    if (a != a) return (uint16_t)(sign | 0x7E00);
+    if (a >= 65520.0f) return (uint16_t)(sign | 0x7C00);
+    if (a < 0x1p-14f) return (uint16_t)(sign | (uint16_t)lrintf(a * 0x1p24f)); /* subnormal: units of 2^-24 */
+    int e;
+    float m = frexpf(a, &e); /* a = m 2^e, m in [0.5, 1) */
+    long q = lrintf(m * 2048.0f); /* 11 significant bits, rounded to nearest even */
+    if (q == 2048) { q = 1024; e += 1; }
+    return (uint16_t)(sign | (uint16_t)(((e + 14) << 10) + (q - 1024)));
+}
+
+/* A float's bfloat16 bits, rounded to nearest even. */
+static uint16_t bfloat_bits(float value) {
+    uint32_t u;
+    memcpy(&u, &value, sizeof u);
+    return (uint16_t)((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
+}
 
 static void store(void *array, dtype type, int64_t i, double value) {
     if (type == F32) ((float *)array)[i] = (float)value;
-    else ((double *)array)[i] = value;
+    else if (type == F64) ((double *)array)[i] = value;
+    else ((uint16_t *)array)[i] = type == F16 ? half_bits((float)value) : bfloat_bits((float)value);
 }
 
 static void *checked_malloc(size_t bytes) {
@@ -131,66 +157,45 @@ static void free_case(bench_case *bc) {
     free(bc->logits); free(bc->targets); free(bc->grad); free(bc->weights);
 }
 
+/* The call of one storage type: `f` is the function's name without its dtype, L the loss cast. */
+#define BY_TYPE(f, tail, ...)                                                                        \
+    (bc->type == F32 ? f##f32##tail(__VA_ARGS__, (float *)bc->loss, bc->grad STATS)                   \
+     : bc->type == F64 ? f##f64##tail(__VA_ARGS__, (double *)bc->loss, bc->grad STATS)                \
+     : bc->type == F16 ? f##f16##tail(__VA_ARGS__, (focal_f16 *)bc->loss, bc->grad STATS)             \
+                       : f##bf16##tail(__VA_ARGS__, (focal_bf16 *)bc->loss, bc->grad STATS))
+
 static void run_library(const bench_case *bc_const) {
     bench_case *bc = (bench_case *)bc_const;
     focal_status s;
     focal_stats stats = FOCAL_STATS_INIT;
     const shape *p = &bc->shp;
+    focal_sigmoid_options opt = FOCAL_SIGMOID_OPTIONS_INIT;
+    focal_softmax_options sopt = FOCAL_SOFTMAX_OPTIONS_INIT;
+    opt.reduction = sopt.reduction = FOCAL_REDUCTION_SUM;
+    opt.num_threads = sopt.num_threads = bc->threads;
+    opt.precision = sopt.precision = bc->precision;
     if (bc->weights) {
         /* The _weighted functions with per-position weights and their statistics. */
-        focal_sigmoid_options opt = FOCAL_SIGMOID_OPTIONS_INIT;
-        focal_softmax_options sopt = FOCAL_SOFTMAX_OPTIONS_INIT;
-        opt.reduction = sopt.reduction = FOCAL_REDUCTION_SUM;
-        opt.num_threads = sopt.num_threads = bc->threads;
-        opt.precision = sopt.precision = bc->precision;
+#define STATS , &stats
         if (bc->fam == SIGMOID)
-            s = bc->type == F32
-                ? focal_sigmoid_weighted_f32(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, bc->weights,
-                                             FOCAL_WEIGHTS_PER_POSITION, NULL, (float *)bc->loss, bc->grad, &stats)
-                : focal_sigmoid_weighted_f64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, bc->weights,
-                                             FOCAL_WEIGHTS_PER_POSITION, NULL, bc->loss, bc->grad, &stats);
+            s = BY_TYPE(focal_sigmoid_weighted_, , &opt, p->batch, p->classes, p->inner, bc->logits, bc->targets,
+                        bc->weights, FOCAL_WEIGHTS_PER_POSITION, NULL);
         else if (bc->fam == LABELS)
-            s = bc->type == F32
-                ? focal_sigmoid_labels_weighted_f32_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets,
-                                                        bc->weights, FOCAL_WEIGHTS_PER_POSITION, NULL,
-                                                        (float *)bc->loss, bc->grad, &stats)
-                : focal_sigmoid_labels_weighted_f64_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets,
-                                                        bc->weights, FOCAL_WEIGHTS_PER_POSITION, NULL, bc->loss,
-                                                        bc->grad, &stats);
+            s = BY_TYPE(focal_sigmoid_labels_weighted_, _i64, &opt, p->batch, p->classes, p->inner, bc->logits,
+                        bc->targets, bc->weights, FOCAL_WEIGHTS_PER_POSITION, NULL);
         else
-            s = bc->type == F32
-                ? focal_softmax_weighted_f32_i64(&sopt, p->batch, p->classes, p->inner, bc->logits, bc->targets,
-                                                 bc->weights, NULL, (float *)bc->loss, bc->grad, &stats)
-                : focal_softmax_weighted_f64_i64(&sopt, p->batch, p->classes, p->inner, bc->logits, bc->targets,
-                                                 bc->weights, NULL, bc->loss, bc->grad, &stats);
-    } else if (bc->fam == SIGMOID) {
-        focal_sigmoid_options opt = FOCAL_SIGMOID_OPTIONS_INIT;
-        opt.reduction = FOCAL_REDUCTION_SUM;
-        opt.num_threads = bc->threads;
-        opt.precision = bc->precision;
-        s = bc->type == F32
-            ? focal_sigmoid_f32(&opt, bc->elements, bc->logits, bc->targets, NULL, (float *)bc->loss, bc->grad)
-            : focal_sigmoid_f64(&opt, bc->elements, bc->logits, bc->targets, NULL, bc->loss, bc->grad);
-    } else if (bc->fam == LABELS) {
-        focal_sigmoid_options opt = FOCAL_SIGMOID_OPTIONS_INIT;
-        opt.reduction = FOCAL_REDUCTION_SUM;
-        opt.num_threads = bc->threads;
-        opt.precision = bc->precision;
-        s = bc->type == F32
-            ? focal_sigmoid_labels_f32_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, NULL,
-                                           (float *)bc->loss, bc->grad)
-            : focal_sigmoid_labels_f64_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, NULL,
-                                           bc->loss, bc->grad);
+            s = BY_TYPE(focal_softmax_weighted_, _i64, &sopt, p->batch, p->classes, p->inner, bc->logits, bc->targets,
+                        bc->weights, NULL);
+#undef STATS
     } else {
-        focal_softmax_options opt = FOCAL_SOFTMAX_OPTIONS_INIT;
-        opt.reduction = FOCAL_REDUCTION_SUM;
-        opt.num_threads = bc->threads;
-        opt.precision = bc->precision;
-        s = bc->type == F32
-            ? focal_softmax_f32_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, NULL,
-                                    (float *)bc->loss, bc->grad)
-            : focal_softmax_f64_i64(&opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, NULL,
-                                    bc->loss, bc->grad);
+#define STATS
+        if (bc->fam == SIGMOID)
+            s = BY_TYPE(focal_sigmoid_, , &opt, bc->elements, bc->logits, bc->targets, NULL);
+        else if (bc->fam == LABELS)
+            s = BY_TYPE(focal_sigmoid_labels_, _i64, &opt, p->batch, p->classes, p->inner, bc->logits, bc->targets, NULL);
+        else
+            s = BY_TYPE(focal_softmax_, _i64, &sopt, p->batch, p->classes, p->inner, bc->logits, bc->targets, NULL);
+#undef STATS
     }
     if (s != FOCAL_OK) {
         fprintf(stderr, "bench: %s: %s\n", focal_status_string(s), focal_last_error_message());
@@ -234,7 +239,8 @@ static void *floor_worker(void *arg) {
     const floor_slice *sl = arg;
     const bench_case *bc = sl->bc;
     if (bc->type == F32) FLOOR_LOOP(float);
-    else FLOOR_LOOP(double);
+    else if (bc->type == F64) FLOOR_LOOP(double);
+    else FLOOR_LOOP(uint16_t); /* the same traffic for the 16-bit types (integer arithmetic) */
     return NULL;
 }
 
@@ -286,8 +292,10 @@ int main(int argc, char **argv) {
                                                "sigmoid_weighted", "softmax_weighted", "sigmoid_labels_weighted"};
     /* Families 3 to 5: the same inputs through the _weighted functions, per-position weights
      * and statistics, float32 only (the path whose cost they show is the same in float64). */
+    static const char *const dtype_names[] = {"float32", "float64", "float16", "bfloat16"};
     for (int f = 0; f <= 5; f++) {
-        for (int d = 0; d <= (f < 3 ? 1 : 0); d++) {
+        /* dtypes: float32 and float64 for the plain families, then float16 and bfloat16. */
+        for (int d = 0; d <= (f < 3 ? 3 : 0); d++) {
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
                 bench_case bc;
                 make_case(&bc, (family)(f % 3), (dtype)d, shapes[s]);
@@ -295,7 +303,7 @@ int main(int argc, char **argv) {
                 double melem = (double)bc.elements * 1e-6;
                 bc.threads = bc.elements >= 65536 ? all : 1;
                 double floor_time = median_seconds(run_floor, &bc, rounds);
-                int tiers = d == F32 ? 2 : 1;
+                int tiers = d == F64 ? 1 : 2;
                 for (int p = 0; p < tiers; p++) {
                     bc.precision = p == 0 ? FOCAL_PRECISION_EXACT : FOCAL_PRECISION_FAST;
                     bc.threads = 1;
@@ -303,7 +311,7 @@ int main(int argc, char **argv) {
                     bc.threads = 0;
                     double every = median_seconds(run_library, &bc, rounds);
                     printf("%s\t%s\t%s\t%s\t%lld\t%.1f\t%.1f\t%.1f\t%.2f\n", family_names[f],
-                           d == F32 ? "float32" : "float64", p == 0 ? "exact" : "fast", shapes[s].name,
+                           dtype_names[d], p == 0 ? "exact" : "fast", shapes[s].name,
                            (long long)bc.elements, melem / one, melem / every, melem / floor_time, one * 1e6);
                     fflush(stdout);
                 }

@@ -17,8 +17,10 @@ struct SigmoidReference {
 }
 
 func sigmoidReference(x: Wide, t: Wide, alpha: Wide?, gamma: Wide) -> SigmoidReference {
-    let logP = -log1p(exp(-x))       // log σ(x)
-    let logQ = -log1p(exp(x))        // log σ(−x)
+    // log σ(x) and log σ(−x) with the exponential of −|x| only: e^{|x|} overflows even Float80
+    // beyond |x| ≈ 11356, which bfloat16 logits reach.
+    let logP = min(x, 0) - log1p(exp(-abs(x)))       // log σ(x)
+    let logQ = min(-x, 0) - log1p(exp(-abs(x)))      // log σ(−x)
     let p = exp(logP), q = exp(logQ)
     let bce = -(t * logP + (1 - t) * logQ)
     let m = q * t + p * (1 - t)      // 1 − p_t
@@ -31,7 +33,11 @@ func sigmoidReference(x: Wide, t: Wide, alpha: Wide?, gamma: Wide) -> SigmoidRef
     let halfTanh = tanh(x / 2) / 2                  // σ(x) − ½
     let dBCE = abs(halfTanh) + abs(0.5 - t) < p * (1 - t) + t * q ? halfTanh + (0.5 - t) : direct
     let dM = p * q * (1 - 2 * t)
-    let second = gamma == 0 ? 0 : bce * gamma * pow(m, gamma - 1) * dM
+    // m^{γ−1}·dm/dx as m^γ·(dm/dx / m): where m underflows even in Float80 (a hard target and
+    // |x| beyond ≈ 11356), m^{γ−1} alone would be ∞ against dm/dx = 0; the ratio's limit is
+    // σ(−x) (t = 0) or −σ(x) (t = 1), and the term is 0 there.
+    let ratio = m > 0 ? dM / m : (t == 0 ? q : -p)
+    let second = gamma == 0 ? 0 : bce * gamma * focus * ratio
     let first = dBCE * focus
     // σ(x) − t is itself the difference of two terms, σ(x)·(1 − t) and t·σ(−x): near σ(x) = t
     // they cancel, and their magnitudes, not the small difference, scale the rounding error.

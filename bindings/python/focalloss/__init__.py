@@ -8,6 +8,9 @@
 Two backends behave identically, bit for bit: ``extension`` (a CPython extension that
 releases the GIL) and ``ctypes``. ``FOCALLOSS_BACKEND=ctypes|extension`` picks one; the
 default is the extension when it is built. ``focalloss.backend`` says which is live.
+
+Logits may be float32, float64, float16, or bfloat16 as ``ml_dtypes.bfloat16`` (the package
+needs numpy only and never imports ml_dtypes: a bfloat16 array exists only where it is loaded).
 """
 
 import os as _os
@@ -64,7 +67,9 @@ def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none",
     whatever the logit, NaN and infinities included).
 
     Args:
-        logits: numpy array of float32 or float64, any shape.
+        logits: numpy array of float16, bfloat16 (``ml_dtypes.bfloat16``), float32 or float64, any
+            shape. float16 and bfloat16 results are within 1 ulp of their type (computed wider,
+            rounded once).
         targets: array of the logits' shape and dtype, values in [0, 1].
         alpha: weight of the positives in [0, 1]; None or -1 disables weighting. Default 0.25.
         gamma: focusing parameter, any real >= 0. Default 2.
@@ -122,7 +127,8 @@ def sigmoid_focal_loss_from_labels(logits, labels, alpha=0.25, gamma=2.0, reduct
     elements removed, bit for bit, for every reduction.
 
     Args:
-        logits: numpy array of float32 or float64 of shape (N, C) or (N, C, d1, ..., dk).
+        logits: numpy array of float16, bfloat16 (``ml_dtypes.bfloat16``), float32 or float64 of
+            shape (N, C) or (N, C, d1, ..., dk).
         labels: int64 or int32 array of shape (N,) or (N, d1, ..., dk), each in [0, C] or
             equal to ignore_index.
         alpha, gamma, reduction, normalizer, return_grad, num_threads, precision: as for
@@ -143,8 +149,8 @@ def sigmoid_focal_loss_from_labels(logits, labels, alpha=0.25, gamma=2.0, reduct
         with ``return_stats=True``.
 
     Raises:
-        TypeError: wrong argument types or dtypes (float32/float64 logits, int32/int64 labels,
-            weights of another dtype than the logits').
+        TypeError: wrong argument types or dtypes (float16/bfloat16/float32/float64 logits,
+            int32/int64 labels, weights of another dtype than the logits').
         ValueError: wrong shapes, an unknown reduction, or a value out of range (a label outside
             [0, C] that is not ignore_index, alpha, gamma, normalizer, a weight negative, NaN or
             infinite, num_threads < 0, an unknown precision), with the library's message.
@@ -170,7 +176,8 @@ def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean",
     and 0 where the target equals ``ignore_index``.
 
     Args:
-        logits: numpy array of float32 or float64 of shape (N, C) or (N, C, d1, ..., dk).
+        logits: numpy array of float16, bfloat16 (``ml_dtypes.bfloat16``), float32 or float64 of
+            shape (N, C) or (N, C, d1, ..., dk).
         targets: int64 or int32 class indices of shape (N,) or (N, d1, ..., dk), each in
             [0, C) or equal to ignore_index.
         alpha: None (every class weighs 1, default) or a sequence of C class weights, each finite
@@ -205,8 +212,8 @@ def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean",
         NaN, as in PyTorch.
 
     Raises:
-        TypeError: wrong argument types or dtypes (float32/float64 logits, int32/int64 targets,
-            weights of another dtype than the logits').
+        TypeError: wrong argument types or dtypes (float16/bfloat16/float32/float64 logits,
+            int32/int64 targets, weights of another dtype than the logits').
         ValueError: wrong shapes, an unknown reduction, or a value out of range (a target
             outside [0, C), a negative class weight, gamma, label_smoothing, normalizer, a
             weight negative, NaN or infinite, num_threads < 0, an unknown precision), with the

@@ -1,9 +1,10 @@
 """The ctypes backend: the C API of include/focalloss.h called through ctypes.
 
 Same interface as the extension (focalloss._ext): sigmoid(...), sigmoid_labels(...), softmax(...)
-and their _weighted forms take C-contiguous numpy arrays of already-checked dtypes and return
-(status, message). The _weighted forms take `stats`: None, or a float64 array of 3 values that a
-successful call fills with the focal_stats fields positives, weight_sum and divisor.
+and their _weighted forms take C-contiguous numpy arrays of already-checked dtypes (float16,
+float32, float64, or uint16 holding bfloat16 bits) and return (status, message). The _weighted
+forms take `stats`: None, or a float64 array of 3 values that a successful call fills with the
+focal_stats fields positives, weight_sum and divisor.
 """
 
 import ctypes
@@ -63,8 +64,13 @@ class FocalStats(ctypes.Structure):
     ]
 
 
+# The C functions' name suffix for each array dtype. bfloat16 arrays come as their uint16 views
+# (ml_dtypes' bfloat16 dtype refuses the buffer protocol, and the extension reads buffers; both
+# backends take the same arrays): here uint16 storage is bfloat16.
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64",
+           np.dtype(np.float16): "f16", np.dtype(np.uint16): "bf16",
            np.dtype(np.int32): "i32", np.dtype(np.int64): "i64"}
+_STORAGE = [np.dtype(t) for t in (np.float32, np.float64, np.float16, np.uint16)]
 
 
 def _load():
@@ -91,7 +97,7 @@ def _load():
     # the front end has already matched every dtype to the function's name, and building typed
     # pointers with `data_as` costs a few microseconds per array per call.
     functions = {}
-    for dtype in (np.dtype(np.float32), np.dtype(np.float64)):
+    for dtype in _STORAGE:
         f = getattr(lib, "focal_sigmoid_" + _SUFFIX[dtype])
         f.argtypes = [POINTER(SigmoidOptions), c_int64] + [c_void_p] * 5
         f.restype = ctypes.c_int

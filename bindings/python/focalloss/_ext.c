@@ -14,6 +14,11 @@
  * sigmoid_plain and softmax_plain are the same calls for the plain case, checks and outputs
  * included, so that a small call does not pay for the Python front end (see "Plain calls"
  * below).
+ *
+ * Storage types: float16 (buffer format 'e'), float32, float64, and bfloat16 as uint16 ('H'):
+ * ml_dtypes' bfloat16 dtype refuses the buffer protocol, so the front end passes bfloat16 arrays
+ * as their uint16 views (the same bits), to this backend as to the ctypes one. One call per
+ * function reaches the C function of every storage type (STORAGE_CALL).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -22,8 +27,38 @@
 
 #include "focalloss.h"
 
-/* The element kinds a buffer may hold. */
-enum kind { KIND_F32, KIND_F64, KIND_I32, KIND_I64, KIND_OTHER };
+/* The element kinds a buffer may hold; KIND_BF16 is a uint16 buffer (bfloat16 bits). */
+enum kind { KIND_F32, KIND_F64, KIND_F16, KIND_BF16, KIND_I32, KIND_I64, KIND_OTHER };
+
+/* Sets of kinds, for acquire_one_of. */
+#define KINDS(a, b) ((1u << (a)) | (1u << (b)))
+#define FLOAT_KINDS (KINDS(KIND_F32, KIND_F64) | KINDS(KIND_F16, KIND_BF16))
+#define FLOAT_NAMES "float16, bfloat16 (as uint16), float32 or float64"
+#define INT_KINDS KINDS(KIND_I32, KIND_I64)
+
+/* status = focal_<stem><storage><tail>(...) for the storage `kind` (one of FLOAT_KINDS): one
+ * argument list serves every storage type, its arrays passed as void pointers, which C converts
+ * to each function's element pointers. STORAGE_CALL(status, kind, softmax_, _i64, ...) calls
+ * focal_softmax_f16_i64 for KIND_F16; an empty `tail` gives focal_sigmoid_f16 and its peers. */
+#define STORAGE_CALL(status, kind, stem, tail, ...)                                   \
+    do {                                                                              \
+        switch (kind) {                                                               \
+        case KIND_F16: (status) = focal_##stem##f16##tail(__VA_ARGS__); break;        \
+        case KIND_BF16: (status) = focal_##stem##bf16##tail(__VA_ARGS__); break;      \
+        case KIND_F32: (status) = focal_##stem##f32##tail(__VA_ARGS__); break;        \
+        default: (status) = focal_##stem##f64##tail(__VA_ARGS__); break;              \
+        }                                                                             \
+    } while (0)
+
+/* STORAGE_CALL for the functions with integer targets or labels of `int_kind` (I32 or I64). */
+#define LABELED_CALL(status, kind, int_kind, stem, ...)                               \
+    do {                                                                              \
+        if ((int_kind) == KIND_I64) {                                                 \
+            STORAGE_CALL(status, kind, stem, _i64, __VA_ARGS__);                      \
+        } else {                                                                      \
+            STORAGE_CALL(status, kind, stem, _i32, __VA_ARGS__);                      \
+        }                                                                             \
+    } while (0)
 
 static enum kind buffer_kind(const Py_buffer *view) {
     const char *f = view->format ? view->format : "B";
@@ -33,6 +68,8 @@ static enum kind buffer_kind(const Py_buffer *view) {
     switch (f[0]) {
     case 'f': return view->itemsize == 4 ? KIND_F32 : KIND_OTHER;
     case 'd': return view->itemsize == 8 ? KIND_F64 : KIND_OTHER;
+    case 'e': return view->itemsize == 2 ? KIND_F16 : KIND_OTHER;
+    case 'H': return view->itemsize == 2 ? KIND_BF16 : KIND_OTHER;
     case 'i': case 'l': case 'q':
         return view->itemsize == 4 ? KIND_I32 : view->itemsize == 8 ? KIND_I64 : KIND_OTHER;
     default: return KIND_OTHER;
@@ -83,9 +120,9 @@ static int acquire(buffers *b, int i, PyObject *obj, const char *name, int writa
     return 0;
 }
 
-/* Acquires slot `i` from `obj`, C-contiguous, holding one of the kinds `a` or `b` (the logits:
- * float32 or float64; softmax targets: int32 or int64), and reports which. */
-static int acquire_either(buffers *b, int i, PyObject *obj, const char *name, enum kind a, enum kind c,
+/* Acquires slot `i` from `obj`, C-contiguous, holding one of the kinds in the set `accepted` (the
+ * logits: FLOAT_KINDS; targets and labels: INT_KINDS), named `kinds`, and reports which. */
+static int acquire_one_of(buffers *b, int i, PyObject *obj, const char *name, unsigned accepted,
                           const char *kinds, void **data, enum kind *found) {
     if (PyObject_GetBuffer(obj, &b->views[i], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
         PyErr_Clear();
@@ -94,7 +131,7 @@ static int acquire_either(buffers *b, int i, PyObject *obj, const char *name, en
     }
     b->held[i] = 1;
     *found = buffer_kind(&b->views[i]);
-    if (*found != a && *found != c) {
+    if (!(accepted & (1u << *found))) {
         PyErr_Format(PyExc_TypeError, "%s must hold %s", name, kinds);
         return -1;
     }
@@ -151,7 +188,7 @@ static PyObject *ext_sigmoid(PyObject *self, PyObject *args) {
         return NULL;
     }
     /* The logits decide the dtype; everything else must match it. */
-    if (acquire_either(&b, 0, logits, "logits", KIND_F32, KIND_F64, "float32 or float64", &x, &kind)) goto fail;
+    if (acquire_one_of(&b, 0, logits, "logits", FLOAT_KINDS, FLOAT_NAMES, &x, &kind)) goto fail;
     count = b.views[0].len / b.views[0].itemsize;
     if (acquire(&b, 1, targets, "targets", 0, 0, kind, &t) ||
         acquire(&b, 2, grad_loss, "grad_loss", 0, 1, kind, &g) ||
@@ -168,9 +205,7 @@ static PyObject *ext_sigmoid(PyObject *self, PyObject *args) {
     options.num_threads = num_threads;
     options.precision = (focal_precision)precision;
     Py_BEGIN_ALLOW_THREADS
-    status = kind == KIND_F32
-        ? focal_sigmoid_f32(&options, (int64_t)count, (const float *)x, (const float *)t, (const float *)g, (float *)l, (float *)d)
-        : focal_sigmoid_f64(&options, (int64_t)count, (const double *)x, (const double *)t, (const double *)g, (double *)l, (double *)d);
+    STORAGE_CALL(status, kind, sigmoid_, , &options, (int64_t)count, x, t, g, l, d);
     Py_END_ALLOW_THREADS
     release_all(&b);
     return result(status);
@@ -196,8 +231,8 @@ static PyObject *ext_softmax(PyObject *self, PyObject *args) {
                           &normalizer, &num_threads, &precision)) {
         return NULL;
     }
-    if (acquire_either(&b, 0, logits, "logits", KIND_F32, KIND_F64, "float32 or float64", &x, &kind) ||
-        acquire_either(&b, 1, targets, "targets", KIND_I32, KIND_I64, "int32 or int64", &y, &target_kind) ||
+    if (acquire_one_of(&b, 0, logits, "logits", FLOAT_KINDS, FLOAT_NAMES, &x, &kind) ||
+        acquire_one_of(&b, 1, targets, "targets", INT_KINDS, "int32 or int64", &y, &target_kind) ||
         acquire(&b, 2, grad_loss, "grad_loss", 0, 1, kind, &g) ||
         acquire(&b, 3, loss, "loss", 1, 0, kind, &l) ||
         acquire(&b, 4, grad, "grad", 1, 1, kind, &d) ||
@@ -215,19 +250,7 @@ static PyObject *ext_softmax(PyObject *self, PyObject *args) {
     options.num_threads = num_threads;
     options.precision = (focal_precision)precision;
     Py_BEGIN_ALLOW_THREADS
-    if (kind == KIND_F32 && target_kind == KIND_I64) {
-        status = focal_softmax_f32_i64(&options, batch, classes, inner, (const float *)x, (const int64_t *)y,
-                                       (const float *)g, (float *)l, (float *)d);
-    } else if (kind == KIND_F32) {
-        status = focal_softmax_f32_i32(&options, batch, classes, inner, (const float *)x, (const int32_t *)y,
-                                       (const float *)g, (float *)l, (float *)d);
-    } else if (target_kind == KIND_I64) {
-        status = focal_softmax_f64_i64(&options, batch, classes, inner, (const double *)x, (const int64_t *)y,
-                                       (const double *)g, (double *)l, (double *)d);
-    } else {
-        status = focal_softmax_f64_i32(&options, batch, classes, inner, (const double *)x, (const int32_t *)y,
-                                       (const double *)g, (double *)l, (double *)d);
-    }
+    LABELED_CALL(status, kind, target_kind, softmax_, &options, batch, classes, inner, x, y, g, l, d);
     Py_END_ALLOW_THREADS
     release_all(&b);
     return result(status);
@@ -253,8 +276,8 @@ static PyObject *ext_sigmoid_labels(PyObject *self, PyObject *args) {
                           &precision)) {
         return NULL;
     }
-    if (acquire_either(&b, 0, logits, "logits", KIND_F32, KIND_F64, "float32 or float64", &x, &kind) ||
-        acquire_either(&b, 1, labels, "labels", KIND_I32, KIND_I64, "int32 or int64", &y, &label_kind) ||
+    if (acquire_one_of(&b, 0, logits, "logits", FLOAT_KINDS, FLOAT_NAMES, &x, &kind) ||
+        acquire_one_of(&b, 1, labels, "labels", INT_KINDS, "int32 or int64", &y, &label_kind) ||
         acquire(&b, 2, grad_loss, "grad_loss", 0, 1, kind, &g) ||
         acquire(&b, 3, loss, "loss", 1, 0, kind, &l) ||
         acquire(&b, 4, grad, "grad", 1, 1, kind, &d)) {
@@ -270,19 +293,7 @@ static PyObject *ext_sigmoid_labels(PyObject *self, PyObject *args) {
     options.num_threads = num_threads;
     options.precision = (focal_precision)precision;
     Py_BEGIN_ALLOW_THREADS
-    if (kind == KIND_F32 && label_kind == KIND_I64) {
-        status = focal_sigmoid_labels_f32_i64(&options, batch, classes, inner, (const float *)x, (const int64_t *)y,
-                                              (const float *)g, (float *)l, (float *)d);
-    } else if (kind == KIND_F32) {
-        status = focal_sigmoid_labels_f32_i32(&options, batch, classes, inner, (const float *)x, (const int32_t *)y,
-                                              (const float *)g, (float *)l, (float *)d);
-    } else if (label_kind == KIND_I64) {
-        status = focal_sigmoid_labels_f64_i64(&options, batch, classes, inner, (const double *)x, (const int64_t *)y,
-                                              (const double *)g, (double *)l, (double *)d);
-    } else {
-        status = focal_sigmoid_labels_f64_i32(&options, batch, classes, inner, (const double *)x, (const int32_t *)y,
-                                              (const double *)g, (double *)l, (double *)d);
-    }
+    LABELED_CALL(status, kind, label_kind, sigmoid_labels_, &options, batch, classes, inner, x, y, g, l, d);
     Py_END_ALLOW_THREADS
     release_all(&b);
     return result(status);
@@ -311,7 +322,7 @@ static PyObject *ext_sigmoid_weighted(PyObject *self, PyObject *args) {
                           &num_threads, &precision)) {
         return NULL;
     }
-    if (acquire_either(&b, 0, logits, "logits", KIND_F32, KIND_F64, "float32 or float64", &x, &kind) ||
+    if (acquire_one_of(&b, 0, logits, "logits", FLOAT_KINDS, FLOAT_NAMES, &x, &kind) ||
         acquire(&b, 1, targets, "targets", 0, 0, kind, &t) ||
         acquire(&b, 2, weights, "weights", 0, 1, kind, &w) ||
         acquire(&b, 3, grad_loss, "grad_loss", 0, 1, kind, &g) ||
@@ -329,13 +340,8 @@ static PyObject *ext_sigmoid_weighted(PyObject *self, PyObject *args) {
     options.num_threads = num_threads;
     options.precision = (focal_precision)precision;
     Py_BEGIN_ALLOW_THREADS
-    status = kind == KIND_F32
-        ? focal_sigmoid_weighted_f32(&options, batch, classes, inner, (const float *)x, (const float *)t,
-                                     (const float *)w, (focal_weights_layout)layout, (const float *)g, (float *)l,
-                                     (float *)d, out ? &report : NULL)
-        : focal_sigmoid_weighted_f64(&options, batch, classes, inner, (const double *)x, (const double *)t,
-                                     (const double *)w, (focal_weights_layout)layout, (const double *)g, (double *)l,
-                                     (double *)d, out ? &report : NULL);
+    STORAGE_CALL(status, kind, sigmoid_weighted_, , &options, batch, classes, inner, x, t, w,
+                 (focal_weights_layout)layout, g, l, d, out ? &report : NULL);
     Py_END_ALLOW_THREADS
     return weighted_result(&b, status, &report, out);
 fail:
@@ -366,8 +372,8 @@ static PyObject *ext_sigmoid_labels_weighted(PyObject *self, PyObject *args) {
                           &normalizer, &num_threads, &precision)) {
         return NULL;
     }
-    if (acquire_either(&b, 0, logits, "logits", KIND_F32, KIND_F64, "float32 or float64", &x, &kind) ||
-        acquire_either(&b, 1, labels, "labels", KIND_I32, KIND_I64, "int32 or int64", &y, &label_kind) ||
+    if (acquire_one_of(&b, 0, logits, "logits", FLOAT_KINDS, FLOAT_NAMES, &x, &kind) ||
+        acquire_one_of(&b, 1, labels, "labels", INT_KINDS, "int32 or int64", &y, &label_kind) ||
         acquire(&b, 2, weights, "weights", 0, 1, kind, &w) ||
         acquire(&b, 3, grad_loss, "grad_loss", 0, 1, kind, &g) ||
         acquire(&b, 4, loss, "loss", 1, 0, kind, &l) ||
@@ -387,23 +393,8 @@ static PyObject *ext_sigmoid_labels_weighted(PyObject *self, PyObject *args) {
     r = out ? &report : NULL;
     layout_value = (focal_weights_layout)layout;
     Py_BEGIN_ALLOW_THREADS
-    if (kind == KIND_F32 && label_kind == KIND_I64) {
-        status = focal_sigmoid_labels_weighted_f32_i64(&options, batch, classes, inner, (const float *)x,
-                                                       (const int64_t *)y, (const float *)w, layout_value,
-                                                       (const float *)g, (float *)l, (float *)d, r);
-    } else if (kind == KIND_F32) {
-        status = focal_sigmoid_labels_weighted_f32_i32(&options, batch, classes, inner, (const float *)x,
-                                                       (const int32_t *)y, (const float *)w, layout_value,
-                                                       (const float *)g, (float *)l, (float *)d, r);
-    } else if (label_kind == KIND_I64) {
-        status = focal_sigmoid_labels_weighted_f64_i64(&options, batch, classes, inner, (const double *)x,
-                                                       (const int64_t *)y, (const double *)w, layout_value,
-                                                       (const double *)g, (double *)l, (double *)d, r);
-    } else {
-        status = focal_sigmoid_labels_weighted_f64_i32(&options, batch, classes, inner, (const double *)x,
-                                                       (const int32_t *)y, (const double *)w, layout_value,
-                                                       (const double *)g, (double *)l, (double *)d, r);
-    }
+    LABELED_CALL(status, kind, label_kind, sigmoid_labels_weighted_, &options, batch, classes, inner, x, y, w,
+                 layout_value, g, l, d, r);
     Py_END_ALLOW_THREADS
     return weighted_result(&b, status, &report, out);
 fail:
@@ -433,8 +424,8 @@ static PyObject *ext_softmax_weighted(PyObject *self, PyObject *args) {
                           &use_normalizer, &normalizer, &num_threads, &precision)) {
         return NULL;
     }
-    if (acquire_either(&b, 0, logits, "logits", KIND_F32, KIND_F64, "float32 or float64", &x, &kind) ||
-        acquire_either(&b, 1, targets, "targets", KIND_I32, KIND_I64, "int32 or int64", &y, &target_kind) ||
+    if (acquire_one_of(&b, 0, logits, "logits", FLOAT_KINDS, FLOAT_NAMES, &x, &kind) ||
+        acquire_one_of(&b, 1, targets, "targets", INT_KINDS, "int32 or int64", &y, &target_kind) ||
         acquire(&b, 2, weights, "weights", 0, 1, kind, &w) ||
         acquire(&b, 3, grad_loss, "grad_loss", 0, 1, kind, &g) ||
         acquire(&b, 4, loss, "loss", 1, 0, kind, &l) ||
@@ -455,19 +446,7 @@ static PyObject *ext_softmax_weighted(PyObject *self, PyObject *args) {
     options.precision = (focal_precision)precision;
     r = out ? &report : NULL;
     Py_BEGIN_ALLOW_THREADS
-    if (kind == KIND_F32 && target_kind == KIND_I64) {
-        status = focal_softmax_weighted_f32_i64(&options, batch, classes, inner, (const float *)x, (const int64_t *)y,
-                                                (const float *)w, (const float *)g, (float *)l, (float *)d, r);
-    } else if (kind == KIND_F32) {
-        status = focal_softmax_weighted_f32_i32(&options, batch, classes, inner, (const float *)x, (const int32_t *)y,
-                                                (const float *)w, (const float *)g, (float *)l, (float *)d, r);
-    } else if (target_kind == KIND_I64) {
-        status = focal_softmax_weighted_f64_i64(&options, batch, classes, inner, (const double *)x, (const int64_t *)y,
-                                                (const double *)w, (const double *)g, (double *)l, (double *)d, r);
-    } else {
-        status = focal_softmax_weighted_f64_i32(&options, batch, classes, inner, (const double *)x, (const int32_t *)y,
-                                                (const double *)w, (const double *)g, (double *)l, (double *)d, r);
-    }
+    LABELED_CALL(status, kind, target_kind, softmax_weighted_, &options, batch, classes, inner, x, y, w, g, l, d, r);
     Py_END_ALLOW_THREADS
     return weighted_result(&b, status, &report, out);
 fail:
@@ -479,10 +458,10 @@ fail:
  *
  * focalloss.sigmoid_focal_loss and softmax_focal_loss first offer their arguments to
  * sigmoid_plain / softmax_plain. These accept only the plain case: exact numpy.ndarray inputs,
- * C-contiguous, of native float32/float64 (and int32/int64 targets) with matching dtypes and
- * shapes, arguments of exactly the types the front end takes without conversion (float or int
- * for reals, None where allowed, True/False, the exact option strings; softmax without alpha;
- * no weights and no statistics). They take the public function's arguments in its order, the
+ * C-contiguous, of native float32, float64 or float16 (not bfloat16, which has no buffer; and
+ * int32/int64 targets) with matching dtypes and shapes, arguments of exactly the types the front
+ * end takes without conversion (float or int for reals, None where allowed, True/False, the exact
+ * option strings; softmax without alpha; no weights and no statistics). They take the public function's arguments in its order, the
  * trailing weights and return_stats optional (the public functions pass neither, having declined
  * weighted calls themselves). For anything else, and for any status other than FOCAL_OK, they return NotImplemented, having
  * written nothing the caller can see, and the Python front end (_frontend.py) runs the call as
@@ -491,9 +470,16 @@ fail:
  * plain case is what the front end returns: the loss array, or for "sum"/"mean" element 0 of a
  * one-element array (a numpy scalar of the logits' dtype), and with return_grad the pair. */
 
-/* numpy.ndarray, numpy.empty, its dtypes float32 and float64, and the int 1: looked up at
- * import (numpy is the package's one dependency). */
-static PyObject *ndarray_type, *numpy_empty, *dtype_f32, *dtype_f64, *one, *shape_name;
+/* numpy.ndarray, numpy.empty, its dtypes float32, float64 and float16, and the int 1: looked up
+ * at import (numpy is the package's one dependency). */
+static PyObject *ndarray_type, *numpy_empty, *dtype_f32, *dtype_f64, *dtype_f16, *one, *shape_name;
+
+/* The storage kinds of the plain path: float32, float64 and float16. Never KIND_BF16: here a
+ * uint16 buffer is a caller's uint16 array (which the front end refuses), not bfloat16 bits, and
+ * a bfloat16 array has no buffer to take. */
+static int plain_storage(enum kind kind) {
+    return kind == KIND_F32 || kind == KIND_F64 || kind == KIND_F16;
+}
 
 /* The reduction and precision names, in the order of their C values. */
 static const char *const reduction_names[] = {"none", "sum", "mean", NULL};
@@ -554,7 +540,8 @@ static int plain_array(buffers *b, int i, PyObject *o, int writable, enum kind *
 
 /* numpy.empty(shape, dtype) of `kind`, in slot `i` of `b`, or NULL with the error set. */
 static PyObject *plain_output(buffers *b, int i, PyObject *shape, enum kind kind) {
-    PyObject *array = PyObject_CallFunctionObjArgs(numpy_empty, shape, kind == KIND_F32 ? dtype_f32 : dtype_f64, NULL);
+    PyObject *dtype = kind == KIND_F32 ? dtype_f32 : kind == KIND_F64 ? dtype_f64 : dtype_f16;
+    PyObject *array = PyObject_CallFunctionObjArgs(numpy_empty, shape, dtype, NULL);
     enum kind found;
     if (!array) return NULL;
     if (plain_array(b, i, array, 1, &found) != 0 || found != kind) {
@@ -609,7 +596,7 @@ static PyObject *ext_sigmoid_plain(PyObject *self, PyObject *const *args, Py_ssi
         goto not_plain;
     }
     return_grad = args[6] == Py_True;
-    if (plain_array(&b, 0, args[0], 0, &kind) != 0 || (kind != KIND_F32 && kind != KIND_F64) ||
+    if (plain_array(&b, 0, args[0], 0, &kind) != 0 || !plain_storage(kind) ||
         plain_array(&b, 1, args[1], 0, &target_kind) != 0 || target_kind != kind ||
         b.views[0].ndim != b.views[1].ndim) {
         goto not_plain;
@@ -635,9 +622,7 @@ static PyObject *ext_sigmoid_plain(PyObject *self, PyObject *const *args, Py_ssi
         const void *x = b.views[0].buf, *t = b.views[1].buf;
         void *l = b.views[2].buf, *d = grad ? b.views[3].buf : NULL;
         Py_BEGIN_ALLOW_THREADS
-        status = kind == KIND_F32
-            ? focal_sigmoid_f32(&options, count, (const float *)x, (const float *)t, NULL, (float *)l, (float *)d)
-            : focal_sigmoid_f64(&options, count, (const double *)x, (const double *)t, NULL, (double *)l, (double *)d);
+        STORAGE_CALL(status, kind, sigmoid_, , &options, count, x, t, NULL, l, d);
         Py_END_ALLOW_THREADS
     }
     release_all(&b);
@@ -690,7 +675,7 @@ static PyObject *ext_softmax_plain(PyObject *self, PyObject *const *args, Py_ssi
     }
     return_grad = args[8] == Py_True;
     /* Logits (N, C, d1, ...), targets (N, d1, ...). */
-    if (plain_array(&b, 0, args[0], 0, &kind) != 0 || (kind != KIND_F32 && kind != KIND_F64) ||
+    if (plain_array(&b, 0, args[0], 0, &kind) != 0 || !plain_storage(kind) ||
         b.views[0].ndim < 2 || plain_array(&b, 1, args[1], 0, &target_kind) != 0 ||
         (target_kind != KIND_I32 && target_kind != KIND_I64) || b.views[1].ndim != b.views[0].ndim - 1 ||
         b.views[1].shape[0] != b.views[0].shape[0]) {
@@ -719,19 +704,7 @@ static PyObject *ext_softmax_plain(PyObject *self, PyObject *const *args, Py_ssi
         const void *x = b.views[0].buf, *y = b.views[1].buf;
         void *l = b.views[2].buf, *d = grad ? b.views[3].buf : NULL;
         Py_BEGIN_ALLOW_THREADS
-        if (kind == KIND_F32 && target_kind == KIND_I64) {
-            status = focal_softmax_f32_i64(&options, batch, classes, inner, (const float *)x, (const int64_t *)y, NULL,
-                                           (float *)l, (float *)d);
-        } else if (kind == KIND_F32) {
-            status = focal_softmax_f32_i32(&options, batch, classes, inner, (const float *)x, (const int32_t *)y, NULL,
-                                           (float *)l, (float *)d);
-        } else if (target_kind == KIND_I64) {
-            status = focal_softmax_f64_i64(&options, batch, classes, inner, (const double *)x, (const int64_t *)y, NULL,
-                                           (double *)l, (double *)d);
-        } else {
-            status = focal_softmax_f64_i32(&options, batch, classes, inner, (const double *)x, (const int32_t *)y, NULL,
-                                           (double *)l, (double *)d);
-        }
+        LABELED_CALL(status, kind, target_kind, softmax_, &options, batch, classes, inner, x, y, NULL, l, d);
         Py_END_ALLOW_THREADS
     }
     release_all(&b);
@@ -763,8 +736,9 @@ static int plain_init(void) {
     numpy_empty = PyObject_GetAttrString(numpy, "empty");
     dtype_f32 = ndarray_type && numpy_empty ? PyObject_CallMethod(numpy, "dtype", "s", "float32") : NULL;
     dtype_f64 = dtype_f32 ? PyObject_CallMethod(numpy, "dtype", "s", "float64") : NULL;
+    dtype_f16 = dtype_f64 ? PyObject_CallMethod(numpy, "dtype", "s", "float16") : NULL;
     Py_DECREF(numpy);
-    one = dtype_f64 ? PyLong_FromLong(1) : NULL;
+    one = dtype_f16 ? PyLong_FromLong(1) : NULL;
     shape_name = one ? PyUnicode_InternFromString("shape") : NULL;
     return shape_name ? 0 : -1;
 }

@@ -6,6 +6,13 @@ name) is checked here, the same way for both backends; every value the library v
 whose message becomes the ValueError. Arrays are never converted to another dtype; non-contiguous
 arrays are copied to contiguous ones of the same dtype.
 
+Storage types: float16, bfloat16, float32 and float64 logits (targets, weights, loss and gradient
+of the same dtype). bfloat16 is ml_dtypes.bfloat16, which is never imported here: a bfloat16
+array cannot exist unless ml_dtypes is loaded, so its dtype is looked up in sys.modules when an
+array of an unknown dtype comes in. Its numpy dtype refuses the buffer protocol, so the backends
+receive bfloat16 arrays as their uint16 views (the same bits): to both backends, uint16 storage
+means bfloat16, and their outputs are written through such views into bfloat16 arrays.
+
 A call without weights and without return_stats takes the library's unweighted function; any
 other takes its _weighted function (weights NULL when only the statistics are asked for), which
 gives the unweighted results bit for bit when there are no weights.
@@ -15,11 +22,14 @@ import collections
 import math
 import numbers
 import operator
+import sys
 
 import numpy as np
 
 _REDUCTIONS = {"none": 0, "sum": 1, "mean": 2}
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+#: The storage types numpy has itself; bfloat16 comes from ml_dtypes (_bfloat16).
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16))
+_FLOAT_NAMES = "float16, bfloat16, float32 or float64"
 _INTS = (np.dtype(np.int32), np.dtype(np.int64))
 _INT32_MAX = 2**31 - 1
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -51,11 +61,38 @@ def _array(name, value):
     return value
 
 
+_bfloat16_dtype = None
+
+
+def _bfloat16():
+    """numpy's dtype of ml_dtypes.bfloat16 once ml_dtypes is loaded (by anyone), else None."""
+    global _bfloat16_dtype
+    if _bfloat16_dtype is None:
+        module = sys.modules.get("ml_dtypes")
+        if module is not None:
+            _bfloat16_dtype = np.dtype(module.bfloat16)
+    return _bfloat16_dtype
+
+
+def _same(array):
+    return array
+
+
+def _bits(array):
+    """A bfloat16 array as the backends take it: its uint16 view (None stays None)."""
+    return None if array is None else array.view(np.uint16)
+
+
 def _logits(value):
+    """The logits array, and what turns an array of its dtype into what the backends take
+    (_same, or _bits for bfloat16)."""
     logits = _array("logits", value)
-    if logits.dtype not in _FLOATS:
-        raise TypeError("logits must have dtype float32 or float64, got %s" % logits.dtype)
-    return logits
+    if logits.dtype in _FLOATS:
+        return logits, _same
+    bfloat16 = _bfloat16()
+    if bfloat16 is not None and logits.dtype == bfloat16:
+        return logits, _bits
+    raise TypeError("logits must have dtype %s, got %s" % (_FLOAT_NAMES, logits.dtype))
 
 
 def _real(name, value):
@@ -165,7 +202,7 @@ def _finish(loss, reduced, grad, return_grad, stats):
 
 def sigmoid_focal_loss(backend, logits, targets, alpha=0.25, gamma=2.0, reduction="none", *, normalizer=None,
                        return_grad=False, num_threads=None, precision="exact", weights=None, return_stats=False):
-    logits = _logits(logits)
+    logits, raw = _logits(logits)
     targets = _array("targets", targets)
     if targets.dtype != logits.dtype:
         raise TypeError("targets must have the logits' dtype %s, got %s" % (logits.dtype, targets.dtype))
@@ -192,17 +229,17 @@ def sigmoid_focal_loss(backend, logits, targets, alpha=0.25, gamma=2.0, reductio
     grad = np.empty(x.shape, x.dtype) if return_grad else None
     if weights is None and not return_stats:
         stats = None
-        status, message = backend.sigmoid(x, t, None, loss, grad, reduction, alpha, gamma, use_normalizer, normalizer,
-                                          threads, tier)
+        status, message = backend.sigmoid(raw(x), raw(t), None, raw(loss), raw(grad), reduction, alpha, gamma,
+                                          use_normalizer, normalizer, threads, tier)
     else:
         if x.ndim >= 2:
             batch, classes, inner = x.shape[0], x.shape[1], math.prod(x.shape[2:])
         else:
             batch, classes, inner = 1, 1, x.size
         stats = _stats_buffer(return_stats)
-        status, message = backend.sigmoid_weighted(x, t, batch, classes, inner, weights, layout, None, loss, grad,
-                                                   stats, reduction, alpha, gamma, use_normalizer, normalizer, threads,
-                                                   tier)
+        status, message = backend.sigmoid_weighted(raw(x), raw(t), batch, classes, inner, raw(weights), layout, None,
+                                                   raw(loss), raw(grad), stats, reduction, alpha, gamma, use_normalizer,
+                                                   normalizer, threads, tier)
     _raise_for(status, message)
     return _finish(loss, reduction != 0, grad, return_grad, stats)
 
@@ -210,7 +247,7 @@ def sigmoid_focal_loss(backend, logits, targets, alpha=0.25, gamma=2.0, reductio
 def sigmoid_focal_loss_from_labels(backend, logits, labels, alpha=0.25, gamma=2.0, reduction="none", *,
                                    ignore_index=-100, normalizer=None, return_grad=False, num_threads=None,
                                    precision="exact", weights=None, return_stats=False):
-    logits = _logits(logits)
+    logits, raw = _logits(logits)
     if logits.ndim < 2:
         raise ValueError("logits must have shape (N, C, ...) with the classes on axis 1, got %s" % (logits.shape,))
     labels = _array("labels", labels)
@@ -242,13 +279,14 @@ def sigmoid_focal_loss_from_labels(backend, logits, labels, alpha=0.25, gamma=2.
     grad = np.empty(x.shape, x.dtype) if return_grad else None
     if weights is None and not return_stats:
         stats = None
-        status, message = backend.sigmoid_labels(x, y, batch, classes, inner, None, loss, grad, reduction, alpha,
-                                                 gamma, ignore_index, use_normalizer, normalizer, threads, tier)
+        status, message = backend.sigmoid_labels(raw(x), y, batch, classes, inner, None, raw(loss), raw(grad),
+                                                 reduction, alpha, gamma, ignore_index, use_normalizer, normalizer,
+                                                 threads, tier)
     else:
         stats = _stats_buffer(return_stats)
-        status, message = backend.sigmoid_labels_weighted(x, y, batch, classes, inner, weights, layout, None, loss,
-                                                          grad, stats, reduction, alpha, gamma, ignore_index,
-                                                          use_normalizer, normalizer, threads, tier)
+        status, message = backend.sigmoid_labels_weighted(raw(x), y, batch, classes, inner, raw(weights), layout,
+                                                          None, raw(loss), raw(grad), stats, reduction, alpha, gamma,
+                                                          ignore_index, use_normalizer, normalizer, threads, tier)
     _raise_for(status, message)
     return _finish(loss, reduction != 0, grad, return_grad, stats)
 
@@ -256,7 +294,7 @@ def sigmoid_focal_loss_from_labels(backend, logits, labels, alpha=0.25, gamma=2.
 def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reduction="mean", *, ignore_index=-100,
                        label_smoothing=0.0, normalizer=None, return_grad=False, num_threads=None,
                        precision="exact", weights=None, return_stats=False):
-    logits = _logits(logits)
+    logits, raw = _logits(logits)
     if logits.ndim < 2:
         raise ValueError("logits must have shape (N, C, ...) with the classes on axis 1, got %s" % (logits.shape,))
     targets = _array("targets", targets)
@@ -299,13 +337,13 @@ def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reductio
     grad = np.empty(x.shape, x.dtype) if return_grad else None
     if weights is None and not return_stats:
         stats = None
-        status, message = backend.softmax(x, y, batch, classes, inner, None, loss, grad, reduction, gamma,
-                                          class_weights, ignore_index, label_smoothing, use_normalizer, normalizer,
-                                          threads, tier)
+        status, message = backend.softmax(raw(x), y, batch, classes, inner, None, raw(loss), raw(grad), reduction,
+                                          gamma, class_weights, ignore_index, label_smoothing, use_normalizer,
+                                          normalizer, threads, tier)
     else:
         stats = _stats_buffer(return_stats)
-        status, message = backend.softmax_weighted(x, y, batch, classes, inner, weights, None, loss, grad, stats,
-                                                   reduction, gamma, class_weights, ignore_index, label_smoothing,
-                                                   use_normalizer, normalizer, threads, tier)
+        status, message = backend.softmax_weighted(raw(x), y, batch, classes, inner, raw(weights), None, raw(loss),
+                                                   raw(grad), stats, reduction, gamma, class_weights, ignore_index,
+                                                   label_smoothing, use_normalizer, normalizer, threads, tier)
     _raise_for(status, message)
     return _finish(loss, reduction != 0, grad, return_grad, stats)
