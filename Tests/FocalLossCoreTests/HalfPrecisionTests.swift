@@ -79,6 +79,7 @@ struct HalfPrecisionTests {
         for alpha in [0.25, nil] as [Double?] {
             let worst = try sweep(Float16.self, bits: { Float16(bitPattern: $0) }, gamma: gamma, alpha: alpha, precision: precision)
             #expect(worst.loss <= 1 && worst.grad <= 1, "float16 γ = \(gamma): \(worst)")
+            print("every finite float16 logit, γ = \(gamma), α = \(alpha.map { "\($0)" } ?? "off"), \(precision): worst loss \(worst.loss) ulp, gradient \(worst.grad) ulp")
         }
     }
 
@@ -87,6 +88,7 @@ struct HalfPrecisionTests {
         for alpha in [0.25, nil] as [Double?] {
             let worst = try sweep(BFloat16.self, bits: { BFloat16(bitPattern: $0) }, gamma: gamma, alpha: alpha, precision: precision)
             #expect(worst.loss <= 1 && worst.grad <= 1, "bfloat16 γ = \(gamma): \(worst)")
+            print("every finite bfloat16 logit, γ = \(gamma), α = \(alpha.map { "\($0)" } ?? "off"), \(precision): worst loss \(worst.loss) ulp, gradient \(worst.grad) ulp")
         }
     }
 

@@ -13,10 +13,12 @@ for x, t in [(40,1),(-40,0),(1000,1)]:
 x = np.array([[40., 0., 0.]], np.float32)
 l, gr = focalloss.softmax_focal_loss(x, np.array([0]), gamma=0.5, reduction="sum", return_grad=True)
 print("softmax f32 g=0.5 [40,0,0] y=0:", float(l), gr.tolist())
-try:
-    focalloss.sigmoid_focal_loss(np.zeros(2, np.float16), np.zeros(2, np.float16))
-    print("float16 accepted")
-except Exception as e: print("float16:", type(e).__name__, e)
+# float16 at the peers' float16 input (x = 1, t = 1), and at a logit past fp16's danger points
+row("float16 x=1 t=1", 1, 1, np.float16); row("float16 g=0.5 x=12 t=1", 12, 1, np.float16, g=0.5)
+# per-sample weights: twice the weight, twice the loss; weight 0 masks a NaN logit
+l = focalloss.sigmoid_focal_loss(np.array([1., np.nan]), np.array([1., 0.]), reduction="sum",
+                                 weights=np.array([2., 0.]))
+print("weights [2, 0] at x=[1, nan]:", float(l))
 # reductions / normalizer
 l = focalloss.sigmoid_focal_loss(np.array([1.,2.],np.float64), np.array([1.,0.]), reduction="mean", normalizer=1.0); print("normalizer ok", float(l))
 # ignore_index + label smoothing + alpha vector
