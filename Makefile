@@ -80,6 +80,20 @@ $(BUILD_DIR)/test_api_c: Tests/c/test_api.c include/focalloss.h $(LIB)
 $(BUILD_DIR)/test_api_cxx: Tests/c/test_api.c include/focalloss.h $(LIB)
 	$(CXX) -std=c++11 $(C_TEST_FLAGS) -x c++ Tests/c/test_api.c -x none -o $@ $(LINK_LIB)
 
+# The _weighted functions (weights and stats), as C and as C++.
+$(BUILD_DIR)/test_weights_c: Tests/c/test_weights.c include/focalloss.h $(LIB)
+	$(CC) -std=c99 $(C_TEST_FLAGS) Tests/c/test_weights.c -o $@ $(LINK_LIB)
+
+$(BUILD_DIR)/test_weights_cxx: Tests/c/test_weights.c include/focalloss.h $(LIB)
+	$(CXX) -std=c++11 $(C_TEST_FLAGS) -x c++ Tests/c/test_weights.c -x none -o $@ $(LINK_LIB)
+
+# The f16 and bf16 functions against their f64 twins, as C and as C++.
+$(BUILD_DIR)/test_half_c: Tests/c/test_half.c include/focalloss.h $(LIB)
+	$(CC) -std=c99 $(C_TEST_FLAGS) Tests/c/test_half.c -o $@ $(LINK_LIB)
+
+$(BUILD_DIR)/test_half_cxx: Tests/c/test_half.c include/focalloss.h $(LIB)
+	$(CXX) -std=c++11 $(C_TEST_FLAGS) -x c++ Tests/c/test_half.c -x none -o $@ $(LINK_LIB)
+
 # Defines malloc and its family to count the library's allocations: C only, C11 for atomics.
 $(BUILD_DIR)/test_alloc: Tests/c/test_alloc.c include/focalloss.h $(LIB)
 	$(CC) -std=c11 $(C_TEST_FLAGS) Tests/c/test_alloc.c -o $@ $(LINK_LIB)
@@ -93,13 +107,22 @@ test-swift:
 	$(SWIFT) test
 
 test-c: $(BUILD_DIR)/header_c99.o $(BUILD_DIR)/header_cxx.o $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_api_cxx \
+        $(BUILD_DIR)/test_weights_c $(BUILD_DIR)/test_weights_cxx $(BUILD_DIR)/test_half_c $(BUILD_DIR)/test_half_cxx \
         $(BUILD_DIR)/test_alloc $(BUILD_DIR)/speed_builds
 	./$(BUILD_DIR)/test_api_c
 	./$(BUILD_DIR)/test_api_cxx
+	./$(BUILD_DIR)/test_weights_c
+	./$(BUILD_DIR)/test_weights_cxx
+	./$(BUILD_DIR)/test_half_c
+	./$(BUILD_DIR)/test_half_cxx
 	./$(BUILD_DIR)/test_alloc
-	# The same API test on the kernels of each lower instruction set (run-time dispatch).
+	# The same API tests on the kernels of each lower instruction set (run-time dispatch).
 	FOCALLOSS_INSTRUCTION_SET=baseline ./$(BUILD_DIR)/test_api_c
 	FOCALLOSS_INSTRUCTION_SET=avx2 ./$(BUILD_DIR)/test_api_c
+	FOCALLOSS_INSTRUCTION_SET=baseline ./$(BUILD_DIR)/test_weights_c
+	FOCALLOSS_INSTRUCTION_SET=avx2 ./$(BUILD_DIR)/test_weights_c
+	FOCALLOSS_INSTRUCTION_SET=baseline ./$(BUILD_DIR)/test_half_c
+	FOCALLOSS_INSTRUCTION_SET=avx2 ./$(BUILD_DIR)/test_half_c
 	# The build-against-build timer of docs/performance.md runs (one round on a small input).
 	./$(BUILD_DIR)/speed_builds $(LIB) $(LIB) sigmoid 64 10 1 exact 0.5 1
 	./$(BUILD_DIR)/speed_builds $(LIB) $(LIB) softmax 64 10 1 fast 2 1
@@ -115,11 +138,23 @@ test-symbols: $(LIB) $(BUILD_DIR)/quickstart
 	sh tools/check_standalone.sh $(LIB) $(BUILD_DIR)/quickstart
 
 # The Python suite once per backend, then the slow packaging test (pip install into a fresh venv).
-PYTEST := cd bindings/python && PYTHONPATH=. $(PYTHON) -m pytest -q -p no:cacheprovider
-test-python: python
+# It runs on build/test-venv: the system's numpy, pytest, hypothesis and mpmath
+# (--system-site-packages) and ml_dtypes from PyPI, for the bfloat16 tests (tests/test_half.py,
+# which fail under CI without it). The package itself needs numpy only.
+TEST_VENV   := $(BUILD_DIR)/test-venv
+TEST_PYTHON := $(CURDIR)/$(TEST_VENV)/bin/python
+PYTEST := cd bindings/python && PYTHONPATH=. $(TEST_PYTHON) -m pytest -q -p no:cacheprovider
+test-python: python test-venv
 	$(PYTEST) -m "not slow" --backend ctypes tests
 	$(PYTEST) -m "not slow" --backend extension tests
 	$(PYTEST) -m slow tests
+
+.PHONY: test-venv
+test-venv: $(TEST_VENV)/.ml_dtypes
+$(TEST_VENV)/.ml_dtypes:
+	$(PYTHON) -m venv --system-site-packages $(TEST_VENV)
+	$(TEST_PYTHON) -c "import ml_dtypes" 2>/dev/null || $(TEST_VENV)/bin/pip install -q ml_dtypes
+	touch $@
 
 # ---------------------------------------------------------------- hardening (Tests/fuzz, Tests/c)
 # Sanitizer builds of the library: ASan + coverage (for libFuzzer) and TSan. They use the Swift
@@ -146,6 +181,14 @@ $(TSAN_LIB): $(SOURCES)
 	cp .build-tsan/release/libfocalloss.so $@
 
 $(BUILD_DIR)/asan/test_api: Tests/c/test_api.c include/focalloss.h $(ASAN_LIB)
+	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ \
+	    -L$(@D) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
+
+$(BUILD_DIR)/asan/test_weights: Tests/c/test_weights.c include/focalloss.h $(ASAN_LIB)
+	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ \
+	    -L$(@D) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
+
+$(BUILD_DIR)/asan/test_half: Tests/c/test_half.c include/focalloss.h $(ASAN_LIB)
 	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ \
 	    -L$(@D) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
 
@@ -177,12 +220,16 @@ test-hardening: test-sanitizers test-swift-sanitizers test-fuzz test-valgrind te
 test-swift-sanitizers:
 	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-swift-asan --skip FastMath \
 	    -Xswiftc -DFOCAL_SCRATCH_POISON
-	$(SAN_ENV) $(SWIFT) test --sanitize=thread --scratch-path .build-swift-tsan --skip FastMath --skip SoftmaxFewClasses
+	$(SAN_ENV) $(SWIFT) test --sanitize=thread --scratch-path .build-swift-tsan --skip FastMath --skip SoftmaxFewClasses --skip HalfPrecisionTests
 
 # The C tests under ASan + UBSan (library built with ASan), the concurrency test plain and
 # under TSan (library built with TSan).
-test-sanitizers: $(BUILD_DIR)/asan/test_api $(BUILD_DIR)/test_concurrency $(BUILD_DIR)/tsan/test_concurrency
+test-sanitizers: $(BUILD_DIR)/asan/test_api $(BUILD_DIR)/asan/test_weights $(BUILD_DIR)/asan/test_half \
+                 $(BUILD_DIR)/test_concurrency \
+                 $(BUILD_DIR)/tsan/test_concurrency
 	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ./$(BUILD_DIR)/asan/test_api
+	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ./$(BUILD_DIR)/asan/test_weights
+	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ./$(BUILD_DIR)/asan/test_half
 	./$(BUILD_DIR)/test_concurrency
 	$(SAN_ENV) TSAN_OPTIONS=halt_on_error=1 ./$(BUILD_DIR)/tsan/test_concurrency
 
@@ -199,9 +246,12 @@ fuzz: $(BUILD_DIR)/asan/fuzz_api
 	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(BUILD_DIR)/
 
 # valgrind memcheck on the shipped library through the C tests: no error, no definite leak.
-test-valgrind: $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_concurrency
+# test_weights_c --light: every weighted function, layout, reduction and error, fewer large calls
+# (9 s under valgrind instead of 36).
+test-valgrind: $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_weights_c $(BUILD_DIR)/test_concurrency
 	$(NEED) valgrind:valgrind
 	valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite ./$(BUILD_DIR)/test_api_c
+	valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite ./$(BUILD_DIR)/test_weights_c --light
 	valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite ./$(BUILD_DIR)/test_concurrency
 
 # A million small calls and thousands of short-lived threads with a flat resident set.

@@ -493,8 +493,8 @@ focal_status focal_sigmoid_labels_bf16_i32(const focal_sigmoid_options *options,
  * logit); MEAN divides by the kept elements' count, as without weights.
  * weights, weights_layout and stats as in focal_sigmoid_weighted_f32 (an
  * ignored position's weights are neither checked nor used); stats->positives is
- * the number of positions whose label is a class in [0, classes), and
- * stats->weight_sum the kept elements' weights. Errors: as
+ * the number of positions not ignored whose label is a class in [0, classes),
+ * and stats->weight_sum the kept elements' weights. Errors: as
  * focal_sigmoid_labels_f32_i64 and focal_sigmoid_weighted_f32. */
 focal_status focal_sigmoid_labels_weighted_f32_i64(const focal_sigmoid_options *options,
                                                    int64_t batch, int64_t classes, int64_t inner,

@@ -6,6 +6,10 @@
  * reductions and struct versions; thread counts), logits (including NaN, +-Inf, +-1e30,
  * +-1e4, subnormals), targets (in range, ignored, out of range), NULL pointers.
  *
+ * The _weighted functions (first byte 0xF0-0xF7; no seed before them started so): weights
+ * from the bytes (0, negative, NaN, +-inf, -0.0, NULL), a layout byte (per element, per
+ * position, unknown values), stats valid, NULL, of a bad version, or over another buffer.
+ *
  * Invariants, on every input:
  *  - no crash, no sanitizer report (built with ASan + UBSan against an ASan-built library);
  *  - nothing is written outside the outputs: guard zones around every output stay intact;
@@ -14,6 +18,11 @@
  *  - on FOCAL_OK: the outputs are finite wherever the logits (the softmax row) are finite, and
  *    the gradient is finite wherever a limit exists (no NaN; softmax: no +inf, not all -inf),
  *    except a mean over zero total weight, which is NaN by contract.
+ *  - weighted calls: an unknown layout, stats version or a stats struct over another buffer
+ *    is an error; a bad weight where weights are read (not at an ignored position) is an
+ *    error, FOCAL_ERROR_INVALID_WEIGHT only with such a weight; on success a weight of 0 gives
+ *    loss 0 and gradient 0 (left as it was when accumulating), and the stats are the
+ *    header's sums (positives, weight_sum, divisor); on error the stats are untouched.
  *
  * Build and run: `make fuzz FUZZ_SECONDS=600` (seed corpus in Tests/fuzz/corpus).
  */
@@ -70,6 +79,11 @@ static const double smoothings[] = {0.0, 0.0, 0.1, 1.0, 0.5, -0.1, 1.5, NAN};
 static const double normalizers[] = {2.0, 0.5, 7.0, 1e6, 0.0, -1.0, NAN, INFINITY};
 static const double weights[] = {1.0, 0.5, 2.0, 0.0, 100.0, 0.25, -1.0, NAN, INFINITY};
 static const double upstreams[] = {1.0, -1.0, 0.5, 2.0, 0.0, 1e-3};
+/* The _weighted functions' weights: mostly valid (zeros included), sometimes not. -0.0 is a
+ * weight >= 0; 1e-300 is valid in f64 and 0 in f32; -1e-30 invalid in both. */
+static const double good_weights[] = {1.0, 0.5, 2.0, 0.0, 100.0, 0.25, 1e-3, 3.0};
+static const double odd_weights[] = {-1.0, NAN, INFINITY, -INFINITY, -0.0, 1e-300, -1e-30};
+static const uint32_t stats_versions[] = {0, 2, 99, 0xFFFFFFFFu, FOCAL_STATS_VERSION};
 
 /* A size: mostly small and real, sometimes 0, negative or beyond any memory. */
 static int64_t size_value(reader *r, int64_t small_max) {
@@ -140,13 +154,25 @@ static void fail(const char *what) {
 
 /* ------------------------------------------------------------------ the target */
 
+/* A weight as stored: valid when finite and >= 0. */
+static int weight_ok(double w) { return isfinite(w) && w >= 0; }
+
+static double stored(const void *p, int f64, size_t i) { return f64 ? ((const double *)p)[i] : ((const float *)p)[i]; }
+static int64_t label_at(const void *t, int i32, size_t i) { return i32 ? ((const int32_t *)t)[i] : ((const int64_t *)t)[i]; }
+
+/* Equal, or within 1e-9 relative (the library may sum in another order). */
+static int sums_agree(double got, double want) { return got == want || fabs(got - want) <= 1e-9 * fabs(want); }
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader r = {data, size, 0};
     uint8_t op = byte(&r);
     int f64 = op & 1, softmax = (op >> 1) & 1, i32 = (op >> 2) & 1;
-    int labels = !softmax && (op & 0x38) == 0x38;  /* the sigmoid from integer labels */
+    int weighted = op >= 0xF0 && op < 0xF8;  /* the _weighted functions */
+    int labels = !softmax && !weighted && (op & 0x38) == 0x38;  /* the sigmoid from integer labels */
     size_t width = f64 ? 8 : 4;
     int64_t count = 0, batch = 0, classes = 0, inner = 0, positions = 0;
+    int empty_sigmoid = 0;
+    int64_t ignore = -100;
     size_t elements, outputs_n, i;
     int real_sizes;
     uint8_t flags = byte(&r);
@@ -158,8 +184,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     void *x = NULL, *t = NULL, *up = NULL;
     guarded loss, grad;
     focal_status status;
+    /* The _weighted calls: weights NULL or given, their layout, the stats. */
+    int weights_null = 0, layout_ok = 1, stats_mode = 0, stats_target = 0, stats_over = 0, bad_weight_read = 0;
+    int64_t layout = FOCAL_WEIGHTS_PER_ELEMENT;
+    size_t weights_n = 0, t_bytes = 0;
+    void *w = NULL;
+    unsigned char *stats_block = NULL, stats_saved[sizeof(focal_stats)], over_saved[sizeof(focal_stats)];
+    uint32_t stats_version = 0;
+    focal_stats *stats = NULL;
 
-    if (op >= 0xF0) {  /* The small functions. */
+    if (op >= 0xF8) {  /* The small functions. */
         focal_sigmoid_options o;
         focal_softmax_options p;
         uint32_t version = byte(&r) % 4;
@@ -171,8 +205,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     }
 
+    if (weighted) {
+        /* bit 0: labels (sigmoid); bit 1: weights NULL; bits 2-3: stats valid, NULL, of a
+         * version from the table, or over another buffer (chosen by the next byte). */
+        uint8_t wflags = byte(&r);
+        labels = !softmax && (wflags & 1);
+        weights_null = (wflags >> 1) & 1;
+        stats_mode = (wflags >> 2) & 3;
+        if (!softmax) {
+            uint8_t k = byte(&r);
+            layout = k < 110 ? FOCAL_WEIGHTS_PER_ELEMENT : k < 220 ? FOCAL_WEIGHTS_PER_POSITION : k == 255 ? -1 : 2 + k % 8;
+            layout_ok = layout == FOCAL_WEIGHTS_PER_ELEMENT || layout == FOCAL_WEIGHTS_PER_POSITION;
+        }
+        if (stats_mode != 1) {
+            stats_block = (unsigned char *)malloc(2 * GUARD + sizeof(focal_stats));
+            memset(stats_block, guard_byte, 2 * GUARD + sizeof(focal_stats));
+            stats = (focal_stats *)(void *)(stats_block + GUARD);
+            memset(stats, 0x5a, sizeof *stats);
+            stats->version = stats_mode == 2 ? stats_versions[byte(&r) % (sizeof stats_versions / sizeof *stats_versions)]
+                                             : FOCAL_STATS_VERSION;
+            if (stats_mode == 3) stats_target = byte(&r) % 6;
+            stats_version = stats->version;
+            memcpy(stats_saved, stats, sizeof stats_saved);
+        }
+    }
+
     /* Sizes. */
-    if (softmax || labels) {
+    if (softmax || labels || weighted) {
         batch = size_value(&r, 12);
         classes = size_value(&r, 9);
         inner = size_value(&r, 5);
@@ -183,6 +242,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             int overflow = __builtin_mul_overflow(batch, inner, &p1) || __builtin_mul_overflow(p1, classes, &e);
             real_sizes = batch >= 0 && classes >= 0 && inner >= 0 && !overflow && p1 <= MAX_ELEMENTS &&
                          e <= MAX_ELEMENTS;
+            /* The weighted sigmoid takes classes = 0 (no element): then batch * inner only sizes
+             * per-position weights, NULL here, and any such count the library may accept. */
+            empty_sigmoid = weighted && !softmax && !labels && classes == 0 && batch >= 0 && inner >= 0 && !overflow;
             positions = real_sizes ? p1 : 0;
             elements = real_sizes ? (size_t)e : 0;
         }
@@ -213,6 +275,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         uint8_t v = byte(&r);
         so.version = xo.version = v < 200 ? 1 : v;
     }
+    /* The ignore_index the call uses: a sigmoid options struct before version 3 has none (-100). */
+    ignore = softmax || so.version >= 3 ? xo.ignore_index : -100;
     if (softmax && (flags >> 5) & 1 && real_sizes && classes > 0 && classes <= 64) {
         weight_values = (double *)malloc((size_t)classes * sizeof(double));
         for (i = 0; i < (size_t)classes; ++i) {
@@ -239,12 +303,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             int64_t y = k < 200 ? (classes ? k % classes : 0) : k < 230 ? xo.ignore_index : k < 245 ? classes + k % 3 : -1 - k % 3;
             if (i32) ((int32_t *)t)[i] = (int32_t)y; else ((int64_t *)t)[i] = y;
         }
+        t_bytes = (size_t)positions * (i32 ? 4 : 8);
     } else if (!softmax && !labels && elements) {
+        t_bytes = elements * width;
         t = malloc(elements * width);
         for (i = 0; i < elements; ++i) {
             uint8_t k = byte(&r);
             double v = k < 100 ? 0.0 : k < 180 ? 1.0 : k < 245 ? unit(&r) : k < 250 ? 1.5 : k < 253 ? -0.25 : NAN;
             if (f64) ((double *)t)[i] = v; else ((float *)t)[i] = (float)v;
+        }
+    }
+
+    /* Weights (the _weighted calls), as many as the layout asks (elements for an unknown one). */
+    if (weighted && !weights_null && real_sizes) {
+        weights_n = softmax || layout == FOCAL_WEIGHTS_PER_POSITION ? (size_t)positions : elements;
+        if (weights_n) {
+            w = malloc(weights_n * width);
+            for (i = 0; i < weights_n; ++i) {
+                uint8_t k = byte(&r);
+                double v = k < 200 ? good_weights[k % 8] : odd_weights[k % 7];
+                if (f64) ((double *)w)[i] = v; else ((float *)w)[i] = (float)v;
+            }
         }
     }
 
@@ -264,12 +343,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     snprintf(current_call, sizeof current_call,
              "%s %s%s count=%lld batch=%lld classes=%lld inner=%lld reduction=%d alpha=%g gamma=%g smoothing=%g "
              "normalizer=%s%g threads=%d accumulate=%d ignore=%lld weights=%s upstream=%s grad=%s",
-             softmax ? "softmax" : labels ? "sigmoid_labels" : "sigmoid", f64 ? "f64" : "f32",
+             softmax ? (weighted ? "softmax_weighted" : "softmax") : labels ? (weighted ? "sigmoid_labels_weighted" : "sigmoid_labels")
+                     : weighted ? "sigmoid_weighted" : "sigmoid", f64 ? "f64" : "f32",
              softmax || labels ? (i32 ? "_i32" : "_i64") : "",
              (long long)count, (long long)batch, (long long)classes, (long long)inner, (int)reduction, so.alpha,
              so.gamma, xo.label_smoothing, so.use_normalizer ? "" : "unused ", so.normalizer, so.num_threads,
              accumulate, (long long)xo.ignore_index, weight_values ? "yes" : "no", up ? "yes" : "no",
              flags & 1 ? "yes" : "no");
+    if (weighted) {
+        size_t used = strlen(current_call);
+        snprintf(current_call + used, sizeof current_call - used, " sample_weights=%s layout=%lld stats=%s version=%u",
+                 weights_null ? "NULL" : w ? "given" : "empty", (long long)layout,
+                 stats_mode == 1 ? "NULL" : stats_mode == 3 ? "over a buffer" : "yes", (unsigned)stats_version);
+    }
     guarded_make(&loss, outputs_n, width, NAN);
     guarded_make(&grad, elements ? elements : 1, width, accumulate ? 0.5 : (double)NAN);
     {
@@ -278,7 +364,46 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         void *xp = nulls == 1 ? NULL : x, *tp = nulls == 2 ? NULL : t;
         void *lp = nulls == 3 ? NULL : guarded_data(&loss);
         void *gp = flags & 1 ? guarded_data(&grad) : NULL;
-        if (softmax) {
+        if (stats_mode == 3) {
+            /* The stats over a buffer the call uses, of at least the struct's size: 0 logits,
+             * 1 targets, 2 weights, 3 grad_loss (used with a gradient), 4 loss, 5 grad_logits. */
+            void *over = NULL;
+            size_t bytes = 0;
+            switch (stats_target) {
+            case 0: over = xp; bytes = elements * width; break;
+            case 1: over = tp; bytes = t_bytes; break;
+            case 2: over = w; bytes = weights_n * width; break;
+            case 3: over = gp ? up : NULL; bytes = outputs_n * width; break;
+            case 4: over = lp; bytes = real_sizes ? outputs_n * width : 0; break;
+            default: over = gp; bytes = elements * width; break;
+            }
+            if (over != NULL && bytes >= sizeof(focal_stats)) {
+                /* An input's first bytes read as a known version, so that only the overlap is
+                 * wrong (the outputs keep their fill: any error will do there). */
+                if (stats_target <= 3) memcpy(over, &stats_version, sizeof stats_version);
+                stats = (focal_stats *)over;
+                stats_over = 1;
+                memcpy(over_saved, over, sizeof over_saved);
+            }
+        }
+        if (weighted) {
+            focal_weights_layout wl = (focal_weights_layout)layout;
+            if (softmax) {
+                if (f64 && i32) status = focal_softmax_weighted_f64_i32(&xo, batch, classes, inner, (const double *)xp, (const int32_t *)tp, (const double *)w, (const double *)up, (double *)lp, (double *)gp, stats);
+                else if (f64) status = focal_softmax_weighted_f64_i64(&xo, batch, classes, inner, (const double *)xp, (const int64_t *)tp, (const double *)w, (const double *)up, (double *)lp, (double *)gp, stats);
+                else if (i32) status = focal_softmax_weighted_f32_i32(&xo, batch, classes, inner, (const float *)xp, (const int32_t *)tp, (const float *)w, (const float *)up, (float *)lp, (float *)gp, stats);
+                else status = focal_softmax_weighted_f32_i64(&xo, batch, classes, inner, (const float *)xp, (const int64_t *)tp, (const float *)w, (const float *)up, (float *)lp, (float *)gp, stats);
+            } else if (labels) {
+                if (f64 && i32) status = focal_sigmoid_labels_weighted_f64_i32(&so, batch, classes, inner, (const double *)xp, (const int32_t *)tp, (const double *)w, wl, (const double *)up, (double *)lp, (double *)gp, stats);
+                else if (f64) status = focal_sigmoid_labels_weighted_f64_i64(&so, batch, classes, inner, (const double *)xp, (const int64_t *)tp, (const double *)w, wl, (const double *)up, (double *)lp, (double *)gp, stats);
+                else if (i32) status = focal_sigmoid_labels_weighted_f32_i32(&so, batch, classes, inner, (const float *)xp, (const int32_t *)tp, (const float *)w, wl, (const float *)up, (float *)lp, (float *)gp, stats);
+                else status = focal_sigmoid_labels_weighted_f32_i64(&so, batch, classes, inner, (const float *)xp, (const int64_t *)tp, (const float *)w, wl, (const float *)up, (float *)lp, (float *)gp, stats);
+            } else if (f64) {
+                status = focal_sigmoid_weighted_f64(&so, batch, classes, inner, (const double *)xp, (const double *)tp, (const double *)w, wl, (const double *)up, (double *)lp, (double *)gp, stats);
+            } else {
+                status = focal_sigmoid_weighted_f32(&so, batch, classes, inner, (const float *)xp, (const float *)tp, (const float *)w, wl, (const float *)up, (float *)lp, (float *)gp, stats);
+            }
+        } else if (softmax) {
             if (f64 && i32) status = focal_softmax_f64_i32(&xo, batch, classes, inner, (const double *)xp, (const int32_t *)tp, (const double *)up, (double *)lp, (double *)gp);
             else if (f64) status = focal_softmax_f64_i64(&xo, batch, classes, inner, (const double *)xp, (const int64_t *)tp, (const double *)up, (double *)lp, (double *)gp);
             else if (i32) status = focal_softmax_f32_i32(&xo, batch, classes, inner, (const float *)xp, (const int32_t *)tp, (const float *)up, (float *)lp, (float *)gp);
@@ -293,15 +418,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         } else {
             status = focal_sigmoid_f32(&so, count, (const float *)xp, (const float *)tp, (const float *)up, (float *)lp, (float *)gp);
         }
-        if (!real_sizes && status == FOCAL_OK) fail("impossible sizes accepted");
+        if (!real_sizes && !empty_sigmoid && status == FOCAL_OK) fail("impossible sizes accepted");
+    }
+
+    /* A bad weight where the call reads weights (every one for the sigmoid; the positions not
+     * ignored for the labels and the softmax), under a known layout. */
+    if (w != NULL && layout_ok) {
+        for (i = 0; i < weights_n && !bad_weight_read; ++i) {
+            size_t position = softmax || layout == FOCAL_WEIGHTS_PER_POSITION
+                                  ? i : (i / (size_t)(classes * inner)) * (size_t)inner + i % (size_t)inner;
+            int read = !(softmax || labels) || label_at(t, i32, position) != ignore;
+            if (read && !weight_ok(stored(w, f64, i))) bad_weight_read = 1;
+        }
     }
 
     if (!guards_intact(&loss) || !guards_intact(&grad)) fail("write outside an output");
+    if (stats_block != NULL) {
+        for (i = 0; i < GUARD; ++i)
+            if (stats_block[i] != guard_byte || stats_block[GUARD + sizeof(focal_stats) + i] != guard_byte) fail("write outside the stats");
+    }
     if (status != FOCAL_OK) {
         const char *message = focal_last_error_message();
         if (!untouched(&loss) || !untouched(&grad)) fail("output written on error");
         if (!message || !message[0] || strcmp(message, "no error") == 0) fail("no message");
         if (strncmp(focal_status_string(status), "FOCAL_ERROR_", 12) != 0) fail("status without a name");
+        if (stats_over && memcmp(stats, over_saved, sizeof over_saved) != 0) fail("the buffer under the stats written on error");
+        if (stats != NULL && !stats_over && memcmp(stats, stats_saved, sizeof stats_saved) != 0) fail("stats written on error");
+        if (status == FOCAL_ERROR_INVALID_WEIGHT) {
+            if (layout_ok && !bad_weight_read) fail("FOCAL_ERROR_INVALID_WEIGHT without a bad weight where weights are read");
+            if (!strstr(message, "weights[")) fail("FOCAL_ERROR_INVALID_WEIGHT does not name the weight");
+        }
     } else {
         /* Finite wherever the inputs are: per element (sigmoid) or per row (softmax). */
         int all_finite = 1;
@@ -316,8 +462,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 int64_t y = i32 ? ((int32_t *)t)[p] : ((int64_t *)t)[p];
                 int row_finite = 1;
                 size_t base = (p / (size_t)inner) * (size_t)(classes * inner) + p % (size_t)inner;
-                if (y == xo.ignore_index) continue;
-                divisor += xo.alpha ? xo.alpha[y] : 1.0;
+                if (y == ignore) continue;
+                divisor += (xo.alpha ? xo.alpha[y] : 1.0) * (w ? stored(w, f64, p) : 1.0);
                 for (c = 0; c < (size_t)classes; ++c) {
                     double v = f64 ? ((double *)x)[base + c * (size_t)inner] : ((float *)x)[base + c * (size_t)inner];
                     if (!isfinite(v)) row_finite = 0;
@@ -332,7 +478,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 size_t kept = 0;
                 for (p = 0; p < (size_t)positions; ++p) {
                     int64_t y = i32 ? ((int32_t *)t)[p] : ((int64_t *)t)[p];
-                    if (y != so.ignore_index) ++kept;
+                    if (y != ignore) ++kept;
                 }
                 divisor = (double)kept * (double)classes;
             }
@@ -370,11 +516,64 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 }
             }
         }
+        if (weighted) {
+            /* Only valid layouts, stats versions and weights, and stats over no other buffer. */
+            double positives = 0, weight_sum = 0, left_grad = accumulate ? 0.5 : 0.0;
+            if (!layout_ok) fail("an unknown weights layout accepted");
+            if (stats_over) fail("stats over another buffer accepted");
+            if (stats != NULL && stats_version != FOCAL_STATS_VERSION) fail("an unknown stats version accepted");
+            if (bad_weight_read) fail("an invalid weight accepted");
+            /* A weight of 0 (and an ignored position) gives loss 0 and gradient 0, or leaves the
+             * gradient as it was when accumulating; the stats' sums along the way. */
+            if (softmax) {
+                for (p = 0; p < (size_t)positions; ++p) {
+                    int64_t y = label_at(t, i32, p);
+                    double wp = w ? stored(w, f64, p) : 1.0;
+                    size_t base = (p / (size_t)inner) * (size_t)(classes * inner) + p % (size_t)inner;
+                    if (y != ignore) {
+                        positives += wp * (xo.alpha ? xo.alpha[y] : 1.0);
+                        weight_sum += wp;
+                    }
+                    if (y != ignore && wp != 0) continue;
+                    if (reduction == FOCAL_REDUCTION_NONE && element(&loss, p) != 0) fail("softmax: loss of a weight-0 or ignored position");
+                    for (c = 0; c < (size_t)classes && (flags & 1); ++c) {
+                        if (element(&grad, base + c * (size_t)inner) != left_grad) fail("softmax: gradient of a weight-0 or ignored position");
+                    }
+                }
+            } else {
+                if (labels) {
+                    for (p = 0; p < (size_t)positions; ++p) {
+                        int64_t y = label_at(t, i32, p);
+                        positives += y != ignore && y >= 0 && y < classes;  /* ignore_index may be a class */
+                    }
+                }
+                for (n = 0; n < elements; ++n) {
+                    size_t position = (n / (size_t)(classes * inner)) * (size_t)inner + n % (size_t)inner;
+                    double wn = w ? stored(w, f64, layout == FOCAL_WEIGHTS_PER_POSITION ? position : n) : 1.0;
+                    int kept = !labels || label_at(t, i32, position) != ignore;
+                    if (!labels) positives += stored(t, f64, n);
+                    if (kept) weight_sum += wn;
+                    if (kept && wn != 0) continue;
+                    if (reduction == FOCAL_REDUCTION_NONE && element(&loss, n) != 0) fail("sigmoid: loss of a weight-0 or ignored element");
+                    if ((flags & 1) && element(&grad, n) != left_grad) fail("sigmoid: gradient of a weight-0 or ignored element");
+                }
+            }
+            if (stats != NULL) {
+                double want_divisor = reduction != FOCAL_REDUCTION_MEAN ? 1.0 : so.use_normalizer ? so.normalizer
+                                      : softmax ? positives : divisor;
+                if (stats->version != FOCAL_STATS_VERSION) fail("stats version changed");
+                if (!sums_agree(stats->positives, positives)) fail("stats positives");
+                if (!sums_agree(stats->weight_sum, weight_sum)) fail("stats weight_sum");
+                if (!sums_agree(stats->divisor, want_divisor)) fail("stats divisor");
+            }
+        }
     }
 
     free(x);
     free(t);
     free(up);
+    free(w);
+    free(stats_block);
     free(weight_values);
     free(loss.block);
     free(grad.block);
