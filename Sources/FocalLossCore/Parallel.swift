@@ -50,6 +50,33 @@ enum Parallel {
         }
     }
 
+    /// `sum` of two quantities at once (`body` returns both per chunk), each added in chunk order.
+    static func sums(count: Int, grain: Int, threads: Int, _ body: (Range<Int>) -> (CompensatedSum, CompensatedSum)) -> (Double, Double) {
+        let chunks = chunking(count: count, grain: grain)
+        var first = CompensatedSum(), second = CompensatedSum()
+        if chunks.count <= 1 {
+            if chunks.count == 1 {
+                let (a, b) = body(0 ..< count)
+                first.add(a)
+                second.add(b)
+            }
+            return (first.value, second.value)
+        }
+        var storage = InlineArray<2048, CompensatedSum>(repeating: CompensatedSum())  // 2 · maxChunks
+        return withUnsafeMutablePointer(to: &storage) { storage in
+            let partials = UnsafeMutableRawPointer(storage).assumingMemoryBound(to: CompensatedSum.self)
+            forEachChunk(chunks.count, threads: threads) { chunk in
+                let start = chunk * chunks.size
+                (partials[2 * chunk], partials[2 * chunk + 1]) = body(start ..< min(start + chunks.size, count))
+            }
+            for chunk in 0 ..< chunks.count {
+                first.add(partials[2 * chunk])
+                second.add(partials[2 * chunk + 1])
+            }
+            return (first.value, second.value)
+        }
+    }
+
     /// Runs `body` over the chunks of `0 ..< count` on up to `threads` threads and adds the
     /// chunks' compensated sums in chunk order: the same value for every thread count.
     static func sum(count: Int, grain: Int, threads: Int, _ body: (Range<Int>) -> CompensatedSum) -> Double {

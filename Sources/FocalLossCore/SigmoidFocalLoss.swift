@@ -105,18 +105,22 @@ public enum SigmoidFocalLoss {
         try expectCount(loss.count, reducedCount, "loss")
         if let gradLogits { try expectCount(gradLogits.count, n, "grad_logits") }
         if let gradLoss, gradLogits != nil { try expectCount(gradLoss.count, reducedCount, "grad_loss") }
-        // Counted first, in parallel by a vectorized kernel; searched only when one is out of range.
+        // Counted first, in parallel by a vectorized kernel (which sums them too when the
+        // statistics ask for it); searched only when one is out of range.
         let kernels = options.instructionSet.kernels
+        var targetSum = 0.0
         if let t = targets.baseAddress {
             let check = T.sigmoidTargetCheck(kernels)
-            let outOfRange = Parallel.sum(count: n, grain: grain, threads: threads) { range in
+            let (outOfRange, sum) = Parallel.sums(count: n, grain: grain, threads: threads) { range in
+                let result = check(t, range, statistics)
                 var count = CompensatedSum()
-                count.add(Double(check(t, range)))
-                return count
+                count.add(Double(result.outOfRange))
+                return (count, result.sum)
             }
             if outOfRange > 0, let i = targets.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
                 throw FocalError(.targetOutOfRange, "targets[\(i)] = \(targets[i]) is outside [0, 1]")
             }
+            targetSum = sum
         }
 
         if let weights {
@@ -124,7 +128,7 @@ public enum SigmoidFocalLoss {
         }
         let divisor = plan.divisor(default: Double(n))
         let stats = statistics ? FocalStats(
-            positives: sumValues(targets, kernels: kernels, threads: threads) { $0(0 ..< n) },
+            positives: targetSum,
             weightSum: weights.map { w in
                 sumValues(w.values, kernels: kernels, threads: threads) { $0(0 ..< w.values.count) }
                     * Double(w.layout == .perElement ? 1 : w.classes)

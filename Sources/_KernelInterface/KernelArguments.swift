@@ -136,8 +136,16 @@ public struct LabelCursor: Sendable, Equatable {
 }
 
 public typealias SigmoidKernel<T> = @Sendable (SigmoidKernelArguments<T>, Range<Int>) -> CompensatedSum
-/// How many of sigmoid targets `range` are outside [0, 1] (or NaN).
-public typealias SigmoidTargetCheck<T> = @Sendable (UnsafePointer<T>, Range<Int>) -> Int
+/// How many of sigmoid targets `range` are outside [0, 1] (or NaN), and, when asked (the
+/// statistics' positives), their sum in the same pass.
+public typealias SigmoidTargetCheck<T> = @Sendable (UnsafePointer<T>, Range<Int>, _ sum: Bool) -> TargetCheck
+
+/// What `SigmoidTargetCheck` returns: the count of bad targets, and their sum when asked.
+public struct TargetCheck: Sendable {
+    public var outOfRange: Int
+    public var sum: CompensatedSum
+    @inlinable public init(outOfRange: Int, sum: CompensatedSum) { self.outOfRange = outOfRange; self.sum = sum }
+}
 /// How many of weights `range` are negative, NaN or infinite.
 public typealias WeightCheck<T> = @Sendable (UnsafePointer<T>, Range<Int>) -> Int
 /// The sum of values `range`, in blocks of lane sums added in a fixed order.

@@ -13,8 +13,8 @@ import _KernelInterface
 @inline(never) func sigmoidLabelsF32I64Fast(_ a: SigmoidLabelsKernelArguments<Float, Int64>, _ r: Range<Int>, _ c: LabelCursor) -> CompensatedSum { sigmoidLabelsChunk(a, r, c, FastArithmetic.self) }
 @inline(never) func sigmoidLabelsF64I32(_ a: SigmoidLabelsKernelArguments<Double, Int32>, _ r: Range<Int>, _ c: LabelCursor) -> CompensatedSum { sigmoidLabelsChunk(a, r, c, ExactArithmetic<Double>.self) }
 @inline(never) func sigmoidLabelsF64I64(_ a: SigmoidLabelsKernelArguments<Double, Int64>, _ r: Range<Int>, _ c: LabelCursor) -> CompensatedSum { sigmoidLabelsChunk(a, r, c, ExactArithmetic<Double>.self) }
-@inline(never) func sigmoidTargetsF32(_ t: UnsafePointer<Float>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
-@inline(never) func sigmoidTargetsF64(_ t: UnsafePointer<Double>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
+@inline(never) func sigmoidTargetsF32(_ t: UnsafePointer<Float>, _ r: Range<Int>, _ s: Bool) -> TargetCheck { sigmoidTargetCheck(t, r, sum: s) }
+@inline(never) func sigmoidTargetsF64(_ t: UnsafePointer<Double>, _ r: Range<Int>, _ s: Bool) -> TargetCheck { sigmoidTargetCheck(t, r, sum: s) }
 @inline(never) func weightsF32(_ w: UnsafePointer<Float>, _ r: Range<Int>) -> Int { weightsOutOfRange(w, r) }
 @inline(never) func weightsF64(_ w: UnsafePointer<Double>, _ r: Range<Int>) -> Int { weightsOutOfRange(w, r) }
 @inline(never) func sumF32(_ v: UnsafePointer<Float>, _ r: Range<Int>) -> CompensatedSum { blockSum(v, r) }
@@ -38,7 +38,7 @@ import _KernelInterface
 @inline(never) func sigmoidLabelsF16I64Fast(_ a: SigmoidLabelsKernelArguments<Float16, Int64>, _ r: Range<Int>, _ c: LabelCursor) -> CompensatedSum { sigmoidLabelsChunk(a, r, c, FastArithmetic.self) }
 @inline(never) func softmaxF16I64(_ a: SoftmaxKernelArguments<Float16, Int64>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, ExactArithmetic<Float16>.self) }
 @inline(never) func softmaxF16I64Fast(_ a: SoftmaxKernelArguments<Float16, Int64>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, FastArithmetic.self) }
-@inline(never) func sigmoidTargetsF16(_ t: UnsafePointer<Float16>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
+@inline(never) func sigmoidTargetsF16(_ t: UnsafePointer<Float16>, _ r: Range<Int>, _ s: Bool) -> TargetCheck { sigmoidTargetCheck(t, r, sum: s) }
 @inline(never) func weightsF16(_ w: UnsafePointer<Float16>, _ r: Range<Int>) -> Int { weightsOutOfRange(w, r) }
 @inline(never) func sumF16(_ v: UnsafePointer<Float16>, _ r: Range<Int>) -> CompensatedSum { blockSum(v, r) }
 @inline(never) func sigmoidBF16(_ a: SigmoidKernelArguments<BFloat16>, _ r: Range<Int>) -> CompensatedSum { sigmoidChunk(a, r, ExactArithmetic<BFloat16>.self) }
@@ -51,7 +51,7 @@ import _KernelInterface
 @inline(never) func sigmoidLabelsBF16I64Fast(_ a: SigmoidLabelsKernelArguments<BFloat16, Int64>, _ r: Range<Int>, _ c: LabelCursor) -> CompensatedSum { sigmoidLabelsChunk(a, r, c, FastArithmetic.self) }
 @inline(never) func softmaxBF16I64(_ a: SoftmaxKernelArguments<BFloat16, Int64>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, ExactArithmetic<BFloat16>.self) }
 @inline(never) func softmaxBF16I64Fast(_ a: SoftmaxKernelArguments<BFloat16, Int64>, _ r: Range<Int>) -> CompensatedSum { softmaxChunk(a, r, FastArithmetic.self) }
-@inline(never) func sigmoidTargetsBF16(_ t: UnsafePointer<BFloat16>, _ r: Range<Int>) -> Int { sigmoidTargetsOutOfRange(t, r) }
+@inline(never) func sigmoidTargetsBF16(_ t: UnsafePointer<BFloat16>, _ r: Range<Int>, _ s: Bool) -> TargetCheck { sigmoidTargetCheck(t, r, sum: s) }
 @inline(never) func weightsBF16(_ w: UnsafePointer<BFloat16>, _ r: Range<Int>) -> Int { weightsOutOfRange(w, r) }
 @inline(never) func sumBF16(_ v: UnsafePointer<BFloat16>, _ r: Range<Int>) -> CompensatedSum { blockSum(v, r) }
 

@@ -240,6 +240,22 @@ func sigmoidTargetsOutOfRange<T: KernelScalar>(_ targets: UnsafePointer<T>, _ ra
     return count
 }
 
+/// `sigmoidTargetsOutOfRange`, and with `sum` the targets' sum (the statistics' positives) from
+/// the same pass, block by block while each block is in cache: a lane sum per block of
+/// `sigmoidBlock`, compensated across blocks, as `blockSum`.
+func sigmoidTargetCheck<T: KernelScalar>(_ targets: UnsafePointer<T>, _ range: Range<Int>, sum: Bool) -> TargetCheck {
+    guard sum else { return TargetCheck(outOfRange: sigmoidTargetsOutOfRange(targets, range), sum: CompensatedSum()) }
+    var check = TargetCheck(outOfRange: 0, sum: CompensatedSum())
+    var start = range.lowerBound
+    while start < range.upperBound {
+        let count = min(sigmoidBlock, range.upperBound - start)
+        check.outOfRange &+= sigmoidTargetsOutOfRange(targets, start ..< start + count)
+        check.sum.add(laneSum(targets + start, count))
+        start += count
+    }
+    return check
+}
+
 /// How many of weights `range` are negative, NaN or infinite: w ∈ [−0, max] exactly when
 /// `key(−0) = −1 ≤ key(w) ≤ key(max)`, one unsigned comparison, as for the targets.
 func weightsOutOfRange<T: KernelScalar>(_ weights: UnsafePointer<T>, _ range: Range<Int>) -> Int {
