@@ -58,10 +58,7 @@ public func focal_sigmoid_labels_weighted_f16_i64(
     sigmoidLabelsWeighted(options, batch, classes, inner, storage(logits, Float16.self), labels, storage(weights, Float16.self),
                           weightsLayout, storage(gradLoss, Float16.self), storage(loss, Float16.self),
                           storage(gradLogits, Float16.self), stats,
-                          kernel: { (x, y, w, l, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SigmoidFocalLoss.compute(logits: x, labels: y, weights: w, layout: l, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                          kernel: SigmoidFocalLoss.compute)
 }
 
 @c @implementation
@@ -83,10 +80,7 @@ public func focal_softmax_weighted_f16_i64(
 ) -> focal_status {
     softmaxWeighted(options, batch, classes, inner, storage(logits, Float16.self), targets, storage(weights, Float16.self),
                     storage(gradLoss, Float16.self), storage(loss, Float16.self), storage(gradLogits, Float16.self), stats,
-                    kernel: { (x, y, w, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SoftmaxFocalLoss.compute(logits: x, targets: y, weights: w, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                    kernel: SoftmaxFocalLoss.compute)
 }
 
 @c @implementation
@@ -109,10 +103,7 @@ public func focal_sigmoid_labels_weighted_f16_i32(
     sigmoidLabelsWeighted(options, batch, classes, inner, storage(logits, Float16.self), labels, storage(weights, Float16.self),
                           weightsLayout, storage(gradLoss, Float16.self), storage(loss, Float16.self),
                           storage(gradLogits, Float16.self), stats,
-                          kernel: { (x, y, w, l, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SigmoidFocalLoss.compute(logits: x, labels: y, weights: w, layout: l, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                          kernel: SigmoidFocalLoss.compute)
 }
 
 @c @implementation
@@ -134,10 +125,7 @@ public func focal_softmax_weighted_f16_i32(
 ) -> focal_status {
     softmaxWeighted(options, batch, classes, inner, storage(logits, Float16.self), targets, storage(weights, Float16.self),
                     storage(gradLoss, Float16.self), storage(loss, Float16.self), storage(gradLogits, Float16.self), stats,
-                    kernel: { (x, y, w, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SoftmaxFocalLoss.compute(logits: x, targets: y, weights: w, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                    kernel: SoftmaxFocalLoss.compute)
 }
 
 // MARK: bf16
@@ -184,10 +172,7 @@ public func focal_sigmoid_labels_weighted_bf16_i64(
     sigmoidLabelsWeighted(options, batch, classes, inner, storage(logits, BFloat16.self), labels, storage(weights, BFloat16.self),
                           weightsLayout, storage(gradLoss, BFloat16.self), storage(loss, BFloat16.self),
                           storage(gradLogits, BFloat16.self), stats,
-                          kernel: { (x, y, w, l, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SigmoidFocalLoss.compute(logits: x, labels: y, weights: w, layout: l, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                          kernel: SigmoidFocalLoss.compute)
 }
 
 @c @implementation
@@ -209,10 +194,7 @@ public func focal_softmax_weighted_bf16_i64(
 ) -> focal_status {
     softmaxWeighted(options, batch, classes, inner, storage(logits, BFloat16.self), targets, storage(weights, BFloat16.self),
                     storage(gradLoss, BFloat16.self), storage(loss, BFloat16.self), storage(gradLogits, BFloat16.self), stats,
-                    kernel: { (x, y, w, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SoftmaxFocalLoss.compute(logits: x, targets: y, weights: w, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                    kernel: SoftmaxFocalLoss.compute)
 }
 
 @c @implementation
@@ -235,10 +217,7 @@ public func focal_sigmoid_labels_weighted_bf16_i32(
     sigmoidLabelsWeighted(options, batch, classes, inner, storage(logits, BFloat16.self), labels, storage(weights, BFloat16.self),
                           weightsLayout, storage(gradLoss, BFloat16.self), storage(loss, BFloat16.self),
                           storage(gradLogits, BFloat16.self), stats,
-                          kernel: { (x, y, w, l, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SigmoidFocalLoss.compute(logits: x, labels: y, weights: w, layout: l, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                          kernel: SigmoidFocalLoss.compute)
 }
 
 @c @implementation
@@ -260,8 +239,5 @@ public func focal_softmax_weighted_bf16_i32(
 ) -> focal_status {
     softmaxWeighted(options, batch, classes, inner, storage(logits, BFloat16.self), targets, storage(weights, BFloat16.self),
                     storage(gradLoss, BFloat16.self), storage(loss, BFloat16.self), storage(gradLogits, BFloat16.self), stats,
-                    kernel: { (x, y, w, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SoftmaxFocalLoss.compute(logits: x, targets: y, weights: w, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                    kernel: SoftmaxFocalLoss.compute)
 }

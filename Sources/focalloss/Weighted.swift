@@ -154,10 +154,7 @@ public func focal_sigmoid_labels_weighted_f32_i64(
     _ gradLogits: UnsafeMutablePointer<Float>?, _ stats: UnsafeMutablePointer<focal_stats>?
 ) -> focal_status {
     sigmoidLabelsWeighted(options, batch, classes, inner, logits, labels, weights, weightsLayout, gradLoss, loss,
-                          gradLogits, stats, kernel: { (x, y, w, l, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SigmoidFocalLoss.compute(logits: x, labels: y, weights: w, layout: l, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                          gradLogits, stats, kernel: SigmoidFocalLoss.compute)
 }
 
 @c @implementation
@@ -168,10 +165,7 @@ public func focal_sigmoid_labels_weighted_f32_i32(
     _ gradLogits: UnsafeMutablePointer<Float>?, _ stats: UnsafeMutablePointer<focal_stats>?
 ) -> focal_status {
     sigmoidLabelsWeighted(options, batch, classes, inner, logits, labels, weights, weightsLayout, gradLoss, loss,
-                          gradLogits, stats, kernel: { (x, y, w, l, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SigmoidFocalLoss.compute(logits: x, labels: y, weights: w, layout: l, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                          gradLogits, stats, kernel: SigmoidFocalLoss.compute)
 }
 
 @c @implementation
@@ -182,10 +176,7 @@ public func focal_sigmoid_labels_weighted_f64_i64(
     _ gradLogits: UnsafeMutablePointer<Double>?, _ stats: UnsafeMutablePointer<focal_stats>?
 ) -> focal_status {
     sigmoidLabelsWeighted(options, batch, classes, inner, logits, labels, weights, weightsLayout, gradLoss, loss,
-                          gradLogits, stats, kernel: { (x, y, w, l, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SigmoidFocalLoss.compute(logits: x, labels: y, weights: w, layout: l, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                          gradLogits, stats, kernel: SigmoidFocalLoss.compute)
 }
 
 @c @implementation
@@ -196,10 +187,7 @@ public func focal_sigmoid_labels_weighted_f64_i32(
     _ gradLogits: UnsafeMutablePointer<Double>?, _ stats: UnsafeMutablePointer<focal_stats>?
 ) -> focal_status {
     sigmoidLabelsWeighted(options, batch, classes, inner, logits, labels, weights, weightsLayout, gradLoss, loss,
-                          gradLogits, stats, kernel: { (x, y, w, l, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SigmoidFocalLoss.compute(logits: x, labels: y, weights: w, layout: l, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                          gradLogits, stats, kernel: SigmoidFocalLoss.compute)
 }
 
 // MARK: Softmax
@@ -239,10 +227,7 @@ public func focal_softmax_weighted_f32_i64(
     _ gradLogits: UnsafeMutablePointer<Float>?, _ stats: UnsafeMutablePointer<focal_stats>?
 ) -> focal_status {
     softmaxWeighted(options, batch, classes, inner, logits, targets, weights, gradLoss, loss, gradLogits, stats,
-                    kernel: { (x, y, w, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SoftmaxFocalLoss.compute(logits: x, targets: y, weights: w, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                    kernel: SoftmaxFocalLoss.compute)
 }
 
 @c @implementation
@@ -253,10 +238,7 @@ public func focal_softmax_weighted_f32_i32(
     _ gradLogits: UnsafeMutablePointer<Float>?, _ stats: UnsafeMutablePointer<focal_stats>?
 ) -> focal_status {
     softmaxWeighted(options, batch, classes, inner, logits, targets, weights, gradLoss, loss, gradLogits, stats,
-                    kernel: { (x, y, w, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SoftmaxFocalLoss.compute(logits: x, targets: y, weights: w, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                    kernel: SoftmaxFocalLoss.compute)
 }
 
 @c @implementation
@@ -267,10 +249,7 @@ public func focal_softmax_weighted_f64_i64(
     _ gradLogits: UnsafeMutablePointer<Double>?, _ stats: UnsafeMutablePointer<focal_stats>?
 ) -> focal_status {
     softmaxWeighted(options, batch, classes, inner, logits, targets, weights, gradLoss, loss, gradLogits, stats,
-                    kernel: { (x, y, w, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SoftmaxFocalLoss.compute(logits: x, targets: y, weights: w, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                    kernel: SoftmaxFocalLoss.compute)
 }
 
 @c @implementation
@@ -281,8 +260,5 @@ public func focal_softmax_weighted_f64_i32(
     _ gradLogits: UnsafeMutablePointer<Double>?, _ stats: UnsafeMutablePointer<focal_stats>?
 ) -> focal_status {
     softmaxWeighted(options, batch, classes, inner, logits, targets, weights, gradLoss, loss, gradLogits, stats,
-                    kernel: { (x, y, w, n, c, i, u, o, out, g, s) throws(FocalError) in
-        try SoftmaxFocalLoss.compute(logits: x, targets: y, weights: w, batch: n, classes: c, inner: i,
-                                     gradLoss: u, options: o, loss: out, gradLogits: g, statistics: s)
-    })
+                    kernel: SoftmaxFocalLoss.compute)
 }
