@@ -24,6 +24,29 @@
  *    loss 0 and gradient 0 (left as it was when accumulating), and the stats are the
  *    header's sums (positives, weight_sum, divisor); on error the stats are untouched.
  *
+ * The 16-bit twins (the _f16 and _bf16 functions): after a float32 call (f64 bit clear) and its
+ * checks, when the input's last byte was left unread by that call and is 1 (f16) or 2 (bf16),
+ * the same function of that storage type runs with the same options, sizes, NULL choices,
+ * layout and stats mode, on the float32 inputs rounded to the type (to nearest even, NaN stays
+ * NaN), into guarded 16-bit outputs. No seed from before the twins ends so: each makes the same
+ * calls and checks as before. Checked besides the invariants above (on the 16-bit values):
+ *  - the float32 call's status, except where the rounding changes validity: a weight the call
+ *    reads valid in one type only (f16 rounds -1e-30 to -0: one status may then be
+ *    FOCAL_ERROR_INVALID_WEIGHT and the other another error, or FOCAL_OK), sizes whose float32
+ *    bytes exceed the address space (half as many bytes may pass the shape check and fail
+ *    later), the stats over 16-bit targets or weights (their version bytes cover two
+ *    elements; still an error);
+ *  - the f64 function on the same (rounded) values gives the same status and, on success, the
+ *    reference: every loss and gradient within 2 ulps of the 16-bit type (2 smallest subnormals
+ *    below its normal range), NaN exactly where it is NaN, an infinity where it is one, and a
+ *    value beyond the type's range as that infinity or the largest finite value. The float32
+ *    results are no reference: rounding a logit to 16 bits moves a confident element's loss by
+ *    many 16-bit ulps. A 16-bit loss or gradient may overflow where f64's is finite (a softmax
+ *    gradient with alpha and weights of 100 passes 65504), so finiteness is required where the
+ *    f64 gradient is finite and rounds to a finite value (always in bf16);
+ *  - weight 0 and ignored positions: loss 0, gradient 0 (left as it was when accumulating);
+ *    the stats are the header's sums of the 16-bit values.
+ *
  * Build and run: `make fuzz FUZZ_SECONDS=600` (seed corpus in Tests/fuzz/corpus).
  */
 #include <math.h>
@@ -163,6 +186,398 @@ static int64_t label_at(const void *t, int i32, size_t i) { return i32 ? ((const
 /* Equal, or within 1e-9 relative (the library may sum in another order). */
 static int sums_agree(double got, double want) { return got == want || fabs(got - want) <= 1e-9 * fabs(want); }
 
+/* ------------------------------------------------------------------ the 16-bit twins */
+
+/* The twin of a float32 call: the same function with f16 or bf16 storage (focal_f16,
+ * focal_bf16: a uint16_t bit pattern), on the float32 call's inputs rounded to the 16-bit type,
+ * with the same options, sizes, NULL choices, layout and stats mode. Its reference is the f64
+ * function on the same (rounded) values: the float32 call's own inputs are not representable in
+ * the 16-bit type, and rounding a logit moves a confident element's loss by many 16-bit ulps. */
+enum { TWIN_NONE = 0, TWIN_F16 = 1, TWIN_BF16 = 2 };
+
+/* The 16-bit pattern nearest to f (ties to even); NaN stays NaN (quiet, sign kept). */
+static uint16_t half_from_float(int type, float f) {
+    uint32_t u, a;
+    uint16_t sign;
+    memcpy(&u, &f, sizeof u);
+    sign = (uint16_t)((u >> 16) & 0x8000u);
+    a = u & 0x7FFFFFFFu;
+    if (type == TWIN_BF16) {
+        if (a > 0x7F800000u) return (uint16_t)((u >> 16) | 0x0040u);
+        return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);  /* carries into the exponent, to inf */
+    }
+    if (a > 0x7F800000u) return (uint16_t)(sign | 0x7E00u | ((a >> 13) & 0x3FFu));
+    if (a >= 0x477FF000u) return (uint16_t)(sign | 0x7C00u);  /* 65520 and up (infinity included) */
+    if (a >= 0x38800000u) {                                   /* 2^-14 and up: normal */
+        uint32_t m = a - 0x38000000u;                         /* rebias the exponent, 127 -> 15 */
+        return (uint16_t)(sign | ((m + 0xFFFu + ((m >> 13) & 1u)) >> 13));
+    }
+    /* Subnormal (or 0): multiples of 2^-24. The scaling is exact; rintf rounds to even; 1024 is
+     * the pattern of 2^-14. */
+    return (uint16_t)(sign | (uint16_t)rintf(fabsf(f) * 16777216.0f));
+}
+
+static double half_to_double(int type, uint16_t bits) {
+    if (type == TWIN_BF16) {
+        uint32_t u = (uint32_t)bits << 16;
+        float f;
+        memcpy(&f, &u, sizeof f);
+        return f;
+    }
+    {
+        int exponent = (bits >> 10) & 0x1F, fraction = bits & 0x3FF;
+        double v = exponent == 0 ? ldexp(fraction, -24)
+                 : exponent == 31 ? (fraction ? NAN : INFINITY)
+                 : ldexp(fraction + 1024, exponent - 25);
+        return bits >> 15 ? -v : v;
+    }
+}
+
+static uint16_t half_largest(int type) { return type == TWIN_F16 ? 0x7BFF : 0x7F7F; }
+
+/* The spacing of the 16-bit type at |v| rounded to it (the smallest subnormal below the normal
+ * range; at the top of a binade, the larger spacing; beyond the range, the top spacing). */
+static double half_spacing(int type, double v) {
+    uint16_t r = (uint16_t)(half_from_float(type, (float)fabs(v)) & 0x7FFF), top = half_largest(type);
+    if (r >= top) return half_to_double(type, top) - half_to_double(type, (uint16_t)(top - 1));
+    return half_to_double(type, (uint16_t)(r + 1)) - half_to_double(type, r);
+}
+
+/* A 16-bit result against the f64 reference on the same values: NaN with NaN, an infinity with
+ * itself, a value beyond the 16-bit range with that infinity or the largest finite value of its
+ * sign, anything else within 2 ulps of the 16-bit type (in the subnormal range: 2 smallest
+ * subnormals). The library promises 1 ulp of the exact value; f64's error is far below that. */
+static int half_agrees(int type, uint16_t got, double want) {
+    double g = half_to_double(type, got);
+    if (isnan(want) || isnan(g)) return isnan(want) && isnan(g);
+    if (isinf(want)) return g == want;
+    if (isinf(half_to_double(type, half_from_float(type, (float)want))))
+        return (g > 0) == (want > 0) && fabs(g) >= half_to_double(type, half_largest(type));
+    return fabs(g - want) <= 2 * half_spacing(type, want);
+}
+
+/* n values of a float array rounded to the type, in at least sizeof(focal_stats) bytes (so that
+ * the stats can lie over it as over the float array); NULL stays NULL. */
+static uint16_t *half_copy(int type, const float *src, size_t n) {
+    uint16_t *h;
+    size_t i;
+    if (src == NULL) return NULL;
+    h = (uint16_t *)malloc(n * 2 > sizeof(focal_stats) ? n * 2 : sizeof(focal_stats));
+    memset(h, 0, n * 2 > sizeof(focal_stats) ? n * 2 : sizeof(focal_stats));
+    for (i = 0; i < n; ++i) h[i] = half_from_float(type, src[i]);
+    return h;
+}
+
+static double *half_widen(int type, const uint16_t *h, size_t n) {
+    double *d;
+    size_t i;
+    if (h == NULL) return NULL;
+    d = (double *)malloc((n ? n : 1) * sizeof(double));
+    for (i = 0; i < n; ++i) d[i] = half_to_double(type, h[i]);
+    return d;
+}
+
+static void guarded_make_half(guarded *g, size_t n, uint16_t fill) {
+    size_t i;
+    g->n = n;
+    g->width = 2;
+    g->block = (unsigned char *)malloc(2 * GUARD + n * 2 + 1);
+    memset(g->block, guard_byte, 2 * GUARD + n * 2 + 1);
+    memcpy(g->fill, &fill, 2);
+    for (i = 0; i < n; ++i) memcpy(g->block + GUARD + i * 2, g->fill, 2);
+}
+
+static uint16_t half_at(const guarded *g, size_t i) {
+    uint16_t h;
+    memcpy(&h, g->block + GUARD + i * 2, 2);
+    return h;
+}
+
+/* The float32 call, as the target set it up (after it ran). */
+typedef struct {
+    int type;  /* TWIN_F16 or TWIN_BF16 */
+    int softmax, labels, weighted, i32, want_grad, accumulate, nulls;
+    int64_t count, batch, classes, inner, positions, ignore, layout;
+    size_t elements, outputs_n, weights_n;
+    int real_sizes, empty_sigmoid, layout_ok, stats_mode, stats_target, stats_over, bad_weight_read;
+    uint32_t stats_version;
+    const focal_sigmoid_options *so;
+    const focal_softmax_options *xo;
+    const float *x, *t, *w, *up;  /* t: the sigmoid's float targets only */
+    void *int_targets;            /* the labels' and softmax's integer targets */
+    focal_status status;
+} float32_call;
+
+/* One call of the family of `c` in storage S (f16, bf16, f64) of type TY. */
+#define CALL_FAMILY(result, S, TY, X, T, W, U, L, G, ST)                                                                \
+    do {                                                                                                                \
+        focal_weights_layout wl_ = (focal_weights_layout)c->layout;                                                    \
+        if (c->weighted && c->softmax)                                                                                  \
+            result = c->i32 ? focal_softmax_weighted_##S##_i32(c->xo, c->batch, c->classes, c->inner, (const TY *)(X),  \
+                                                                (const int32_t *)(T), (const TY *)(W), (const TY *)(U),   \
+                                                                (TY *)(L), (TY *)(G), ST)                                 \
+                            : focal_softmax_weighted_##S##_i64(c->xo, c->batch, c->classes, c->inner, (const TY *)(X),  \
+                                                                (const int64_t *)(T), (const TY *)(W), (const TY *)(U),   \
+                                                                (TY *)(L), (TY *)(G), ST);                                \
+        else if (c->weighted && c->labels)                                                                              \
+            result = c->i32 ? focal_sigmoid_labels_weighted_##S##_i32(c->so, c->batch, c->classes, c->inner,             \
+                                                                       (const TY *)(X), (const int32_t *)(T),             \
+                                                                       (const TY *)(W), wl_, (const TY *)(U), (TY *)(L),  \
+                                                                       (TY *)(G), ST)                                     \
+                            : focal_sigmoid_labels_weighted_##S##_i64(c->so, c->batch, c->classes, c->inner,             \
+                                                                       (const TY *)(X), (const int64_t *)(T),             \
+                                                                       (const TY *)(W), wl_, (const TY *)(U), (TY *)(L),  \
+                                                                       (TY *)(G), ST);                                    \
+        else if (c->weighted)                                                                                           \
+            result = focal_sigmoid_weighted_##S(c->so, c->batch, c->classes, c->inner, (const TY *)(X), (const TY *)(T), \
+                                                (const TY *)(W), wl_, (const TY *)(U), (TY *)(L), (TY *)(G), ST);         \
+        else if (c->softmax)                                                                                            \
+            result = c->i32 ? focal_softmax_##S##_i32(c->xo, c->batch, c->classes, c->inner, (const TY *)(X),           \
+                                                       (const int32_t *)(T), (const TY *)(U), (TY *)(L), (TY *)(G))      \
+                            : focal_softmax_##S##_i64(c->xo, c->batch, c->classes, c->inner, (const TY *)(X),           \
+                                                       (const int64_t *)(T), (const TY *)(U), (TY *)(L), (TY *)(G));     \
+        else if (c->labels)                                                                                             \
+            result = c->i32 ? focal_sigmoid_labels_##S##_i32(c->so, c->batch, c->classes, c->inner, (const TY *)(X),    \
+                                                              (const int32_t *)(T), (const TY *)(U), (TY *)(L), (TY *)(G)) \
+                            : focal_sigmoid_labels_##S##_i64(c->so, c->batch, c->classes, c->inner, (const TY *)(X),    \
+                                                              (const int64_t *)(T), (const TY *)(U), (TY *)(L), (TY *)(G)); \
+        else                                                                                                            \
+            result = focal_sigmoid_##S(c->so, c->count, (const TY *)(X), (const TY *)(T), (const TY *)(U), (TY *)(L),   \
+                                       (TY *)(G));                                                                      \
+    } while (0)
+
+static char twin_message[256];
+
+/* Runs the twin of the float32 call `c` and checks it (see the header comment). */
+static void run_twin(const float32_call *c) {
+    const int type = c->type, dense = !c->softmax && !c->labels;
+    const int none = (c->softmax ? c->xo->reduction : c->so->reduction) == FOCAL_REDUCTION_NONE;
+    const double left_grad = c->accumulate ? 0.5 : 0.0;
+    uint16_t *x16 = half_copy(type, c->x, c->elements), *t16 = dense ? half_copy(type, c->t, c->elements) : NULL;
+    uint16_t *w16 = half_copy(type, c->w, c->weights_n), *up16 = half_copy(type, c->up, c->outputs_n);
+    guarded loss, grad;
+    unsigned char *stats_block = NULL, stats_saved[sizeof(focal_stats)], over_saved[sizeof(focal_stats)];
+    focal_stats *stats = NULL;
+    void *xp, *tp, *lp, *gp;
+    focal_status status = FOCAL_OK;
+    int bad_weight_read = 0, weight_validity_changed = 0, may_differ;
+    size_t i, n, p, k;
+
+    {
+        size_t used = strlen(current_call);
+        snprintf(current_call + used, sizeof current_call - used, " | twin %s", type == TWIN_F16 ? "f16" : "bf16");
+    }
+    /* Outputs filled with a NaN of a payload the library does not make (0.5 to accumulate onto). */
+    guarded_make_half(&loss, c->outputs_n, type == TWIN_F16 ? 0x7E5A : 0x7FDA);
+    guarded_make_half(&grad, c->elements ? c->elements : 1,
+                      c->accumulate ? (type == TWIN_F16 ? 0x3800 : 0x3F00) : (type == TWIN_F16 ? 0x7E5A : 0x7FDA));
+    if (c->weighted && c->stats_mode != 1) {
+        stats_block = (unsigned char *)malloc(2 * GUARD + sizeof(focal_stats));
+        memset(stats_block, guard_byte, 2 * GUARD + sizeof(focal_stats));
+        stats = (focal_stats *)(void *)(stats_block + GUARD);
+        memset(stats, 0x5a, sizeof *stats);
+        stats->version = c->stats_version;
+        memcpy(stats_saved, stats, sizeof stats_saved);
+    }
+    xp = c->nulls == 1 ? NULL : x16;
+    tp = c->nulls == 2 ? NULL : dense ? (void *)t16 : c->int_targets;
+    lp = c->nulls == 3 ? NULL : guarded_data(&loss);
+    gp = c->want_grad ? guarded_data(&grad) : NULL;
+    if (c->stats_over) {
+        /* Over the same buffer as the float32 call's stats, with the same first bytes for an
+         * input (the integer targets already have them). */
+        void *over = c->stats_target == 0 ? xp : c->stats_target == 1 ? tp : c->stats_target == 2 ? (void *)w16
+                   : c->stats_target == 3 ? (void *)up16 : c->stats_target == 4 ? lp : gp;
+        if (over == NULL) fail("twin: no buffer to put the stats over");
+        if (c->stats_target <= 3) memcpy(over, &c->stats_version, sizeof c->stats_version);
+        stats = (focal_stats *)over;
+        memcpy(over_saved, over, sizeof over_saved);
+    }
+    if (type == TWIN_F16) CALL_FAMILY(status, f16, focal_f16, xp, tp, w16, up16, lp, gp, stats);
+    else CALL_FAMILY(status, bf16, focal_bf16, xp, tp, w16, up16, lp, gp, stats);
+
+    /* A bad weight where the call reads weights, in the 16-bit weights; and whether one the call
+     * reads is valid in one type only (f16 rounds -1e-30 to -0, valid). */
+    if (w16 != NULL && c->layout_ok) {
+        for (i = 0; i < c->weights_n; ++i) {
+            size_t position = c->softmax || c->layout == FOCAL_WEIGHTS_PER_POSITION
+                                  ? i : (i / (size_t)(c->classes * c->inner)) * (size_t)c->inner + i % (size_t)c->inner;
+            int read = dense || label_at(c->int_targets, c->i32, position) != c->ignore;
+            int ok16 = weight_ok(half_to_double(type, w16[i]));
+            if (read && !ok16) bad_weight_read = 1;
+            if (read && ok16 != weight_ok(c->w[i])) weight_validity_changed = 1;
+        }
+    }
+
+    if (!guards_intact(&loss) || !guards_intact(&grad)) fail("twin: write outside an output");
+    if (stats_block != NULL) {
+        for (i = 0; i < GUARD; ++i)
+            if (stats_block[i] != guard_byte || stats_block[GUARD + sizeof(focal_stats) + i] != guard_byte) fail("twin: write outside the stats");
+    }
+    if (!c->real_sizes && !c->empty_sigmoid && status == FOCAL_OK) fail("twin: impossible sizes accepted");
+    /* The float32 call's status, except where the rounding changes what is valid: byte counts
+     * half the float32 ones (an INVALID_SHAPE for bytes beyond the address space may become a
+     * later error), the stats' version bytes over 16-bit targets or weights (two elements, not
+     * one), a weight that becomes valid or invalid (only f16's -1e-30 -> -0: the first bad value
+     * may then be another weight, a target, or none). */
+    may_differ = (!c->real_sizes && c->status == FOCAL_ERROR_INVALID_SHAPE)
+              || (c->stats_over && ((c->stats_target == 1 && dense) || c->stats_target == 2))
+              || (weight_validity_changed
+                  && (c->status == FOCAL_ERROR_INVALID_WEIGHT || status == FOCAL_ERROR_INVALID_WEIGHT));
+    if (!may_differ && status != c->status) {
+        snprintf(twin_message, sizeof twin_message, "twin: status %d where the float32 call gave %d", (int)status, (int)c->status);
+        fail(twin_message);
+    }
+    if (status != FOCAL_OK) {
+        const char *message = focal_last_error_message();
+        if (!untouched(&loss) || !untouched(&grad)) fail("twin: output written on error");
+        if (!message || !message[0] || strcmp(message, "no error") == 0) fail("twin: no message");
+        if (strncmp(focal_status_string(status), "FOCAL_ERROR_", 12) != 0) fail("twin: status without a name");
+        if (c->stats_over && memcmp(stats, over_saved, sizeof over_saved) != 0) fail("twin: the buffer under the stats written on error");
+        if (stats != NULL && !c->stats_over && memcmp(stats, stats_saved, sizeof stats_saved) != 0) fail("twin: stats written on error");
+        if (status == FOCAL_ERROR_INVALID_WEIGHT) {
+            if (c->layout_ok && !bad_weight_read) fail("twin: FOCAL_ERROR_INVALID_WEIGHT without a bad weight where weights are read");
+            if (!strstr(message, "weights[")) fail("twin: FOCAL_ERROR_INVALID_WEIGHT does not name the weight");
+        }
+    } else if (c->weighted) {
+        if (!c->layout_ok) fail("twin: an unknown weights layout accepted");
+        if (c->stats_over) fail("twin: stats over another buffer accepted");
+        if (stats != NULL && c->stats_version != FOCAL_STATS_VERSION) fail("twin: an unknown stats version accepted");
+        if (bad_weight_read) fail("twin: an invalid weight accepted");
+    }
+
+    /* The f64 function on the same values: the same status, and on success the reference. */
+    if (c->real_sizes && !c->stats_over) {
+        double *x64 = half_widen(type, x16, c->elements), *t64 = half_widen(type, t16, c->elements);
+        double *w64 = half_widen(type, w16, c->weights_n), *up64 = half_widen(type, up16, c->outputs_n);
+        double *loss64 = (double *)malloc((c->outputs_n ? c->outputs_n : 1) * sizeof(double));
+        double *grad64 = (double *)malloc((c->elements ? c->elements : 1) * sizeof(double));
+        focal_stats stats64;
+        focal_status status64 = FOCAL_OK;
+        double divisor = 0, positives = 0, weight_sum = 0;
+        stats64.version = c->stats_version;
+        for (k = 0; k < c->outputs_n; ++k) loss64[k] = NAN;
+        for (n = 0; n < (c->elements ? c->elements : 1); ++n) grad64[n] = c->accumulate ? 0.5 : (double)NAN;
+        CALL_FAMILY(status64, f64, double, c->nulls == 1 ? NULL : x64, c->nulls == 2 ? NULL : dense ? (void *)t64 : c->int_targets,
+                    w64, up64, c->nulls == 3 ? NULL : loss64, c->want_grad ? grad64 : NULL, stats != NULL ? &stats64 : NULL);
+        if (status64 != status) {
+            snprintf(twin_message, sizeof twin_message, "twin: status %d where f64 on the same values gave %d", (int)status, (int)status64);
+            fail(twin_message);
+        }
+        if (status == FOCAL_OK) {
+            for (k = 0; k < c->outputs_n; ++k) {
+                if (!half_agrees(type, half_at(&loss, k), loss64[k])) {
+                    snprintf(twin_message, sizeof twin_message, "twin: loss[%zu] = %.9g, f64 on the same values %.17g",
+                             k, half_to_double(type, half_at(&loss, k)), loss64[k]);
+                    fail(twin_message);
+                }
+            }
+            for (n = 0; n < c->elements && c->want_grad; ++n) {
+                if (!half_agrees(type, half_at(&grad, n), grad64[n])) {
+                    snprintf(twin_message, sizeof twin_message, "twin: grad[%zu] = %.9g, f64 on the same values %.17g",
+                             n, half_to_double(type, half_at(&grad, n)), grad64[n]);
+                    fail(twin_message);
+                }
+            }
+            /* The mean's divisor, from the 16-bit weights. */
+            if (c->softmax) {
+                for (p = 0; p < (size_t)c->positions; ++p) {
+                    int64_t y = label_at(c->int_targets, c->i32, p);
+                    if (y != c->ignore) divisor += (c->xo->alpha ? c->xo->alpha[y] : 1.0) * (w16 ? half_to_double(type, w16[p]) : 1.0);
+                }
+            } else if (c->labels) {
+                for (p = 0; p < (size_t)c->positions; ++p) divisor += label_at(c->int_targets, c->i32, p) != c->ignore;
+                divisor *= (double)c->classes;
+            } else {
+                divisor = (double)c->elements;
+            }
+            /* Where a limit exists (as for float32, on the 16-bit logits) and the mean is defined,
+             * the f64 gradient is finite and so is the 16-bit one when that rounds to a finite
+             * value (always in bf16; an f16 gradient may pass 65504 with weights and alpha of 100). */
+            if (c->want_grad && ((c->softmax ? c->xo->reduction : c->so->reduction) != FOCAL_REDUCTION_MEAN
+                                 || c->so->use_normalizer || divisor > 0)) {
+                for (n = 0; n < c->elements; ++n) {
+                    int limit = 1;
+                    if (c->softmax) {
+                        size_t row = (n / (size_t)(c->classes * c->inner)) * (size_t)c->inner + n % (size_t)c->inner;
+                        size_t base = (row / (size_t)c->inner) * (size_t)(c->classes * c->inner) + row % (size_t)c->inner;
+                        int any_above_minus_infinity = 0;
+                        for (k = 0; k < (size_t)c->classes; ++k) {
+                            double v = half_to_double(type, x16[base + k * (size_t)c->inner]);
+                            if (isnan(v) || v == INFINITY) limit = 0;
+                            if (v > -INFINITY) any_above_minus_infinity = 1;
+                        }
+                        if (!any_above_minus_infinity) limit = 0;
+                    } else {
+                        limit = !isnan(half_to_double(type, x16[n]));
+                        if (limit && none && isnan(half_to_double(type, half_at(&loss, n)))) fail("twin: sigmoid loss NaN");
+                    }
+                    if (!limit) continue;
+                    if (!isfinite(grad64[n])) fail("twin: f64 gradient on the same values not finite");
+                    if (type == TWIN_BF16 && !isfinite(half_to_double(type, half_at(&grad, n)))) fail("twin: bf16 gradient not finite");
+                }
+            }
+            /* A weight of 0 (and an ignored position) gives loss 0 and gradient 0, or leaves the
+             * gradient as it was; the stats' sums, from the 16-bit values. */
+            if (c->softmax) {
+                for (p = 0; p < (size_t)c->positions; ++p) {
+                    int64_t y = label_at(c->int_targets, c->i32, p);
+                    double wp = w16 ? half_to_double(type, w16[p]) : 1.0;
+                    size_t base = (p / (size_t)c->inner) * (size_t)(c->classes * c->inner) + p % (size_t)c->inner;
+                    if (y != c->ignore) {
+                        positives += wp * (c->xo->alpha ? c->xo->alpha[y] : 1.0);
+                        weight_sum += wp;
+                    }
+                    if (y != c->ignore && wp != 0) continue;
+                    if (none && half_to_double(type, half_at(&loss, p)) != 0) fail("twin softmax: loss of a weight-0 or ignored position");
+                    for (k = 0; k < (size_t)c->classes && c->want_grad; ++k)
+                        if (half_to_double(type, half_at(&grad, base + k * (size_t)c->inner)) != left_grad) fail("twin softmax: gradient of a weight-0 or ignored position");
+                }
+            } else {
+                if (c->labels) {
+                    for (p = 0; p < (size_t)c->positions; ++p) {
+                        int64_t y = label_at(c->int_targets, c->i32, p);
+                        positives += y != c->ignore && y >= 0 && y < c->classes;
+                    }
+                }
+                for (n = 0; n < c->elements; ++n) {
+                    size_t position = c->labels || c->weighted ? (n / (size_t)(c->classes * c->inner)) * (size_t)c->inner + n % (size_t)c->inner : n;
+                    double wn = w16 ? half_to_double(type, w16[c->layout == FOCAL_WEIGHTS_PER_POSITION ? position : n]) : 1.0;
+                    int kept = !c->labels || label_at(c->int_targets, c->i32, position) != c->ignore;
+                    if (dense) positives += half_to_double(type, t16[n]);
+                    if (kept) weight_sum += wn;
+                    if (kept && wn != 0) continue;
+                    if (none && half_to_double(type, half_at(&loss, n)) != 0) fail("twin sigmoid: loss of a weight-0 or ignored element");
+                    if (c->want_grad && half_to_double(type, half_at(&grad, n)) != left_grad) fail("twin sigmoid: gradient of a weight-0 or ignored element");
+                }
+            }
+            if (stats != NULL) {
+                focal_reduction reduction = c->softmax ? c->xo->reduction : c->so->reduction;
+                double want_divisor = reduction != FOCAL_REDUCTION_MEAN ? 1.0 : c->so->use_normalizer ? c->so->normalizer
+                                      : c->softmax ? positives : divisor;
+                if (stats->version != FOCAL_STATS_VERSION) fail("twin: stats version changed");
+                if (!sums_agree(stats->positives, positives)) fail("twin: stats positives");
+                if (!sums_agree(stats->weight_sum, weight_sum)) fail("twin: stats weight_sum");
+                if (!sums_agree(stats->divisor, want_divisor)) fail("twin: stats divisor");
+            }
+        }
+        free(x64);
+        free(t64);
+        free(w64);
+        free(up64);
+        free(loss64);
+        free(grad64);
+    }
+
+    free(x16);
+    free(t16);
+    free(w16);
+    free(up16);
+    free(stats_block);
+    free(loss.block);
+    free(grad.block);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader r = {data, size, 0};
     uint8_t op = byte(&r);
@@ -192,6 +607,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     unsigned char *stats_block = NULL, stats_saved[sizeof(focal_stats)], over_saved[sizeof(focal_stats)];
     uint32_t stats_version = 0;
     focal_stats *stats = NULL;
+    uint8_t null_choice = 0;  /* for the 16-bit twin */
 
     if (op >= 0xF8) {  /* The small functions. */
         focal_sigmoid_options o;
@@ -361,6 +777,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     {
         /* Sometimes a NULL where an array is needed. */
         uint8_t nulls = byte(&r);
+        null_choice = nulls;
         void *xp = nulls == 1 ? NULL : x, *tp = nulls == 2 ? NULL : t;
         void *lp = nulls == 3 ? NULL : guarded_data(&loss);
         void *gp = flags & 1 ? guarded_data(&grad) : NULL;
@@ -567,6 +984,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (!sums_agree(stats->divisor, want_divisor)) fail("stats divisor");
             }
         }
+    }
+
+    /* The 16-bit twin of a float32 call: selected by the input's last byte when the float32 call
+     * left it unread, 1 for f16, 2 for bf16 (no seed from before the twins ends so). */
+    if (!f64 && r.pos < r.size && (data[size - 1] == TWIN_F16 || data[size - 1] == TWIN_BF16)) {
+        float32_call c;
+        c.type = data[size - 1];
+        c.softmax = softmax;
+        c.labels = labels;
+        c.weighted = weighted;
+        c.i32 = i32;
+        c.want_grad = flags & 1;
+        c.accumulate = accumulate;
+        c.nulls = null_choice;
+        c.count = count;
+        c.batch = batch;
+        c.classes = classes;
+        c.inner = inner;
+        c.positions = positions;
+        c.ignore = ignore;
+        c.layout = layout;
+        c.elements = elements;
+        c.outputs_n = outputs_n;
+        c.weights_n = weights_n;
+        c.real_sizes = real_sizes;
+        c.empty_sigmoid = empty_sigmoid;
+        c.layout_ok = layout_ok;
+        c.stats_mode = stats_mode;
+        c.stats_target = stats_target;
+        c.stats_over = stats_over;
+        c.bad_weight_read = bad_weight_read;
+        c.stats_version = stats_version;
+        c.so = &so;
+        c.xo = &xo;
+        c.x = (const float *)x;
+        c.t = softmax || labels ? NULL : (const float *)t;
+        c.int_targets = softmax || labels ? t : NULL;
+        c.w = (const float *)w;
+        c.up = (const float *)up;
+        c.status = status;
+        run_twin(&c);
     }
 
     free(x);
