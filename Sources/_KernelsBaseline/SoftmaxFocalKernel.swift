@@ -666,9 +666,22 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
         let raw = UnsafeMutableRawPointer(exps), tileBytes = size * MemoryLayout<Double>.size
         let logits = (raw + tileBytes).bindMemory(to: A.Value.self, capacity: size)
         let terms = (raw + 2 * tileBytes).bindMemory(to: Double.self, capacity: 2 * size)
-        for c in 0 ..< classes {
-            let column = logits + c * count
-            forEach(count) { j in column[j] = A.Value(x[j &* classes &+ c].double) }
+        // 16-bit storage converts in contiguous, vectorized passes through the e^{d_c} tile (free
+        // until the tile computation), and transposes values of A's type, as float32 does:
+        // a strided loop converting one 16-bit value at a time cost as much as the rest of a call.
+        let halfStorage = MemoryLayout<T>.size == 2
+        if halfStorage {
+            let rowMajor = raw.bindMemory(to: A.Value.self, capacity: size)
+            forEach(size) { i in rowMajor[i] = A.Value(x[i].double) }
+            for c in 0 ..< classes {
+                let column = logits + c * count
+                forEach(count) { j in column[j] = rowMajor[j &* classes &+ c] }
+            }
+        } else {
+            for c in 0 ..< classes {
+                let column = logits + c * count
+                forEach(count) { j in column[j] = A.Value(x[j &* classes &+ c].double) }
+            }
         }
         let g = a.gradient?.advanced(by: start * classes)
         // The gradients' tile is the second tile of terms, bound to A's type once those are summed
@@ -692,6 +705,14 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
                     g[i] = target[j] < 0 ? g[i] : T(rounding: g[i].double + column[j].double)
                 }
             }
+        } else if halfStorage {
+            // Transposed in A's type into the logits' tile (free now), then rounded in one pass.
+            let rowMajor = logits
+            for c in 0 ..< classes {
+                let column = gradients + c * count
+                forEach(count) { j in rowMajor[j &* classes &+ c] = column[j] }
+            }
+            forEach(size) { i in g[i] = T(rounding: rowMajor[i].double) }
         } else {
             for c in 0 ..< classes {
                 let column = gradients + c * count
