@@ -139,6 +139,39 @@ static int acquire_one_of(buffers *b, int i, PyObject *obj, const char *name, un
     return 0;
 }
 
+/* The options structs of a call, from the arguments every entry point parses alike. */
+static focal_sigmoid_options sigmoid_options(int reduction, double alpha, double gamma, long long ignore_index,
+                                             int use_normalizer, double normalizer, int num_threads, int precision) {
+    focal_sigmoid_options options;
+    focal_sigmoid_options_init(&options, FOCAL_SIGMOID_OPTIONS_VERSION);
+    options.reduction = (focal_reduction)reduction;
+    options.alpha = alpha;
+    options.gamma = gamma;
+    options.ignore_index = (int64_t)ignore_index;
+    options.use_normalizer = use_normalizer;
+    options.normalizer = normalizer;
+    options.num_threads = (int32_t)num_threads;
+    options.precision = (focal_precision)precision;
+    return options;
+}
+
+static focal_softmax_options softmax_options(int reduction, double gamma, const double *alpha, long long ignore_index,
+                                             double label_smoothing, int use_normalizer, double normalizer,
+                                             int num_threads, int precision) {
+    focal_softmax_options options;
+    focal_softmax_options_init(&options, FOCAL_SOFTMAX_OPTIONS_VERSION);
+    options.reduction = (focal_reduction)reduction;
+    options.gamma = gamma;
+    options.alpha = alpha;
+    options.ignore_index = (int64_t)ignore_index;
+    options.label_smoothing = label_smoothing;
+    options.use_normalizer = use_normalizer;
+    options.normalizer = normalizer;
+    options.num_threads = (int32_t)num_threads;
+    options.precision = (focal_precision)precision;
+    return options;
+}
+
 /* (status, message): the message is the library's, read on this thread right after the call. */
 static PyObject *result(focal_status status) {
     if (status == FOCAL_OK) return Py_BuildValue("(iO)", (int)status, Py_None);
@@ -196,14 +229,7 @@ static PyObject *ext_sigmoid(PyObject *self, PyObject *args) {
         acquire(&b, 4, grad, "grad", 1, 1, kind, &d)) {
         goto fail;
     }
-    focal_sigmoid_options_init(&options, FOCAL_SIGMOID_OPTIONS_VERSION);
-    options.reduction = (focal_reduction)reduction;
-    options.alpha = alpha;
-    options.gamma = gamma;
-    options.use_normalizer = use_normalizer;
-    options.normalizer = normalizer;
-    options.num_threads = num_threads;
-    options.precision = (focal_precision)precision;
+    options = sigmoid_options(reduction, alpha, gamma, -100, use_normalizer, normalizer, num_threads, precision);
     Py_BEGIN_ALLOW_THREADS
     STORAGE_CALL(status, kind, sigmoid_, , &options, (int64_t)count, x, t, g, l, d);
     Py_END_ALLOW_THREADS
@@ -239,16 +265,8 @@ static PyObject *ext_softmax(PyObject *self, PyObject *args) {
         acquire(&b, 5, alpha, "alpha", 0, 1, KIND_F64, &a)) {
         goto fail;
     }
-    focal_softmax_options_init(&options, FOCAL_SOFTMAX_OPTIONS_VERSION);
-    options.reduction = (focal_reduction)reduction;
-    options.gamma = gamma;
-    options.alpha = (const double *)a;
-    options.ignore_index = (int64_t)ignore_index;
-    options.label_smoothing = label_smoothing;
-    options.use_normalizer = use_normalizer;
-    options.normalizer = normalizer;
-    options.num_threads = num_threads;
-    options.precision = (focal_precision)precision;
+    options = softmax_options(reduction, gamma, (const double *)a, ignore_index, label_smoothing, use_normalizer,
+                              normalizer, num_threads, precision);
     Py_BEGIN_ALLOW_THREADS
     LABELED_CALL(status, kind, target_kind, softmax_, &options, batch, classes, inner, x, y, g, l, d);
     Py_END_ALLOW_THREADS
@@ -283,15 +301,7 @@ static PyObject *ext_sigmoid_labels(PyObject *self, PyObject *args) {
         acquire(&b, 4, grad, "grad", 1, 1, kind, &d)) {
         goto fail;
     }
-    focal_sigmoid_options_init(&options, FOCAL_SIGMOID_OPTIONS_VERSION);
-    options.reduction = (focal_reduction)reduction;
-    options.alpha = alpha;
-    options.gamma = gamma;
-    options.ignore_index = (int64_t)ignore_index;
-    options.use_normalizer = use_normalizer;
-    options.normalizer = normalizer;
-    options.num_threads = num_threads;
-    options.precision = (focal_precision)precision;
+    options = sigmoid_options(reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads, precision);
     Py_BEGIN_ALLOW_THREADS
     LABELED_CALL(status, kind, label_kind, sigmoid_labels_, &options, batch, classes, inner, x, y, g, l, d);
     Py_END_ALLOW_THREADS
@@ -331,14 +341,7 @@ static PyObject *ext_sigmoid_weighted(PyObject *self, PyObject *args) {
         acquire_stats(&b, 6, stats, &out)) {
         goto fail;
     }
-    focal_sigmoid_options_init(&options, FOCAL_SIGMOID_OPTIONS_VERSION);
-    options.reduction = (focal_reduction)reduction;
-    options.alpha = alpha;
-    options.gamma = gamma;
-    options.use_normalizer = use_normalizer;
-    options.normalizer = normalizer;
-    options.num_threads = num_threads;
-    options.precision = (focal_precision)precision;
+    options = sigmoid_options(reduction, alpha, gamma, -100, use_normalizer, normalizer, num_threads, precision);
     Py_BEGIN_ALLOW_THREADS
     STORAGE_CALL(status, kind, sigmoid_weighted_, , &options, batch, classes, inner, x, t, w,
                  (focal_weights_layout)layout, g, l, d, out ? &report : NULL);
@@ -381,15 +384,7 @@ static PyObject *ext_sigmoid_labels_weighted(PyObject *self, PyObject *args) {
         acquire_stats(&b, 6, stats, &out)) {
         goto fail;
     }
-    focal_sigmoid_options_init(&options, FOCAL_SIGMOID_OPTIONS_VERSION);
-    options.reduction = (focal_reduction)reduction;
-    options.alpha = alpha;
-    options.gamma = gamma;
-    options.ignore_index = (int64_t)ignore_index;
-    options.use_normalizer = use_normalizer;
-    options.normalizer = normalizer;
-    options.num_threads = num_threads;
-    options.precision = (focal_precision)precision;
+    options = sigmoid_options(reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads, precision);
     r = out ? &report : NULL;
     layout_value = (focal_weights_layout)layout;
     Py_BEGIN_ALLOW_THREADS
@@ -434,16 +429,8 @@ static PyObject *ext_softmax_weighted(PyObject *self, PyObject *args) {
         acquire(&b, 7, alpha, "alpha", 0, 1, KIND_F64, &a)) {
         goto fail;
     }
-    focal_softmax_options_init(&options, FOCAL_SOFTMAX_OPTIONS_VERSION);
-    options.reduction = (focal_reduction)reduction;
-    options.gamma = gamma;
-    options.alpha = (const double *)a;
-    options.ignore_index = (int64_t)ignore_index;
-    options.label_smoothing = label_smoothing;
-    options.use_normalizer = use_normalizer;
-    options.normalizer = normalizer;
-    options.num_threads = num_threads;
-    options.precision = (focal_precision)precision;
+    options = softmax_options(reduction, gamma, (const double *)a, ignore_index, label_smoothing, use_normalizer,
+                              normalizer, num_threads, precision);
     r = out ? &report : NULL;
     Py_BEGIN_ALLOW_THREADS
     LABELED_CALL(status, kind, target_kind, softmax_weighted_, &options, batch, classes, inner, x, y, w, g, l, d, r);
@@ -609,14 +596,7 @@ static PyObject *ext_sigmoid_plain(PyObject *self, PyObject *const *args, Py_ssi
         (return_grad && !(grad = plain_output(&b, 3, shape, kind)))) {
         goto fail;
     }
-    focal_sigmoid_options_init(&options, FOCAL_SIGMOID_OPTIONS_VERSION);
-    options.reduction = (focal_reduction)reduction;
-    options.alpha = alpha;
-    options.gamma = gamma;
-    options.use_normalizer = use_normalizer;
-    options.normalizer = normalizer;
-    options.num_threads = (int32_t)threads;
-    options.precision = (focal_precision)precision;
+    options = sigmoid_options(reduction, alpha, gamma, -100, use_normalizer, normalizer, (int)threads, precision);
     {
         int64_t count = (int64_t)(b.views[0].len / b.views[0].itemsize);
         const void *x = b.views[0].buf, *t = b.views[1].buf;
@@ -690,15 +670,8 @@ static PyObject *ext_softmax_plain(PyObject *self, PyObject *const *args, Py_ssi
         (return_grad && !(grad = plain_output(&b, 3, shape, kind)))) {
         goto fail;
     }
-    focal_softmax_options_init(&options, FOCAL_SOFTMAX_OPTIONS_VERSION);
-    options.reduction = (focal_reduction)reduction;
-    options.gamma = gamma;
-    options.ignore_index = (int64_t)ignore_index;
-    options.label_smoothing = label_smoothing;
-    options.use_normalizer = use_normalizer;
-    options.normalizer = normalizer;
-    options.num_threads = (int32_t)threads;
-    options.precision = (focal_precision)precision;
+    options = softmax_options(reduction, gamma, NULL, ignore_index, label_smoothing, use_normalizer, normalizer,
+                              (int)threads, precision);
     {
         int64_t batch = (int64_t)b.views[0].shape[0], classes = (int64_t)b.views[0].shape[1];
         const void *x = b.views[0].buf, *y = b.views[1].buf;
