@@ -130,8 +130,7 @@ public enum SigmoidFocalLoss {
         let stats = statistics ? FocalStats(
             positives: targetSum,
             weightSum: weights.map { w in
-                sumValues(w.values, kernels: kernels, threads: threads) { $0(0 ..< w.values.count) }
-                    * Double(w.layout == .perElement ? 1 : w.classes)
+                w.elementSum(kernels: kernels, threads: threads) { $0(0 ..< w.values.count) }
             } ?? Double(n),
             divisor: divisor) : nil
 

@@ -177,10 +177,7 @@ extension SigmoidFocalLoss {
         if statistics {
             // Labels below `classes` among the kept ones are the positives (the rest is background).
             let (_, background) = countTargets(labels, below: UInt64(classes64), ignoreIndex: ignoreIndex)
-            let weightSum = weights.map { w in
-                sumValues(w.values, kernels: kernels, threads: threads, ranges: keptRanges)
-                    * Double(w.layout == .perElement ? 1 : classes)
-            } ?? Double(kept)
+            let weightSum = weights?.elementSum(kernels: kernels, threads: threads, ranges: keptRanges) ?? Double(kept)
             stats = FocalStats(positives: Double(keptPositions - background), weightSum: weightSum, divisor: divisor)
         }
 

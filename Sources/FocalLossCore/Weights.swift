@@ -43,6 +43,12 @@ struct SigmoidWeights<T: FocalScalar> {
 
     /// How many values the layout needs for `elements` logits over `positions` positions.
     func expectedCount(elements: Int, positions: Int) -> Int { layout == .perElement ? elements : positions }
+
+    /// The weights of the elements whose weight indices `ranges` hands out (see `sumValues`),
+    /// a per-position weight counted once per class.
+    func elementSum(kernels: KernelTable, threads: Int, ranges: ((Range<Int>) -> Void) -> Void) -> Double {
+        sumValues(values, kernels: kernels, threads: threads, ranges: ranges) * Double(layout == .perElement ? 1 : classes)
+    }
 }
 
 /// Checks `weights[range]` for every range `ranges` hands out, in order (each chunk of a large
@@ -87,9 +93,4 @@ func sumValues<T: FocalScalar>(
         })
     }
     return total.value
-}
-
-func invalidLayout(_ raw: Int64) -> FocalError {
-    FocalError(.invalidShape,
-               "weights_layout = \(raw) is not FOCAL_WEIGHTS_PER_ELEMENT (0) or FOCAL_WEIGHTS_PER_POSITION (1)")
 }
