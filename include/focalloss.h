@@ -113,7 +113,10 @@ typedef enum focal_status {
     FOCAL_ERROR_INVALID_PRECISION = 12,
     /* A weight (the weights of the _weighted functions) is negative, NaN or
      * infinite. */
-    FOCAL_ERROR_INVALID_WEIGHT = 13
+    FOCAL_ERROR_INVALID_WEIGHT = 13,
+    /* hessian (the _grad_hess functions) is not one of the focal_hessian
+     * values. */
+    FOCAL_ERROR_INVALID_HESSIAN = 14
 } focal_status;
 
 /* A static, NUL-terminated name and one-line description of a status, e.g.
@@ -709,6 +712,184 @@ focal_status focal_softmax_weighted_bf16_i32(const focal_softmax_options *option
                                             const focal_bf16 *logits, const int32_t *targets, const focal_bf16 *weights,
                                             const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits,
                                             focal_stats *stats);
+
+/* ------------------------------------------------------------------------ */
+/* Gradient and Hessian (gradient boosting)                                  */
+/* ------------------------------------------------------------------------ */
+
+/* The per-element first and second derivatives of the unreduced loss with
+ * respect to the raw margin (the logit), as gradient-boosting libraries
+ * consume them (XGBoost's XGBoosterBoostOneIter, LightGBM's custom
+ * objective). docs/boosting.md derives each Hessian. */
+typedef enum focal_hessian {
+    /* The true second derivative d2 loss / d logit2. It is negative where a
+     * hard example is confidently wrong (t = 1 below x = -2.8 at gamma = 2):
+     * the loss is not convex in the logit there. */
+    FOCAL_HESSIAN_EXACT = 0,
+    /* The exact value floored at FOCAL_HESSIAN_FLOOR (before the weight
+     * multiplies it), as XGBoost floors its own logistic Hessian. */
+    FOCAL_HESSIAN_CLIPPED = 1,
+    /* Always >= 0: the focal weight alpha_t (1 - p_t)^gamma times the
+     * cross-entropy Hessian (sigmoid: p (1 - p); softmax: p_c (1 - p_c), with
+     * the target class's weight and focusing factor). Exact at gamma = 0. */
+    FOCAL_HESSIAN_APPROXIMATE = 2
+} focal_hessian;
+
+/* The floor of FOCAL_HESSIAN_CLIPPED: XGBoost's kRtEps, the floor of its
+ * binary:logistic Hessian. */
+#define FOCAL_HESSIAN_FLOOR 1e-6
+
+/* The sigmoid focal loss's per-element gradient and Hessian with respect to
+ * the logits, for every element, in one pass. Logits and targets in the
+ * layout (batch, classes, inner) of focal_sigmoid_weighted_f32 (a binary
+ * problem of N rows: batch = N, classes = 1, inner = 1; multi-label (N, C):
+ * batch = N, classes = C, inner = 1). With weight w_j (1 without weights):
+ *
+ *     grad[j] = w_j * d loss_j / d logits[j]
+ *     hess[j] = w_j * (the chosen Hessian of loss_j)
+ *
+ * grad is, bit for bit, the grad_logits of focal_sigmoid_weighted_f32 with
+ * FOCAL_REDUCTION_NONE and grad_loss NULL, in both precision tiers. A weight
+ * of 0 gives 0 for both, whatever the logit. Infinite logits are taken as
+ * limits (finite gradient and Hessian); a NaN logit gives NaN for its
+ * element only.
+ *
+ * options      NULL for the defaults. Only alpha, gamma, num_threads and
+ *              precision are read; reduction, normalizer, accumulate_grad and
+ *              ignore_index do not apply.
+ * hessian      a focal_hessian value.
+ * weights      NULL or values finite and >= 0, laid out by weights_layout
+ *              (per element, or per position: a sample weight of a row).
+ * grad, hess   outputs of batch * classes * inner values; either may be NULL
+ *              when not wanted.
+ *
+ * Errors: FOCAL_ERROR_NULL_POINTER, _INVALID_SHAPE (also for an unknown
+ * weights_layout), _INVALID_HESSIAN, _TARGET_OUT_OF_RANGE, _INVALID_ALPHA,
+ * _INVALID_GAMMA, _INVALID_WEIGHT, _INVALID_OPTIONS_VERSION,
+ * _INVALID_THREAD_COUNT, _OVERLAPPING_BUFFERS, _INVALID_PRECISION. */
+focal_status focal_sigmoid_grad_hess_f32(const focal_sigmoid_options *options, focal_hessian hessian,
+                                         int64_t batch, int64_t classes, int64_t inner,
+                                         const float *logits, const float *targets,
+                                         const float *weights, focal_weights_layout weights_layout,
+                                         float *grad, float *hess);
+
+/* As focal_sigmoid_grad_hess_f32, in double precision. */
+focal_status focal_sigmoid_grad_hess_f64(const focal_sigmoid_options *options, focal_hessian hessian,
+                                         int64_t batch, int64_t classes, int64_t inner,
+                                         const double *logits, const double *targets,
+                                         const double *weights, focal_weights_layout weights_layout,
+                                         double *grad, double *hess);
+
+/* The softmax focal loss's gradient and diagonal Hessian (d2 loss_i /
+ * d logit_{i,c}^2, what gradient-boosting libraries take) with respect to the
+ * logits, for every element, in one pass. Logits in the layout (batch,
+ * classes, inner) of focal_softmax_f32_i64: XGBoost's row-major (N, C) is
+ * batch = N, inner = 1; LightGBM's class-major (C, N) is batch = 1,
+ * inner = N. Targets and weights have layout (batch, inner). With weight w
+ * of the position (1 without weights):
+ *
+ *     grad = w * d loss / d logits, bit for bit the grad_logits of
+ *            focal_softmax_weighted_f32_i64 with FOCAL_REDUCTION_NONE and
+ *            grad_loss NULL (FOCAL_PRECISION_EXACT; the fast tier computes
+ *            these functions as the exact one)
+ *     hess = w * (the chosen diagonal Hessian)
+ *
+ * Ignored targets (ignore_index) and weights of 0 give 0 for the whole
+ * position. Rows holding NaN or +inf give NaN for the whole position.
+ *
+ * options      NULL for the defaults. Only gamma, alpha, ignore_index,
+ *              label_smoothing (which must be 0), num_threads and precision
+ *              are read.
+ * grad, hess   outputs of batch * classes * inner values; either may be NULL.
+ *
+ * Errors: as focal_sigmoid_grad_hess_f32, plus
+ * FOCAL_ERROR_INVALID_LABEL_SMOOTHING for a label_smoothing other than 0. */
+focal_status focal_softmax_grad_hess_f32_i64(const focal_softmax_options *options, focal_hessian hessian,
+                                             int64_t batch, int64_t classes, int64_t inner,
+                                             const float *logits, const int64_t *targets, const float *weights,
+                                             float *grad, float *hess);
+
+/* As focal_softmax_grad_hess_f32_i64, with int32_t targets. */
+focal_status focal_softmax_grad_hess_f32_i32(const focal_softmax_options *options, focal_hessian hessian,
+                                             int64_t batch, int64_t classes, int64_t inner,
+                                             const float *logits, const int32_t *targets, const float *weights,
+                                             float *grad, float *hess);
+
+/* As focal_softmax_grad_hess_f32_i64, in double precision. */
+focal_status focal_softmax_grad_hess_f64_i64(const focal_softmax_options *options, focal_hessian hessian,
+                                             int64_t batch, int64_t classes, int64_t inner,
+                                             const double *logits, const int64_t *targets, const double *weights,
+                                             double *grad, double *hess);
+
+/* As focal_softmax_grad_hess_f64_i64, with int32_t targets. */
+focal_status focal_softmax_grad_hess_f64_i32(const focal_softmax_options *options, focal_hessian hessian,
+                                             int64_t batch, int64_t classes, int64_t inner,
+                                             const double *logits, const int32_t *targets, const double *weights,
+                                             double *grad, double *hess);
+
+/* The optimal constant starting margin of a sigmoid problem, per class: for
+ * each class c, the logit x minimising the summed loss
+ * sum_j w_j * loss(x, t_j) over the elements of class c (all batch * inner
+ * positions). Gradient-boosting libraries start from margin 0, and the focal
+ * loss's flat region makes a bad start slow (XGBoost: base_score, read as a
+ * raw margin when the objective is a custom one; LightGBM: init_score).
+ * The loss summed over a class is convex in the class's shared probability,
+ * and the minimiser is found to within a few ulps by bisection on the
+ * summed gradient (docs/boosting.md). At gamma = 0 with alpha disabled it is
+ * the logit of the (weighted) positive rate. Where nothing pulls the
+ * margin up (every target of the class 0, or the positives weighing 0, as
+ * with alpha = 0) the infimum is not attained and the score is -inf; +inf
+ * where nothing pulls it down; NaN where nothing weighs at all (no
+ * positions, or every weight 0).
+ *
+ * options      NULL for the defaults. Only alpha, gamma and num_threads are
+ *              read.
+ * targets      batch * classes * inner values in [0, 1].
+ * weights      NULL or values finite and >= 0, laid out by weights_layout.
+ * scores       output: classes values.
+ *
+ * Errors: FOCAL_ERROR_NULL_POINTER, _INVALID_SHAPE (classes < 1, an unknown
+ * weights_layout), _TARGET_OUT_OF_RANGE, _INVALID_ALPHA, _INVALID_GAMMA,
+ * _INVALID_WEIGHT, _INVALID_OPTIONS_VERSION, _INVALID_THREAD_COUNT,
+ * _OVERLAPPING_BUFFERS. */
+focal_status focal_sigmoid_init_score_f32(const focal_sigmoid_options *options,
+                                          int64_t batch, int64_t classes, int64_t inner,
+                                          const float *targets, const float *weights,
+                                          focal_weights_layout weights_layout, float *scores);
+
+/* As focal_sigmoid_init_score_f32, in double precision. */
+focal_status focal_sigmoid_init_score_f64(const focal_sigmoid_options *options,
+                                          int64_t batch, int64_t classes, int64_t inner,
+                                          const double *targets, const double *weights,
+                                          focal_weights_layout weights_layout, double *scores);
+
+/* The optimal constant starting margins of a softmax problem: the logits
+ * (s_0, ..., s_{C-1}) shared by every position that minimise the summed loss
+ * sum_i w_i * loss(s, y_i), returned as log-probabilities (log-sum-exp 0).
+ * With every position sharing p = softmax(s) the summed loss is
+ * sum_c W_c (1 - p_c)^gamma (-log p_c), W_c = alpha_c * (sum of the weights
+ * of the positions labelled c), convex on the simplex; its minimiser is found
+ * from the optimality conditions by nested bisection (docs/boosting.md). At
+ * gamma = 0 it is the log of the (weighted) class frequencies. A class with
+ * W_c = 0 gets -inf; every score is NaN where every W_c is 0 (every
+ * position ignored or weighing 0: nothing to fit).
+ *
+ * options      NULL for the defaults. Only gamma, alpha, ignore_index,
+ *              label_smoothing (which must be 0) and num_threads are read.
+ * targets      batch * inner labels in [0, classes) or ignore_index.
+ * weights      NULL or batch * inner values finite and >= 0.
+ * scores       output: classes values.
+ *
+ * Errors: as focal_sigmoid_init_score_f32, plus
+ * FOCAL_ERROR_INVALID_LABEL_SMOOTHING. */
+focal_status focal_softmax_init_score_f64_i64(const focal_softmax_options *options,
+                                              int64_t batch, int64_t classes, int64_t inner,
+                                              const int64_t *targets, const double *weights, double *scores);
+
+/* As focal_softmax_init_score_f64_i64, with int32_t targets. */
+focal_status focal_softmax_init_score_f64_i32(const focal_softmax_options *options,
+                                              int64_t batch, int64_t classes, int64_t inner,
+                                              const int32_t *targets, const double *weights, double *scores);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -15,6 +15,7 @@ public struct FocalError: Error, Equatable, Sendable {
         case overlappingBuffers
         case invalidPrecision
         case invalidWeight
+        case invalidHessian
     }
 
     public let kind: Kind

@@ -214,6 +214,8 @@ public struct KernelTable: Sendable {
     /// The 16-bit storage types' kernels.
     public let f16: HalfKernels<Float16>
     public let bf16: HalfKernels<BFloat16>
+    /// The gradient-and-Hessian kernels (gradient boosting).
+    public let gradHess: GradHessKernels
 
     public init(sigmoidF32: @escaping SigmoidKernel<Float>, sigmoidF32Fast: @escaping SigmoidKernel<Float>, sigmoidF64: @escaping SigmoidKernel<Double>,
                 sigmoidLabelsF32I32: @escaping SigmoidLabelsKernel<Float, Int32>, sigmoidLabelsF32I64: @escaping SigmoidLabelsKernel<Float, Int64>,
@@ -225,8 +227,8 @@ public struct KernelTable: Sendable {
                 softmaxF32I32: @escaping SoftmaxKernel<Float, Int32>, softmaxF32I64: @escaping SoftmaxKernel<Float, Int64>,
                 softmaxF32I32Fast: @escaping SoftmaxKernel<Float, Int32>, softmaxF32I64Fast: @escaping SoftmaxKernel<Float, Int64>,
                 softmaxF64I32: @escaping SoftmaxKernel<Double, Int32>, softmaxF64I64: @escaping SoftmaxKernel<Double, Int64>,
-                f16: HalfKernels<Float16>, bf16: HalfKernels<BFloat16>) {
-        self.f16 = f16; self.bf16 = bf16
+                f16: HalfKernels<Float16>, bf16: HalfKernels<BFloat16>, gradHess: GradHessKernels) {
+        self.f16 = f16; self.bf16 = bf16; self.gradHess = gradHess
         self.sigmoidF32 = sigmoidF32; self.sigmoidF32Fast = sigmoidF32Fast; self.sigmoidF64 = sigmoidF64
         self.sigmoidLabelsF32I32 = sigmoidLabelsF32I32; self.sigmoidLabelsF32I64 = sigmoidLabelsF32I64
         self.sigmoidLabelsF32I32Fast = sigmoidLabelsF32I32Fast; self.sigmoidLabelsF32I64Fast = sigmoidLabelsF32I64Fast
@@ -235,6 +237,90 @@ public struct KernelTable: Sendable {
         self.weightsF32 = weightsF32; self.weightsF64 = weightsF64; self.sumF32 = sumF32; self.sumF64 = sumF64
         self.softmaxF32I32 = softmaxF32I32; self.softmaxF32I64 = softmaxF32I64
         self.softmaxF32I32Fast = softmaxF32I32Fast; self.softmaxF32I64Fast = softmaxF32I64Fast
+        self.softmaxF64I32 = softmaxF64I32; self.softmaxF64I64 = softmaxF64I64
+    }
+}
+
+// MARK: Gradient and Hessian (gradient boosting)
+
+/// Which second derivative a gradient-and-Hessian kernel stores (the header's focal_hessian).
+public enum HessianMode: Int32, Sendable, CaseIterable {
+    /// The true second derivative (negative for confidently wrong hard examples).
+    case exact = 0
+    /// The exact value floored at `HessianMode.floor` (before any weight multiplies it).
+    case clipped = 1
+    /// The focal weight times the cross-entropy Hessian: always ≥ 0, exact at γ = 0.
+    case approximate = 2
+
+    /// The floor of `.clipped`: XGBoost's kRtEps, the floor of its own logistic Hessian.
+    public static let floor = 1e-6
+}
+
+/// One sigmoid gradient-and-Hessian call: per element, `w·∂ℓ/∂x` and `w·∂²ℓ/∂x²` (or the
+/// Hessian `mode` asks for) of the unreduced loss; a kernel computes elements `range`.
+public struct SigmoidGradHessArguments<T>: @unchecked Sendable {
+    public var logits: UnsafePointer<T>
+    public var targets: UnsafePointer<T>
+    public var gradient: UnsafeMutablePointer<T>?
+    public var hessian: UnsafeMutablePointer<T>?
+    public var alpha: Double?
+    public var gamma: Double
+    public var weights: ElementWeights<T>?
+    public var mode: HessianMode
+
+    public init(logits: UnsafePointer<T>, targets: UnsafePointer<T>, gradient: UnsafeMutablePointer<T>?,
+                hessian: UnsafeMutablePointer<T>?, alpha: Double?, gamma: Double, weights: ElementWeights<T>?,
+                mode: HessianMode) {
+        self.logits = logits; self.targets = targets; self.gradient = gradient; self.hessian = hessian
+        self.alpha = alpha; self.gamma = gamma; self.weights = weights; self.mode = mode
+    }
+}
+
+/// One softmax gradient-and-Hessian call, logits `(batch, classes, inner)`, targets and
+/// weights `(batch, inner)`: per element the gradient and the diagonal Hessian `∂²ℓ/∂x_c²` of
+/// the unreduced loss, times the position's weight; a kernel computes positions `range`.
+public struct SoftmaxGradHessArguments<T, Target>: @unchecked Sendable {
+    public var logits: UnsafePointer<T>
+    public var targets: UnsafePointer<Target>
+    public var classes: Int
+    public var inner: Int
+    /// Per-class weights α_c, or nil for all ones.
+    public var alpha: UnsafePointer<Double>?
+    public var ignoreIndex: Int64
+    public var gamma: Double
+    public var gradient: UnsafeMutablePointer<T>?
+    public var hessian: UnsafeMutablePointer<T>?
+    public var positionWeights: UnsafePointer<T>?
+    public var mode: HessianMode
+
+    public init(logits: UnsafePointer<T>, targets: UnsafePointer<Target>, classes: Int, inner: Int,
+                alpha: UnsafePointer<Double>?, ignoreIndex: Int64, gamma: Double, gradient: UnsafeMutablePointer<T>?,
+                hessian: UnsafeMutablePointer<T>?, positionWeights: UnsafePointer<T>?, mode: HessianMode) {
+        self.logits = logits; self.targets = targets; self.classes = classes; self.inner = inner
+        self.alpha = alpha; self.ignoreIndex = ignoreIndex; self.gamma = gamma; self.gradient = gradient
+        self.hessian = hessian; self.positionWeights = positionWeights; self.mode = mode
+    }
+}
+
+public typealias SigmoidGradHessKernel<T> = @Sendable (SigmoidGradHessArguments<T>, Range<Int>) -> Void
+public typealias SoftmaxGradHessKernel<T, Target> = @Sendable (SoftmaxGradHessArguments<T, Target>, Range<Int>) -> Void
+
+/// The gradient-and-Hessian kernels of one instruction-set build (float32 in both tiers, float64).
+public struct GradHessKernels: Sendable {
+    public let sigmoidF32: SigmoidGradHessKernel<Float>
+    public let sigmoidF32Fast: SigmoidGradHessKernel<Float>
+    public let sigmoidF64: SigmoidGradHessKernel<Double>
+    public let softmaxF32I32: SoftmaxGradHessKernel<Float, Int32>
+    public let softmaxF32I64: SoftmaxGradHessKernel<Float, Int64>
+    public let softmaxF64I32: SoftmaxGradHessKernel<Double, Int32>
+    public let softmaxF64I64: SoftmaxGradHessKernel<Double, Int64>
+
+    public init(sigmoidF32: @escaping SigmoidGradHessKernel<Float>, sigmoidF32Fast: @escaping SigmoidGradHessKernel<Float>,
+                sigmoidF64: @escaping SigmoidGradHessKernel<Double>,
+                softmaxF32I32: @escaping SoftmaxGradHessKernel<Float, Int32>, softmaxF32I64: @escaping SoftmaxGradHessKernel<Float, Int64>,
+                softmaxF64I32: @escaping SoftmaxGradHessKernel<Double, Int32>, softmaxF64I64: @escaping SoftmaxGradHessKernel<Double, Int64>) {
+        self.sigmoidF32 = sigmoidF32; self.sigmoidF32Fast = sigmoidF32Fast; self.sigmoidF64 = sigmoidF64
+        self.softmaxF32I32 = softmaxF32I32; self.softmaxF32I64 = softmaxF32I64
         self.softmaxF64I32 = softmaxF64I32; self.softmaxF64I64 = softmaxF64I64
     }
 }

@@ -55,6 +55,15 @@ import _KernelInterface
 @inline(never) func weightsBF16(_ w: UnsafePointer<BFloat16>, _ r: Range<Int>) -> Int { weightsOutOfRange(w, r) }
 @inline(never) func sumBF16(_ v: UnsafePointer<BFloat16>, _ r: Range<Int>) -> CompensatedSum { blockSum(v, r) }
 
+// Gradient and Hessian (gradient boosting): float32 in both tiers, float64; the softmax's in double.
+@inline(never) func sigmoidGradHessF32(_ a: SigmoidGradHessArguments<Float>, _ r: Range<Int>) { sigmoidGradHessChunk(a, r, ExactArithmetic<Float>.self) }
+@inline(never) func sigmoidGradHessF32Fast(_ a: SigmoidGradHessArguments<Float>, _ r: Range<Int>) { sigmoidGradHessChunk(a, r, FastArithmetic.self) }
+@inline(never) func sigmoidGradHessF64(_ a: SigmoidGradHessArguments<Double>, _ r: Range<Int>) { sigmoidGradHessChunk(a, r, ExactArithmetic<Double>.self) }
+@inline(never) func softmaxGradHessF32I32(_ a: SoftmaxGradHessArguments<Float, Int32>, _ r: Range<Int>) { softmaxGradHessChunk(a, r) }
+@inline(never) func softmaxGradHessF32I64(_ a: SoftmaxGradHessArguments<Float, Int64>, _ r: Range<Int>) { softmaxGradHessChunk(a, r) }
+@inline(never) func softmaxGradHessF64I32(_ a: SoftmaxGradHessArguments<Double, Int32>, _ r: Range<Int>) { softmaxGradHessChunk(a, r) }
+@inline(never) func softmaxGradHessF64I64(_ a: SoftmaxGradHessArguments<Double, Int64>, _ r: Range<Int>) { softmaxGradHessChunk(a, r) }
+
 /// Every kernel of this instruction-set build.
 public let kernels = KernelTable(
     sigmoidF32: sigmoidF32, sigmoidF32Fast: sigmoidF32Fast, sigmoidF64: sigmoidF64,
@@ -75,4 +84,8 @@ public let kernels = KernelTable(
         sigmoid: sigmoidBF16, sigmoidFast: sigmoidBF16Fast, labelsI32: sigmoidLabelsBF16I32, labelsI64: sigmoidLabelsBF16I64,
         labelsI32Fast: sigmoidLabelsBF16I32Fast, labelsI64Fast: sigmoidLabelsBF16I64Fast, targets: sigmoidTargetsBF16,
         weights: weightsBF16, sum: sumBF16, softmaxI32: softmaxBF16I32, softmaxI64: softmaxBF16I64,
-        softmaxI32Fast: softmaxBF16I32Fast, softmaxI64Fast: softmaxBF16I64Fast))
+        softmaxI32Fast: softmaxBF16I32Fast, softmaxI64Fast: softmaxBF16I64Fast),
+    gradHess: GradHessKernels(
+        sigmoidF32: sigmoidGradHessF32, sigmoidF32Fast: sigmoidGradHessF32Fast, sigmoidF64: sigmoidGradHessF64,
+        softmaxF32I32: softmaxGradHessF32I32, softmaxF32I64: softmaxGradHessF32I64,
+        softmaxF64I32: softmaxGradHessF64I32, softmaxF64I64: softmaxGradHessF64I64))

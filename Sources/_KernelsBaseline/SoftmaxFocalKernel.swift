@@ -10,6 +10,7 @@ import _KernelInterface
 struct SoftmaxClassTerm {
     let p: Double
     let m: Double
+    let focus: Double       // m^γ
     let value: Double       // f(u)
     let derivative: Double  // f'(u)
 
@@ -17,7 +18,7 @@ struct SoftmaxClassTerm {
     init<Law: FocusingLaw>(logP u: Double, gamma: Double, law: Law) {
         p = FastMath.exp(u)
         m = -FastMath.expm1(u)
-        let focus = law(m, log: FastMath.log(m))
+        focus = law(m, log: FastMath.log(m))
         value = -focus * u
         let rho = m > 0 ? u / m : -1
         // p·ρ = p·u/m is bounded (→ −1 as p → 1, → 0 as p → 0), so it is formed before γ multiplies it.
