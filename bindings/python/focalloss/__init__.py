@@ -230,5 +230,123 @@ def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean",
                                         weights=weights, return_stats=return_stats)
 
 
-__all__ = ["sigmoid_focal_loss", "sigmoid_focal_loss_from_labels", "softmax_focal_loss", "FocalStats", "backend",
-           "__version__"]
+def sigmoid_focal_grad_hess(logits, targets, alpha=0.25, gamma=2.0, *, weights=None,
+                            hessian=_frontend.DEFAULT_HESSIAN, precision="exact", num_threads=None):
+    """Per-element gradient and Hessian of the sigmoid focal loss (unreduced) with respect to the
+    logits, in one pass: what a gradient-boosting library's custom objective returns
+    (``focalloss.xgboost`` and ``focalloss.lightgbm`` wrap it). See docs/boosting.md.
+
+    Args:
+        logits: float32 or float64 array, any shape: (N,) for a binary problem, (N, C) for C
+            labels of a multi-label one (the raw margins).
+        targets: array of the logits' shape and dtype, values in [0, 1].
+        alpha, gamma: as for ``sigmoid_focal_loss`` (alpha None or -1 disables weighting).
+        weights: None, an array of the logits' shape and dtype (per element), or for logits of 2
+            or more dimensions one weight per row, shape (N, d1, ...) (a sample weight): each
+            element's gradient and Hessian times its weight (0 gives 0).
+        hessian: "exact" (the true second derivative, negative where an example is confidently
+            wrong: the loss is not convex in the logit there), "clipped" (the exact value
+            floored at 1e-6, XGBoost's own floor) or "approximate" (the focal weight
+            ``alpha_t (1 - p_t) ** gamma`` times the logistic Hessian ``p (1 - p)``, always >= 0).
+            Default "approximate" (docs/boosting.md: the mode that converged best).
+        precision: "exact" or "fast" (float32 arithmetic for float32 logits with hard targets).
+        num_threads: None or 0 for the library default; results are identical for every value.
+
+    Returns:
+        ``(grad, hess)``, arrays of the logits' shape and dtype. ``grad`` is, bit for bit, the
+        gradient ``sigmoid_focal_loss(..., reduction="sum", weights=weights, return_grad=True)``
+        returns.
+
+    Raises:
+        TypeError: wrong argument types or dtypes.
+        ValueError: wrong shapes, an unknown hessian or precision, a value out of range (alpha,
+            gamma, a target outside [0, 1], a weight negative, NaN or infinite), with the
+            library's message.
+    """
+    return _frontend.sigmoid_focal_grad_hess(_backend, logits, targets, alpha, gamma, weights=weights,
+                                             hessian=hessian, precision=precision, num_threads=num_threads)
+
+
+def softmax_focal_grad_hess(logits, labels, alpha=None, gamma=2.0, *, weights=None,
+                            hessian=_frontend.DEFAULT_HESSIAN, layout="row", ignore_index=-100, precision="exact",
+                            num_threads=None):
+    """Per-element gradient and diagonal Hessian ``d2 loss / d logit_c**2`` of the softmax focal loss
+    (unreduced) with respect to the logits, in one pass, for a multiclass gradient-boosting
+    objective. See docs/boosting.md.
+
+    Args:
+        logits: float32 or float64 array: (N, C) (or (N, C, d1, ...)) for ``layout="row"``
+            (XGBoost's order), (C, N) for ``layout="class"`` (LightGBM's C API order).
+        labels: int64 or int32 class indices of shape (N,) (or (N, d1, ...)), each in [0, C) or
+            ignore_index.
+        alpha: None or C class weights, as for ``softmax_focal_loss``.
+        gamma: focusing parameter >= 0.
+        weights: None or an array of the logits' dtype and the labels' shape (a sample weight;
+            0 gives 0 for the whole row, as ignore_index does).
+        hessian: "exact", "clipped" or "approximate" (``alpha_y (1 - p_y) ** gamma`` times
+            cross-entropy's ``p_c (1 - p_c)``), as for ``sigmoid_focal_grad_hess``.
+        layout: "row" or "class", see logits.
+        ignore_index: labels with this value give 0 gradient and Hessian. Default -100.
+        precision: "exact" or "fast" (both compute these in double).
+        num_threads: None or 0 for the library default.
+
+    Returns:
+        ``(grad, hess)``, arrays of the logits' shape and dtype; ``grad`` is, bit for bit, the
+        exact tier's gradient of ``softmax_focal_loss(..., reduction="sum", weights=weights)``.
+
+    Raises:
+        TypeError, ValueError: as for ``sigmoid_focal_grad_hess`` (a label outside [0, C) is a
+        ValueError).
+    """
+    return _frontend.softmax_focal_grad_hess(_backend, logits, labels, alpha, gamma, weights=weights,
+                                             hessian=hessian, layout=layout, ignore_index=ignore_index,
+                                             precision=precision, num_threads=num_threads)
+
+
+def sigmoid_focal_init_score(targets, alpha=0.25, gamma=2.0, *, weights=None, num_threads=None):
+    """The optimal constant starting margin of a sigmoid problem: the logit ``x`` minimising
+    ``sum_j w_j * loss(x, t_j)``, per class. Gradient-boosting libraries start from margin 0; give
+    them this instead (XGBoost's ``base_score``/``base_margin``, LightGBM's ``init_score``).
+
+    Args:
+        targets: float32 or float64 array in [0, 1]: (N,) or (N, C, ...) (one margin per class
+            on axis 1).
+        alpha, gamma: as for ``sigmoid_focal_loss``.
+        weights: None, an array of the targets' shape and dtype, or one weight per row.
+        num_threads: None or 0 for the library default.
+
+    Returns:
+        A float for 1-D targets, else an array of C margins of the targets' dtype. At gamma = 0
+        with alpha None it is the logit of the (weighted) positive rate. -inf where nothing pulls
+        the margin up (no positive with weight, or alpha = 0), +inf where nothing pulls it down,
+        NaN where nothing weighs at all.
+    """
+    return _frontend.sigmoid_focal_init_score(_backend, targets, alpha, gamma, weights=weights,
+                                              num_threads=num_threads)
+
+
+def softmax_focal_init_score(labels, num_classes, alpha=None, gamma=2.0, *, weights=None, ignore_index=-100,
+                             num_threads=None):
+    """The optimal constant starting margins of a softmax problem: the logits shared by every row
+    that minimise the summed focal loss, as log-probabilities (their log-sum-exp is 0).
+
+    Args:
+        labels: int64 or int32 class indices in [0, num_classes) or ignore_index, any shape.
+        num_classes: C >= 1.
+        alpha: None or C class weights.
+        gamma: focusing parameter >= 0.
+        weights: None or a float64 array of the labels' shape.
+        ignore_index: labels left out. Default -100.
+        num_threads: None or 0 for the library default.
+
+    Returns:
+        A float64 array of C margins. At gamma = 0 the log of the (weighted) class frequencies;
+        -inf for a class that never occurs (or has weight 0); NaN everywhere when nothing weighs.
+    """
+    return _frontend.softmax_focal_init_score(_backend, labels, num_classes, alpha, gamma, weights=weights,
+                                              ignore_index=ignore_index, num_threads=num_threads)
+
+
+__all__ = ["sigmoid_focal_loss", "sigmoid_focal_loss_from_labels", "softmax_focal_loss", "sigmoid_focal_grad_hess",
+           "softmax_focal_grad_hess", "sigmoid_focal_init_score", "softmax_focal_init_score", "FocalStats",
+           "backend", "__version__"]

@@ -128,6 +128,29 @@ def _load():
             f.argtypes = [POINTER(SoftmaxOptions), c_int64, c_int64, c_int64] + [c_void_p] * 6 + [POINTER(FocalStats)]
             f.restype = ctypes.c_int
             functions[("softmax_weighted", dtype, target)] = f
+    # Gradient and Hessian (gradient boosting), float32 and float64 only: (options, hessian, batch,
+    # classes, inner, logits, targets, weights, [weights_layout,] grad, hess); the starting margins:
+    # (options, batch, classes, inner, targets, weights, [weights_layout,] scores).
+    for dtype in (np.dtype(np.float32), np.dtype(np.float64)):
+        f = getattr(lib, "focal_sigmoid_grad_hess_" + _SUFFIX[dtype])
+        f.argtypes = [POINTER(SigmoidOptions), ctypes.c_int, c_int64, c_int64, c_int64] + [c_void_p] * 3 + \
+            [ctypes.c_int] + [c_void_p] * 2
+        f.restype = ctypes.c_int
+        functions[("sigmoid_grad_hess", dtype)] = f
+        f = getattr(lib, "focal_sigmoid_init_score_" + _SUFFIX[dtype])
+        f.argtypes = [POINTER(SigmoidOptions), c_int64, c_int64, c_int64] + [c_void_p] * 2 + [ctypes.c_int, c_void_p]
+        f.restype = ctypes.c_int
+        functions[("sigmoid_init_score", dtype)] = f
+        for target in (np.dtype(np.int32), np.dtype(np.int64)):
+            f = getattr(lib, "focal_softmax_grad_hess_%s_%s" % (_SUFFIX[dtype], _SUFFIX[target]))
+            f.argtypes = [POINTER(SoftmaxOptions), ctypes.c_int, c_int64, c_int64, c_int64] + [c_void_p] * 5
+            f.restype = ctypes.c_int
+            functions[("softmax_grad_hess", dtype, target)] = f
+    for target in (np.dtype(np.int32), np.dtype(np.int64)):
+        f = getattr(lib, "focal_softmax_init_score_f64_" + _SUFFIX[target])
+        f.argtypes = [POINTER(SoftmaxOptions), c_int64, c_int64, c_int64] + [c_void_p] * 3
+        f.restype = ctypes.c_int
+        functions[("softmax_init_score", target)] = f
     return lib, functions
 
 
@@ -232,3 +255,40 @@ def softmax_weighted(logits, targets, batch, classes, inner, weights, grad_loss,
                       _address(weights), _address(grad_loss), _address(loss), _address(grad),
                       None if report is None else ctypes.byref(report))
     return _weighted_result(status, report, stats)
+
+
+def sigmoid_grad_hess(logits, targets, batch, classes, inner, weights, layout, grad, hess, hessian, alpha, gamma,
+                      num_threads, precision):
+    options = SigmoidOptions(_SIGMOID_VERSION, 0, alpha, gamma, 0, 0.0, num_threads, 0, precision, -100)
+    function = _functions[("sigmoid_grad_hess", logits.dtype)]
+    status = function(ctypes.byref(options), hessian, batch, classes, inner, _address(logits), _address(targets),
+                      _address(weights), layout, _address(grad), _address(hess))
+    return _result(status)
+
+
+def softmax_grad_hess(logits, targets, batch, classes, inner, weights, grad, hess, hessian, gamma, alpha, ignore_index,
+                      num_threads, precision):
+    class_weights = None if alpha is None else alpha.ctypes.data_as(POINTER(c_double))
+    options = SoftmaxOptions(_SOFTMAX_VERSION, 0, gamma, class_weights, ignore_index, 0.0, 0, 0.0, num_threads, 0,
+                             precision)
+    function = _functions[("softmax_grad_hess", logits.dtype, targets.dtype)]
+    status = function(ctypes.byref(options), hessian, batch, classes, inner, _address(logits), _address(targets),
+                      _address(weights), _address(grad), _address(hess))
+    return _result(status)
+
+
+def sigmoid_init_score(targets, batch, classes, inner, weights, layout, scores, alpha, gamma, num_threads):
+    options = SigmoidOptions(_SIGMOID_VERSION, 0, alpha, gamma, 0, 0.0, num_threads, 0, 0, -100)
+    function = _functions[("sigmoid_init_score", targets.dtype)]
+    status = function(ctypes.byref(options), batch, classes, inner, _address(targets), _address(weights), layout,
+                      _address(scores))
+    return _result(status)
+
+
+def softmax_init_score(targets, batch, classes, inner, weights, scores, gamma, alpha, ignore_index, num_threads):
+    class_weights = None if alpha is None else alpha.ctypes.data_as(POINTER(c_double))
+    options = SoftmaxOptions(_SOFTMAX_VERSION, 0, gamma, class_weights, ignore_index, 0.0, 0, 0.0, num_threads, 0, 0)
+    function = _functions[("softmax_init_score", targets.dtype)]
+    status = function(ctypes.byref(options), batch, classes, inner, _address(targets), _address(weights),
+                      _address(scores))
+    return _result(status)

@@ -11,6 +11,9 @@
  * their `stats` is None or a float64 buffer of 3 values, which a successful call fills with the
  * focal_stats fields positives, weight_sum and divisor.
  *
+ * sigmoid_grad_hess, softmax_grad_hess, sigmoid_init_score and softmax_init_score call the
+ * gradient-boosting functions (float32 and float64 storage).
+ *
  * sigmoid_plain and softmax_plain are the same calls for the plain case, checks and outputs
  * included, so that a small call does not pay for the Python front end (see "Plain calls"
  * below).
@@ -441,6 +444,176 @@ fail:
     return NULL;
 }
 
+/* ---- Gradient and Hessian, starting margins (gradient boosting; float32 and float64) ------- */
+
+#define F32_F64 KINDS(KIND_F32, KIND_F64)
+
+/* sigmoid_grad_hess(logits, targets, batch, classes, inner, weights, layout, grad, hess, hessian,
+ * alpha, gamma, num_threads, precision). */
+static PyObject *ext_sigmoid_grad_hess(PyObject *self, PyObject *args) {
+    PyObject *logits, *targets, *weights, *grad, *hess;
+    long long batch, classes, inner;
+    int layout, hessian, num_threads, precision;
+    double alpha, gamma;
+    buffers b;
+    void *x, *t, *w, *g, *h;
+    enum kind kind;
+    focal_sigmoid_options options;
+    focal_status status;
+    (void)self;
+    memset(&b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "OOLLLOiOOiddii", &logits, &targets, &batch, &classes, &inner, &weights, &layout,
+                          &grad, &hess, &hessian, &alpha, &gamma, &num_threads, &precision)) {
+        return NULL;
+    }
+    if (acquire_one_of(&b, 0, logits, "logits", F32_F64, "float32 or float64", &x, &kind) ||
+        acquire(&b, 1, targets, "targets", 0, 0, kind, &t) ||
+        acquire(&b, 2, weights, "weights", 0, 1, kind, &w) ||
+        acquire(&b, 3, grad, "grad", 1, 1, kind, &g) ||
+        acquire(&b, 4, hess, "hess", 1, 1, kind, &h)) {
+        goto fail;
+    }
+    options = sigmoid_options(FOCAL_REDUCTION_NONE, alpha, gamma, -100, 0, 0.0, num_threads, precision);
+    Py_BEGIN_ALLOW_THREADS
+    if (kind == KIND_F32) {
+        status = focal_sigmoid_grad_hess_f32(&options, (focal_hessian)hessian, batch, classes, inner, x, t, w,
+                                             (focal_weights_layout)layout, g, h);
+    } else {
+        status = focal_sigmoid_grad_hess_f64(&options, (focal_hessian)hessian, batch, classes, inner, x, t, w,
+                                             (focal_weights_layout)layout, g, h);
+    }
+    Py_END_ALLOW_THREADS
+    release_all(&b);
+    return result(status);
+fail:
+    release_all(&b);
+    return NULL;
+}
+
+/* softmax_grad_hess(logits, targets, batch, classes, inner, weights, grad, hess, hessian, gamma,
+ * alpha, ignore_index, num_threads, precision). */
+static PyObject *ext_softmax_grad_hess(PyObject *self, PyObject *args) {
+    PyObject *logits, *targets, *weights, *grad, *hess, *alpha;
+    long long batch, classes, inner, ignore_index;
+    int hessian, num_threads, precision;
+    double gamma;
+    buffers b;
+    void *x, *y, *w, *g, *h, *a;
+    enum kind kind, target_kind;
+    focal_softmax_options options;
+    focal_hessian mode;
+    focal_status status;
+    (void)self;
+    memset(&b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "OOLLLOOOidOLii", &logits, &targets, &batch, &classes, &inner, &weights, &grad, &hess,
+                          &hessian, &gamma, &alpha, &ignore_index, &num_threads, &precision)) {
+        return NULL;
+    }
+    if (acquire_one_of(&b, 0, logits, "logits", F32_F64, "float32 or float64", &x, &kind) ||
+        acquire_one_of(&b, 1, targets, "targets", INT_KINDS, "int32 or int64", &y, &target_kind) ||
+        acquire(&b, 2, weights, "weights", 0, 1, kind, &w) ||
+        acquire(&b, 3, grad, "grad", 1, 1, kind, &g) ||
+        acquire(&b, 4, hess, "hess", 1, 1, kind, &h) ||
+        acquire(&b, 5, alpha, "alpha", 0, 1, KIND_F64, &a)) {
+        goto fail;
+    }
+    options = softmax_options(FOCAL_REDUCTION_NONE, gamma, (const double *)a, ignore_index, 0.0, 0, 0.0, num_threads,
+                              precision);
+    mode = (focal_hessian)hessian;
+    Py_BEGIN_ALLOW_THREADS
+    if (kind == KIND_F32) {
+        status = target_kind == KIND_I64
+            ? focal_softmax_grad_hess_f32_i64(&options, mode, batch, classes, inner, x, y, w, g, h)
+            : focal_softmax_grad_hess_f32_i32(&options, mode, batch, classes, inner, x, y, w, g, h);
+    } else {
+        status = target_kind == KIND_I64
+            ? focal_softmax_grad_hess_f64_i64(&options, mode, batch, classes, inner, x, y, w, g, h)
+            : focal_softmax_grad_hess_f64_i32(&options, mode, batch, classes, inner, x, y, w, g, h);
+    }
+    Py_END_ALLOW_THREADS
+    release_all(&b);
+    return result(status);
+fail:
+    release_all(&b);
+    return NULL;
+}
+
+/* sigmoid_init_score(targets, batch, classes, inner, weights, layout, scores, alpha, gamma,
+ * num_threads). */
+static PyObject *ext_sigmoid_init_score(PyObject *self, PyObject *args) {
+    PyObject *targets, *weights, *scores;
+    long long batch, classes, inner;
+    int layout, num_threads;
+    double alpha, gamma;
+    buffers b;
+    void *t, *w, *s;
+    enum kind kind;
+    focal_sigmoid_options options;
+    focal_status status;
+    (void)self;
+    memset(&b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "OLLLOiOddi", &targets, &batch, &classes, &inner, &weights, &layout, &scores, &alpha,
+                          &gamma, &num_threads)) {
+        return NULL;
+    }
+    if (acquire_one_of(&b, 0, targets, "targets", F32_F64, "float32 or float64", &t, &kind) ||
+        acquire(&b, 1, weights, "weights", 0, 1, kind, &w) ||
+        acquire(&b, 2, scores, "scores", 1, 0, kind, &s)) {
+        goto fail;
+    }
+    options = sigmoid_options(FOCAL_REDUCTION_NONE, alpha, gamma, -100, 0, 0.0, num_threads, FOCAL_PRECISION_EXACT);
+    Py_BEGIN_ALLOW_THREADS
+    if (kind == KIND_F32) {
+        status = focal_sigmoid_init_score_f32(&options, batch, classes, inner, t, w, (focal_weights_layout)layout, s);
+    } else {
+        status = focal_sigmoid_init_score_f64(&options, batch, classes, inner, t, w, (focal_weights_layout)layout, s);
+    }
+    Py_END_ALLOW_THREADS
+    release_all(&b);
+    return result(status);
+fail:
+    release_all(&b);
+    return NULL;
+}
+
+/* softmax_init_score(targets, batch, classes, inner, weights, scores, gamma, alpha, ignore_index,
+ * num_threads): weights and scores float64. */
+static PyObject *ext_softmax_init_score(PyObject *self, PyObject *args) {
+    PyObject *targets, *weights, *scores, *alpha;
+    long long batch, classes, inner, ignore_index;
+    int num_threads;
+    double gamma;
+    buffers b;
+    void *y, *w, *s, *a;
+    enum kind target_kind;
+    focal_softmax_options options;
+    focal_status status;
+    (void)self;
+    memset(&b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "OLLLOOdOLi", &targets, &batch, &classes, &inner, &weights, &scores, &gamma, &alpha,
+                          &ignore_index, &num_threads)) {
+        return NULL;
+    }
+    if (acquire_one_of(&b, 0, targets, "targets", INT_KINDS, "int32 or int64", &y, &target_kind) ||
+        acquire(&b, 1, weights, "weights", 0, 1, KIND_F64, &w) ||
+        acquire(&b, 2, scores, "scores", 1, 0, KIND_F64, &s) ||
+        acquire(&b, 3, alpha, "alpha", 0, 1, KIND_F64, &a)) {
+        goto fail;
+    }
+    options = softmax_options(FOCAL_REDUCTION_NONE, gamma, (const double *)a, ignore_index, 0.0, 0, 0.0, num_threads,
+                              FOCAL_PRECISION_EXACT);
+    Py_BEGIN_ALLOW_THREADS
+    status = target_kind == KIND_I64
+        ? focal_softmax_init_score_f64_i64(&options, batch, classes, inner, y, w, s)
+        : focal_softmax_init_score_f64_i32(&options, batch, classes, inner, y, w, s);
+    Py_END_ALLOW_THREADS
+    release_all(&b);
+    return result(status);
+fail:
+    release_all(&b);
+    return NULL;
+}
+
 /* ---- Plain calls ---------------------------------------------------------------------------
  *
  * focalloss.sigmoid_focal_loss and softmax_focal_loss first offer their arguments to
@@ -741,6 +914,18 @@ static PyMethodDef methods[] = {
     {"softmax_weighted", ext_softmax_weighted, METH_VARARGS,
      "softmax_weighted(logits, targets, batch, classes, inner, weights, grad_loss, loss, grad, stats, reduction, "
      "gamma, alpha, ignore_index, label_smoothing, use_normalizer, normalizer, num_threads, precision) -> "
+     "(status, message)"},
+    {"sigmoid_grad_hess", ext_sigmoid_grad_hess, METH_VARARGS,
+     "sigmoid_grad_hess(logits, targets, batch, classes, inner, weights, layout, grad, hess, hessian, alpha, gamma, "
+     "num_threads, precision) -> (status, message)"},
+    {"softmax_grad_hess", ext_softmax_grad_hess, METH_VARARGS,
+     "softmax_grad_hess(logits, targets, batch, classes, inner, weights, grad, hess, hessian, gamma, alpha, "
+     "ignore_index, num_threads, precision) -> (status, message)"},
+    {"sigmoid_init_score", ext_sigmoid_init_score, METH_VARARGS,
+     "sigmoid_init_score(targets, batch, classes, inner, weights, layout, scores, alpha, gamma, num_threads) -> "
+     "(status, message)"},
+    {"softmax_init_score", ext_softmax_init_score, METH_VARARGS,
+     "softmax_init_score(targets, batch, classes, inner, weights, scores, gamma, alpha, ignore_index, num_threads) -> "
      "(status, message)"},
     {"sigmoid_plain", (PyCFunction)(void (*)(void))ext_sigmoid_plain, METH_FASTCALL,
      "sigmoid_plain(logits, targets, alpha, gamma, reduction, normalizer, return_grad, num_threads, precision"

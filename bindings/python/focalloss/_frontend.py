@@ -200,6 +200,22 @@ def _finish(loss, reduced, grad, return_grad, stats):
     return (value, grad, report) if return_grad else (value, report)
 
 
+def _class_weights(alpha, classes):
+    """The softmax's alpha as a float64 array of C class weights, or None."""
+    if alpha is None:
+        return None
+    if isinstance(alpha, (numbers.Number, np.generic, str, bytes)):
+        raise TypeError("softmax alpha must be a sequence of C = %d class weights, got %s (kornia's scalar a "
+                        "is the vector [1 - a, a, ..., a])" % (classes, type(alpha).__name__))
+    try:
+        class_weights = np.array(alpha, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("softmax alpha must be a sequence of C = %d real class weights" % classes) from None
+    if class_weights.shape != (classes,):
+        raise ValueError("alpha must hold one weight per class, C = %d, got shape %s" % (classes, class_weights.shape))
+    return class_weights
+
+
 def sigmoid_focal_loss(backend, logits, targets, alpha=0.25, gamma=2.0, reduction="none", *, normalizer=None,
                        return_grad=False, num_threads=None, precision="exact", weights=None, return_stats=False):
     logits, raw = _logits(logits)
@@ -308,19 +324,7 @@ def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reductio
         weights, _ = _weights(weights, logits, [(expected, _PER_POSITION, "the targets' shape")])
     batch, classes = logits.shape[0], logits.shape[1]
     inner = math.prod(logits.shape[2:])
-    if alpha is not None:
-        if isinstance(alpha, (numbers.Number, np.generic, str, bytes)):
-            raise TypeError("softmax alpha must be a sequence of C = %d class weights, got %s (kornia's scalar a "
-                            "is the vector [1 - a, a, ..., a])" % (classes, type(alpha).__name__))
-        try:
-            class_weights = np.array(alpha, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError("softmax alpha must be a sequence of C = %d real class weights" % classes) from None
-        if class_weights.shape != (classes,):
-            raise ValueError("alpha must hold one weight per class, C = %d, got shape %s"
-                             % (classes, class_weights.shape))
-    else:
-        class_weights = None
+    class_weights = _class_weights(alpha, classes)
     gamma = _real("gamma", gamma)
     reduction = _reduction(reduction)
     ignore_index = _integer("ignore_index", ignore_index, _INT64_MIN, _INT64_MAX)
@@ -347,3 +351,151 @@ def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reductio
                                                    label_smoothing, use_normalizer, normalizer, threads, tier)
     _raise_for(status, message)
     return _finish(loss, reduction != 0, grad, return_grad, stats)
+
+
+# ---- Gradient and Hessian, starting margins (gradient boosting) ----------------------------
+
+#: focal_hessian.
+_HESSIANS = {"exact": 0, "clipped": 1, "approximate": 2}
+#: The Hessian the gradient-boosting functions use when not told (docs/boosting.md: the mode
+#: that converged best on the XGBoost demo).
+DEFAULT_HESSIAN = "approximate"
+_F32_F64 = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _boosting_logits(value):
+    logits = _array("logits", value)
+    if logits.dtype not in _F32_F64:
+        raise TypeError("logits must have dtype float32 or float64, got %s" % logits.dtype)
+    return logits
+
+
+def _sigmoid_layout(array):
+    """(batch, classes, inner) of a sigmoid array: (N, C, d1, ...) in PyTorch's layout, a 1-D
+    array as N rows of one class."""
+    if array.ndim >= 2:
+        return array.shape[0], array.shape[1], math.prod(array.shape[2:])
+    return array.size, 1, 1
+
+
+def sigmoid_focal_grad_hess(backend, logits, targets, alpha=0.25, gamma=2.0, *, weights=None,
+                            hessian=DEFAULT_HESSIAN, precision="exact", num_threads=None):
+    logits = _boosting_logits(logits)
+    targets = _array("targets", targets)
+    if targets.dtype != logits.dtype:
+        raise TypeError("targets must have the logits' dtype %s, got %s" % (logits.dtype, targets.dtype))
+    if targets.shape != logits.shape:
+        raise ValueError("targets must have the logits' shape %s, got %s" % (logits.shape, targets.shape))
+    layout = _PER_ELEMENT
+    if weights is not None:
+        shapes = [(logits.shape, _PER_ELEMENT, "the logits' shape")]
+        if logits.ndim >= 2:
+            shapes.append((logits.shape[:1] + logits.shape[2:], _PER_POSITION, "the rows' shape"))
+        weights, layout = _weights(weights, logits, shapes)
+    alpha = -1.0 if alpha is None else _real("alpha", alpha)
+    gamma = _real("gamma", gamma)
+    mode = _choice("hessian", hessian, _HESSIANS)
+    tier = _precision(precision)
+    threads = _threads(num_threads)
+    x = _contiguous(logits)
+    t = _contiguous(targets)
+    batch, classes, inner = _sigmoid_layout(x)
+    grad = np.empty(x.shape, x.dtype)
+    hess = np.empty(x.shape, x.dtype)
+    status, message = backend.sigmoid_grad_hess(x, t, batch, classes, inner, weights, layout, grad, hess, mode, alpha,
+                                                gamma, threads, tier)
+    _raise_for(status, message)
+    return grad, hess
+
+
+_LAYOUTS = ("row", "class")
+
+
+def softmax_focal_grad_hess(backend, logits, labels, alpha=None, gamma=2.0, *, weights=None, hessian=DEFAULT_HESSIAN,
+                            layout="row", ignore_index=-100, precision="exact", num_threads=None):
+    logits = _boosting_logits(logits)
+    if not isinstance(layout, str):
+        raise TypeError("layout must be a str, got %s" % type(layout).__name__)
+    if layout not in _LAYOUTS:
+        raise ValueError("layout = %r is not one of 'row', 'class'" % (layout,))
+    labels = _array("labels", labels)
+    if labels.dtype not in _INTS:
+        raise TypeError("labels must have dtype int64 or int32, got %s" % labels.dtype)
+    if layout == "row":
+        if logits.ndim < 2:
+            raise ValueError("logits must have shape (N, C, ...) for layout='row', got %s" % (logits.shape,))
+        expected = logits.shape[:1] + logits.shape[2:]
+        batch, classes, inner = logits.shape[0], logits.shape[1], math.prod(logits.shape[2:])
+    else:
+        if logits.ndim != 2:
+            raise ValueError("logits must have shape (C, N) for layout='class', got %s" % (logits.shape,))
+        expected = logits.shape[1:]
+        batch, classes, inner = 1, logits.shape[0], logits.shape[1]
+    if labels.shape != expected:
+        raise ValueError("labels must have shape %s for logits of shape %s (layout=%r), got %s"
+                         % (expected, logits.shape, layout, labels.shape))
+    if weights is not None:
+        weights, _ = _weights(weights, logits, [(expected, _PER_POSITION, "the labels' shape")])
+    class_weights = _class_weights(alpha, classes)
+    gamma = _real("gamma", gamma)
+    mode = _choice("hessian", hessian, _HESSIANS)
+    ignore_index = _integer("ignore_index", ignore_index, _INT64_MIN, _INT64_MAX)
+    tier = _precision(precision)
+    threads = _threads(num_threads)
+    x = _contiguous(logits)
+    y = _contiguous(labels)
+    grad = np.empty(x.shape, x.dtype)
+    hess = np.empty(x.shape, x.dtype)
+    status, message = backend.softmax_grad_hess(x, y, batch, classes, inner, weights, grad, hess, mode, gamma,
+                                                class_weights, ignore_index, threads, tier)
+    _raise_for(status, message)
+    return grad, hess
+
+
+def sigmoid_focal_init_score(backend, targets, alpha=0.25, gamma=2.0, *, weights=None, num_threads=None):
+    targets = _array("targets", targets)
+    if targets.dtype not in _F32_F64:
+        raise TypeError("targets must have dtype float32 or float64, got %s" % targets.dtype)
+    if targets.ndim == 0:
+        raise ValueError("targets must have shape (N,) or (N, C, ...), got a 0-d array")
+    layout = _PER_ELEMENT
+    if weights is not None:
+        shapes = [(targets.shape, _PER_ELEMENT, "the targets' shape")]
+        if targets.ndim >= 2:
+            shapes.append((targets.shape[:1] + targets.shape[2:], _PER_POSITION, "the rows' shape"))
+        weights, layout = _weights(weights, targets, shapes)
+    alpha = -1.0 if alpha is None else _real("alpha", alpha)
+    gamma = _real("gamma", gamma)
+    threads = _threads(num_threads)
+    t = _contiguous(targets)
+    batch, classes, inner = _sigmoid_layout(t)
+    scores = np.empty(classes, t.dtype)
+    status, message = backend.sigmoid_init_score(t, batch, classes, inner, weights, layout, scores, alpha, gamma,
+                                                 threads)
+    _raise_for(status, message)
+    return float(scores[0]) if targets.ndim == 1 else scores
+
+
+def softmax_focal_init_score(backend, labels, num_classes, alpha=None, gamma=2.0, *, weights=None, ignore_index=-100,
+                             num_threads=None):
+    labels = _array("labels", labels)
+    if labels.dtype not in _INTS:
+        raise TypeError("labels must have dtype int64 or int32, got %s" % labels.dtype)
+    classes = _integer("num_classes", num_classes, 1, _INT64_MAX)
+    if weights is not None:
+        weights = _array("weights", weights)
+        if weights.dtype != np.float64:
+            raise TypeError("weights must have dtype float64, got %s" % weights.dtype)
+        if weights.shape != labels.shape:
+            raise ValueError("weights must have the labels' shape %s, got %s" % (labels.shape, weights.shape))
+        weights = _contiguous(weights)
+    class_weights = _class_weights(alpha, classes)
+    gamma = _real("gamma", gamma)
+    ignore_index = _integer("ignore_index", ignore_index, _INT64_MIN, _INT64_MAX)
+    threads = _threads(num_threads)
+    y = _contiguous(labels)
+    scores = np.empty(classes, np.float64)
+    status, message = backend.softmax_init_score(y, 1, classes, y.size, weights, scores, gamma, class_weights,
+                                                 ignore_index, threads)
+    _raise_for(status, message)
+    return scores
