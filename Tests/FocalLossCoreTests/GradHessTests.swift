@@ -415,47 +415,47 @@ struct GradHessTests {
     }
 }
 
-@Suite("Starting margins")
-struct InitScoreTests {
-    func sigmoidScores(_ t: [Double], _ w: [Double]? = nil, classes: Int = 1, alpha: Double? = 0.25, gamma: Double = 2) throws(FocalError) -> [Double] {
-        var options = SigmoidFocalOptions()
-        options.alpha = alpha; options.gamma = gamma
-        var scores = [Double](repeating: -7, count: classes)
-        let result: Result<Void, FocalError> = t.withUnsafeBufferPointer { tb in
+func sigmoidScores(_ t: [Double], _ w: [Double]? = nil, classes: Int = 1, alpha: Double? = 0.25, gamma: Double = 2) throws(FocalError) -> [Double] {
+    var options = SigmoidFocalOptions()
+    options.alpha = alpha; options.gamma = gamma
+    var scores = [Double](repeating: -7, count: classes)
+    let result: Result<Void, FocalError> = t.withUnsafeBufferPointer { tb in
+        withOptionalBuffer(w) { wb in
+            scores.withUnsafeMutableBufferPointer { sb in
+                Result { () throws(FocalError) in
+                    try FocalGradHess.sigmoidInitScores(targets: tb, weights: wb, layout: .perElement,
+                                                        batch: Int64(t.count / classes), classes: Int64(classes), inner: 1,
+                                                        options: options, scores: sb)
+                }
+            }
+        }
+    }
+    try result.get()
+    return scores
+}
+
+func softmaxScores(_ y: [Int64], _ w: [Double]? = nil, classes: Int, alpha: [Double]? = nil, gamma: Double = 2) throws(FocalError) -> [Double] {
+    var scores = [Double](repeating: -7, count: classes)
+    let result: Result<Void, FocalError> = withOptionalBuffer(alpha) { ab in
+        var options = SoftmaxFocalOptions()
+        options.alpha = ab; options.gamma = gamma
+        return y.withUnsafeBufferPointer { yb in
             withOptionalBuffer(w) { wb in
                 scores.withUnsafeMutableBufferPointer { sb in
                     Result { () throws(FocalError) in
-                        try FocalGradHess.sigmoidInitScores(targets: tb, weights: wb, layout: .perElement,
-                                                            batch: Int64(t.count / classes), classes: Int64(classes), inner: 1,
-                                                            options: options, scores: sb)
+                        try FocalGradHess.softmaxInitScores(targets: yb, weights: wb, batch: Int64(y.count), classes: Int64(classes),
+                                                            inner: 1, options: options, scores: sb)
                     }
                 }
             }
         }
-        try result.get()
-        return scores
     }
+    try result.get()
+    return scores
+}
 
-    func softmaxScores(_ y: [Int64], _ w: [Double]? = nil, classes: Int, alpha: [Double]? = nil, gamma: Double = 2) throws(FocalError) -> [Double] {
-        var scores = [Double](repeating: -7, count: classes)
-        let result: Result<Void, FocalError> = withOptionalBuffer(alpha) { ab in
-            var options = SoftmaxFocalOptions()
-            options.alpha = ab; options.gamma = gamma
-            return y.withUnsafeBufferPointer { yb in
-                withOptionalBuffer(w) { wb in
-                    scores.withUnsafeMutableBufferPointer { sb in
-                        Result { () throws(FocalError) in
-                            try FocalGradHess.softmaxInitScores(targets: yb, weights: wb, batch: Int64(y.count), classes: Int64(classes),
-                                                                inner: 1, options: options, scores: sb)
-                        }
-                    }
-                }
-            }
-        }
-        try result.get()
-        return scores
-    }
-
+@Suite("Starting margins")
+struct InitScoreTests {
     @Test("gamma = 0 without alpha: the logit of the (weighted) positive rate, the log of the class frequencies")
     func crossEntropy() throws {
         for (positives, total) in [(1, 100), (10, 100), (50, 100), (99, 100), (3, 10_000)] {
