@@ -2,7 +2,9 @@
  *
  * For sigmoid, softmax and the sigmoid from integer labels (sigmoid_labels), float32 and float64,
  * the same three through their _weighted functions (per-position weights and focal_stats;
- * float32), the three plain families in float16 and bfloat16, and three shapes (detection head 131072 x 80,
+ * float32), the three plain families in float16 and bfloat16, the gradient-and-Hessian functions
+ * of the sigmoid and the softmax (sigmoid_grad_hess, softmax_grad_hess: per-position weights,
+ * both outputs, exact Hessian; float32 and float64), and three shapes (detection head 131072 x 80,
  * segmentation (8, 19, 128, 128), small 1024 x 10) it prints one tab-separated line per
  * precision tier (float32, float16, bfloat16: exact and fast; float64: exact, the only tier it has):
  *
@@ -10,6 +12,7 @@
  *
  * Melem/s counts logit elements. Each figure is the median of several timed runs after a
  * warm-up. The floor is a loop that reads the same inputs and writes a gradient-sized output
+ * (two of them for the gradient-and-Hessian rows)
  * (compiled with this program's flags, split over the same threads); latency is the median
  * time of one small call on the caller's thread. bench/peers.py turns these lines into the
  * table, next to numpy and the PyTorch peers.
@@ -47,6 +50,7 @@ typedef struct {
     shape shp;
     int64_t elements, positions;
     void *logits, *targets, *grad;
+    void *hess;      /* the gradient-and-Hessian functions' second output, or NULL */
     void *weights;   /* the _weighted functions: one weight per position (anchor, pixel), or NULL */
     double loss[1];  /* room for one float or one double */
     int threads;
@@ -153,8 +157,14 @@ static void add_weights(bench_case *bc) {
     for (int64_t i = 0; i < positions; i++) store(bc->weights, bc->type, i, uniform() < 0.05 ? 0 : 2 * uniform());
 }
 
+/* The gradient-and-Hessian rows: a Hessian output beside the gradient. */
+static void add_hessian(bench_case *bc) {
+    bc->hess = checked_malloc((size_t)bc->elements * element_size(bc->type));
+    memset(bc->hess, 0, (size_t)bc->elements * element_size(bc->type));
+}
+
 static void free_case(bench_case *bc) {
-    free(bc->logits); free(bc->targets); free(bc->grad); free(bc->weights);
+    free(bc->logits); free(bc->targets); free(bc->grad); free(bc->weights); free(bc->hess);
 }
 
 /* The call of one storage type: `f` is the function's name without its dtype, L the loss cast. */
@@ -174,7 +184,21 @@ static void run_library(const bench_case *bc_const) {
     opt.reduction = sopt.reduction = FOCAL_REDUCTION_SUM;
     opt.num_threads = sopt.num_threads = bc->threads;
     opt.precision = sopt.precision = bc->precision;
-    if (bc->weights) {
+    if (bc->hess) {
+        /* Gradient and Hessian (float32 or float64), per-position weights, the exact Hessian. */
+        if (bc->fam == SIGMOID)
+            s = bc->type == F32
+                ? focal_sigmoid_grad_hess_f32(&opt, FOCAL_HESSIAN_EXACT, p->batch, p->classes, p->inner, bc->logits,
+                                              bc->targets, bc->weights, FOCAL_WEIGHTS_PER_POSITION, bc->grad, bc->hess)
+                : focal_sigmoid_grad_hess_f64(&opt, FOCAL_HESSIAN_EXACT, p->batch, p->classes, p->inner, bc->logits,
+                                              bc->targets, bc->weights, FOCAL_WEIGHTS_PER_POSITION, bc->grad, bc->hess);
+        else
+            s = bc->type == F32
+                ? focal_softmax_grad_hess_f32_i64(&sopt, FOCAL_HESSIAN_EXACT, p->batch, p->classes, p->inner,
+                                                  bc->logits, bc->targets, bc->weights, bc->grad, bc->hess)
+                : focal_softmax_grad_hess_f64_i64(&sopt, FOCAL_HESSIAN_EXACT, p->batch, p->classes, p->inner,
+                                                  bc->logits, bc->targets, bc->weights, bc->grad, bc->hess);
+    } else if (bc->weights) {
         /* The _weighted functions with per-position weights and their statistics. */
 #define STATS , &stats
         if (bc->fam == SIGMOID)
@@ -214,9 +238,12 @@ typedef struct {
     do {                                                                                     \
         const T *x = bc->logits;                                                             \
         T *g = bc->grad;                                                                     \
+        T *h = bc->hess;                                                                     \
         if (bc->fam == SIGMOID) {                                                            \
             const T *t = bc->targets;                                                        \
             for (int64_t i = sl->begin; i < sl->end; i++) g[i] = x[i] - t[i];                \
+            if (h)                                                                           \
+                for (int64_t i = sl->begin; i < sl->end; i++) h[i] = x[i] * t[i];            \
         } else {                                                                             \
             const int64_t *y = bc->targets;                                                  \
             int64_t C = bc->shp.classes, inner = bc->shp.inner;                              \
@@ -224,12 +251,16 @@ typedef struct {
                 if (inner == 1) {                                                            \
                     for (int64_t c = 0; c < C; c++)                                          \
                         g[n * C + c] = x[n * C + c] - (T)(y[n] == c);                        \
+                    if (h)                                                                   \
+                        for (int64_t c = 0; c < C; c++) h[n * C + c] = x[n * C + c] * x[n * C + c]; \
                 } else {                                                                     \
                     for (int64_t c = 0; c < C; c++) {                                        \
                         const T *xr = x + (n * C + c) * inner;                               \
                         T *gr = g + (n * C + c) * inner;                                     \
                         const int64_t *yr = y + n * inner;                                   \
                         for (int64_t i = 0; i < inner; i++) gr[i] = xr[i] - (T)(yr[i] == c); \
+                        if (h)                                                               \
+                            for (int64_t i = 0; i < inner; i++) h[(n * C + c) * inner + i] = xr[i] * xr[i]; \
                     }                                                                        \
                 }                                                                            \
         }                                                                                    \
@@ -289,17 +320,20 @@ int main(int argc, char **argv) {
     printf("# bench: libfocalloss %s, %d online CPUs, median of %d runs\n", focal_version_string(), all, rounds);
     printf("# family\tdtype\tprecision\tshape\telements\tmelem_1thread\tmelem_allcores\tfloor_melem_allcores\tlatency_us\n");
     static const char *const family_names[] = {"sigmoid", "softmax", "sigmoid_labels",
-                                               "sigmoid_weighted", "softmax_weighted", "sigmoid_labels_weighted"};
+                                               "sigmoid_weighted", "softmax_weighted", "sigmoid_labels_weighted",
+                                               "sigmoid_grad_hess", "softmax_grad_hess"};
     /* Families 3 to 5: the same inputs through the _weighted functions, per-position weights
      * and statistics, float32 only (the path whose cost they show is the same in float64). */
     static const char *const dtype_names[] = {"float32", "float64", "float16", "bfloat16"};
-    for (int f = 0; f <= 5; f++) {
+    /* Families 6 and 7: the gradient-and-Hessian functions, float32 and float64. */
+    for (int f = 0; f <= 7; f++) {
         /* dtypes: float32 and float64 for the plain families, then float16 and bfloat16. */
-        for (int d = 0; d <= (f < 3 ? 3 : 0); d++) {
+        for (int d = 0; d <= (f < 3 ? 3 : f < 6 ? 0 : 1); d++) {
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
                 bench_case bc;
-                make_case(&bc, (family)(f % 3), (dtype)d, shapes[s]);
+                make_case(&bc, f < 6 ? (family)(f % 3) : (family)(f - 6), (dtype)d, shapes[s]);
                 if (f >= 3) add_weights(&bc);
+                if (f >= 6) add_hessian(&bc);
                 double melem = (double)bc.elements * 1e-6;
                 bc.threads = bc.elements >= 65536 ? all : 1;
                 double floor_time = median_seconds(run_floor, &bc, rounds);

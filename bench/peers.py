@@ -7,7 +7,9 @@ reduction sum; once per case, shared by its tiers' rows) with numpy and, when th
 torchvision eager, torch.compile and kornia, and the small case through the Python package
 `focalloss` (extension and ctypes backends) when it exists, then prints one table. The rows of
 the sigmoid from integer labels (sigmoid_labels) share the sigmoid's peer measurements, and the
-rows of the _weighted functions (sigmoid_weighted, ...) those of their unweighted family.
+rows of the _weighted functions (sigmoid_weighted, ...) those of their unweighted family. The
+gradient-and-Hessian rows (sigmoid_grad_hess, softmax_grad_hess) are timed against numpy's
+textbook gradient and Hessian only (the PyTorch peers have no Hessian to time).
 
     peers.py BENCH_OUTPUT [--json FILE]
 
@@ -92,6 +94,36 @@ def numpy_softmax(x, y):
     grad = -p * d
     np.put_along_axis(grad, y[:, None], np.take_along_axis(grad, y[:, None], axis=1) + d, axis=1)
     return loss, grad
+
+
+def numpy_sigmoid_grad_hess(x, t):
+    """The textbook hard-target gradient and Hessian a GBDT user writes: with p_t = σ(x_t),
+    ∂ℓ/∂x_t = −α_t (1 − p_t)^γ [(1 − p_t) − γ p_t log p_t] and its derivative."""
+    s = 2 * t - 1
+    p = 1 / (1 + np.exp(-s * x))
+    m = 1 - p
+    b = -np.log(p)
+    a = ALPHA * t + (1 - ALPHA) * (1 - t)
+    grad = s * (-a * m ** GAMMA * (m + GAMMA * p * b))
+    hess = a * m ** GAMMA * ((1 + 2 * GAMMA) * p * m + GAMMA * p * b * (GAMMA * p - m))
+    return grad, hess
+
+
+def numpy_softmax_grad_hess(x, y):
+    """The diagonal Hessian of ℓ = −(1 − p_y)^γ log p_y, by the chain rule through log p_y."""
+    z = x - x.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    p = np.exp(logp)
+    u = np.take_along_axis(logp, y[:, None], axis=1)
+    big_p, m = np.exp(u), -np.expm1(u)
+    b = -u
+    d1 = -m ** GAMMA - GAMMA * big_p * b * m ** (GAMMA - 1)
+    d2 = GAMMA * big_p * m ** (GAMMA - 2) * ((GAMMA - 1) * big_p * b - (b - 2) * m)
+    onehot = np.zeros_like(x)
+    np.put_along_axis(onehot, y[:, None], 1, axis=1)
+    grad = d1 * (onehot - p)
+    hess = d2 * (onehot - p) ** 2 - d1 * p * (1 - p)
+    return grad, hess
 
 
 # ---- PyTorch peers ---------------------------------------------------------------------------
@@ -280,21 +312,26 @@ def main():
         # The sigmoid from integer labels against the peers' sigmoid: what a peer's user does with
         # labels is make the one-hot targets and call it (the one-hot's cost not counted). The
         # _weighted rows against the peers' unweighted calls (torchvision has no weights).
-        family = row["family"].removesuffix("_weighted")
+        # The gradient-and-Hessian rows against numpy's textbook gradient and Hessian alone.
+        grad_hess = row["family"].endswith("_grad_hess")
+        family = row["family"].removesuffix("_weighted").removesuffix("_grad_hess")
         family = "sigmoid" if family == "sigmoid_labels" else family
-        case = family, row["dtype"], row["shape"]
+        case = family, row["dtype"], row["shape"], grad_hess
         if case not in measured:
             dtype = np.float32 if row["dtype"] == "float32" else np.float64
             x, t = make_inputs(family, dtype, SHAPES[row["shape"]])
             melem = row["elements"] * 1e-6
-            ref = numpy_sigmoid if family == "sigmoid" else numpy_softmax
+            if grad_hess:
+                ref = numpy_sigmoid_grad_hess if family == "sigmoid" else numpy_softmax_grad_hess
+            else:
+                ref = numpy_sigmoid if family == "sigmoid" else numpy_softmax
             speeds = {"numpy": melem / median_seconds(lambda: ref(x, t))}
             for name in peer_names:
-                fn = peers.get(name, {}).get(family)
+                fn = None if grad_hess else peers.get(name, {}).get(family)
                 seconds = time_torch(torch, fn, x, t) if fn is not None else None
                 speeds[name] = melem / seconds if seconds else None
             measured[case] = speeds
-            print(f"# measured {' '.join(case)}", file=sys.stderr, flush=True)
+            print(f"# measured {' '.join(map(str, case))}", file=sys.stderr, flush=True)
         row.update(measured[case])
 
     def ratio(ours, theirs):
