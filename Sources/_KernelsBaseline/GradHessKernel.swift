@@ -279,6 +279,9 @@ func softmaxGradHessChunk<T: KernelScalar, Target: FixedWidthInteger, Law: Focus
             // S': the row path lane-sums blocks of `4 · softmaxGroup` classes; the tile path adds
             // one class at a time from +0.
             var sum = 0.0, ties = 0.0
+            // A row's e^{d_c}, kept for the gradient pass when it fits (C ≤ 256).
+            let cached = classes <= 4 * softmaxGroup
+            let exps = values + 4 * softmaxGroup
             if inner == 1 {
                 var c0 = 0
                 while c0 < classes {
@@ -286,6 +289,7 @@ func softmaxGradHessChunk<T: KernelScalar, Target: FixedWidthInteger, Law: Focus
                     var maxima = 0
                     forEach(block) { c in
                         let (zero, e) = ExactArithmetic<T>.expDifference(x[c0 &+ c], maxLogit)
+                        exps[c] = e
                         values[c] = zero ? 0 : e
                         maxima &+= zero ? 1 : 0
                     }
@@ -344,9 +348,21 @@ func softmaxGradHessChunk<T: KernelScalar, Target: FixedWidthInteger, Law: Focus
                 h?[c * inner] = T(rounding: hc)
             }
             if inner == 1 {
-                forEach(classes) { c in
-                    let logit = x[c].double
-                    store(c, ExactArithmetic<T>.expDifference(x[c], maxLogit).e, logit: logit)
+                // Contiguous rows: one plain loop per output over a block's e^{d_c}, so each vectorizes.
+                var c0 = 0
+                while c0 < classes {
+                    let block = Swift.min(4 * softmaxGroup, classes - c0)
+                    let row = x + c0
+                    if !cached { forEach(block) { c in exps[c] = ExactArithmetic<T>.expDifference(row[c], maxLogit).e } }
+                    if let out = g?.advanced(by: c0) {
+                        forEach(block) { c in out[c] = T(rounding: finite ? up * (-(exps[c] * invZ) * k) : .nan) }
+                    }
+                    if let out = h?.advanced(by: c0) {
+                        forEach(block) { c in
+                            out[c] = T(rounding: finite ? w * hessian(exps[c], logP: (row[c].double - maxLogit) - logZ) : .nan)
+                        }
+                    }
+                    c0 += block
                 }
             } else {
                 for c in 0 ..< classes {
