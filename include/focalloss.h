@@ -727,7 +727,7 @@ typedef enum focal_hessian {
      * the loss is not convex in the logit there. */
     FOCAL_HESSIAN_EXACT = 0,
     /* The exact value floored at FOCAL_HESSIAN_FLOOR (before the weight
-     * multiplies it), as XGBoost floors its own logistic Hessian. */
+     * multiplies it). */
     FOCAL_HESSIAN_CLIPPED = 1,
     /* Always >= 0: the focal weight alpha_t (1 - p_t)^gamma times the
      * cross-entropy Hessian (sigmoid: p (1 - p); softmax: p_c (1 - p_c), with
@@ -735,8 +735,10 @@ typedef enum focal_hessian {
     FOCAL_HESSIAN_APPROXIMATE = 2
 } focal_hessian;
 
-/* The floor of FOCAL_HESSIAN_CLIPPED: XGBoost's kRtEps, the floor of its
- * binary:logistic Hessian. */
+/* The floor of FOCAL_HESSIAN_CLIPPED: it raises the negative Hessians of
+ * confidently wrong examples and the tiny ones of well-fit examples, so that
+ * no leaf's Newton step divides by a sum near 0. (XGBoost floors its own
+ * logistic Hessian at 1e-16; LightGBM does not floor its own.) */
 #define FOCAL_HESSIAN_FLOOR 1e-6
 
 /* The sigmoid focal loss's per-element gradient and Hessian with respect to

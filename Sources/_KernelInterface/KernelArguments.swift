@@ -252,7 +252,8 @@ public enum HessianMode: Int32, Sendable, CaseIterable {
     /// The focal weight times the cross-entropy Hessian: always ≥ 0, exact at γ = 0.
     case approximate = 2
 
-    /// The floor of `.clipped`: XGBoost's kRtEps, the floor of its own logistic Hessian.
+    /// The floor of `.clipped`: it raises the negative Hessians of confidently wrong examples and
+    /// the tiny ones of well-fit examples (XGBoost floors its own logistic Hessian at 1e-16).
     public static let floor = 1e-6
 }
 

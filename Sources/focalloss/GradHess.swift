@@ -33,7 +33,7 @@ func sigmoidGradHess<T: GradHessScalar>(
 ) -> focal_status {
     withStatus { () throws(FocalError) in
         let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes, inner: inner, emptyClasses: true)
-        let core = try sigmoidOptions(options)
+        let core = try sigmoidOptions(options, reading: .precision)
         let mode = try coreHessian(hessian)
         let coreLayout = try coreLayout(layout)
         let x = try inputBuffer(logits, count: counts.logits, name: "logits")!
@@ -54,7 +54,7 @@ func softmaxGradHess<T: GradHessScalar, Target: FocalTarget>(
 ) -> focal_status {
     withStatus { () throws(FocalError) in
         let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes, inner: inner)
-        let core = try softmaxOptions(options, classes: Int(classes))
+        let core = try softmaxOptions(options, classes: Int(classes), reading: .precision)
         let mode = try coreHessian(hessian)
         let x = try inputBuffer(logits, count: counts.logits, name: "logits")!
         let y = try inputBuffer(targets, count: counts.targets, name: "targets")!
@@ -129,7 +129,7 @@ func sigmoidInitScore<T: GradHessScalar>(
 ) -> focal_status {
     withStatus { () throws(FocalError) in
         let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes, inner: inner)
-        let core = try sigmoidOptions(options)
+        let core = try sigmoidOptions(options, reading: [])
         let coreLayout = try coreLayout(layout)
         let t = try inputBuffer(targets, count: counts.logits, name: "targets")!
         let w = try inputBuffer(weights, count: coreLayout == .perElement ? counts.logits : counts.targets,
@@ -147,7 +147,7 @@ func softmaxInitScore<Target: FocalTarget>(
 ) -> focal_status {
     withStatus { () throws(FocalError) in
         let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes, inner: inner)
-        let core = try softmaxOptions(options, classes: Int(classes))
+        let core = try softmaxOptions(options, classes: Int(classes), reading: [])
         let y = try inputBuffer(targets, count: counts.targets, name: "targets")!
         let w = try inputBuffer(weights, count: counts.targets, name: "weights", nullMeans: "every weight 1")
         let s = try outputBuffer(scores, count: Int(classes), name: "scores")!

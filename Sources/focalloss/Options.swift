@@ -119,7 +119,11 @@ func structVersion<Options>(_ options: UnsafePointer<Options>) -> UInt32 {
     UnsafeRawPointer(options).load(as: UInt32.self)
 }
 
-func sigmoidOptions(_ options: UnsafePointer<focal_sigmoid_options>?) throws(FocalError) -> SigmoidFocalOptions {
+/// The sigmoid options. `reading` names the enum fields a function reads, and checks: the loss
+/// functions read both, the gradient-and-Hessian functions the precision only, the init-score
+/// functions neither (the header documents them as not read, so any value passes).
+func sigmoidOptions(_ options: UnsafePointer<focal_sigmoid_options>?,
+                    reading fields: OptionFields = .all) throws(FocalError) -> SigmoidFocalOptions {
     var core = SigmoidFocalOptions()
     guard let options else { return core }
     let version = structVersion(options)
@@ -128,24 +132,34 @@ func sigmoidOptions(_ options: UnsafePointer<focal_sigmoid_options>?) throws(Foc
     defaults.ignore_index = core.ignoreIndex
     let c = readPrefix(options, bytes: sigmoidOptionsSize(version), defaults: defaults)
     core.ignoreIndex = c.ignore_index
-    core.reduction = try coreReduction(c.reduction)
+    if fields.contains(.reduction) { core.reduction = try coreReduction(c.reduction) }
     core.alpha = c.alpha == FOCAL_ALPHA_DISABLED ? nil : c.alpha
     core.gamma = c.gamma
     core.normalizer = c.use_normalizer != 0 ? c.normalizer : nil
     core.threads = Int(c.num_threads)
     core.accumulateGradient = c.accumulate_grad != 0
-    core.precision = try corePrecision(c.precision)
+    if fields.contains(.precision) { core.precision = try corePrecision(c.precision) }
     return core
 }
 
-/// The softmax options; `alpha` is checked as a `classes`-long input buffer.
-func softmaxOptions(_ options: UnsafePointer<focal_softmax_options>?, classes: Int) throws(FocalError) -> SoftmaxFocalOptions {
+/// The enum fields of an options struct a function reads (and so checks).
+struct OptionFields: OptionSet {
+    let rawValue: Int
+    static let reduction = OptionFields(rawValue: 1)
+    static let precision = OptionFields(rawValue: 2)
+    static let all: OptionFields = [.reduction, .precision]
+}
+
+/// The softmax options; `alpha` is checked as a `classes`-long input buffer. `reading` as for
+/// `sigmoidOptions`.
+func softmaxOptions(_ options: UnsafePointer<focal_softmax_options>?, classes: Int,
+                    reading fields: OptionFields = .all) throws(FocalError) -> SoftmaxFocalOptions {
     var core = SoftmaxFocalOptions()
     guard let options else { return core }
     let version = structVersion(options)
     try checkVersion(version, supported: UInt32(FOCAL_SOFTMAX_OPTIONS_VERSION), of: "focal_softmax_options")
     let c = readPrefix(options, bytes: softmaxOptionsSize(version), defaults: focal_softmax_options())
-    core.reduction = try coreReduction(c.reduction)
+    if fields.contains(.reduction) { core.reduction = try coreReduction(c.reduction) }
     core.gamma = c.gamma
     core.alpha = try inputBuffer(c.alpha, count: classes, name: "alpha", nullMeans: "every class weighs 1")
     core.ignoreIndex = c.ignore_index
@@ -153,6 +167,6 @@ func softmaxOptions(_ options: UnsafePointer<focal_softmax_options>?, classes: I
     core.normalizer = c.use_normalizer != 0 ? c.normalizer : nil
     core.threads = Int(c.num_threads)
     core.accumulateGradient = c.accumulate_grad != 0
-    core.precision = try corePrecision(c.precision)
+    if fields.contains(.precision) { core.precision = try corePrecision(c.precision) }
     return core
 }

@@ -246,9 +246,11 @@ def sigmoid_focal_grad_hess(logits, targets, alpha=0.25, gamma=2.0, *, weights=N
             element's gradient and Hessian times its weight (0 gives 0).
         hessian: "exact" (the true second derivative, negative where an example is confidently
             wrong: the loss is not convex in the logit there), "clipped" (the exact value
-            floored at 1e-6, XGBoost's own floor) or "approximate" (the focal weight
+            floored at 1e-6) or "approximate" (the focal weight
             ``alpha_t (1 - p_t) ** gamma`` times the logistic Hessian ``p (1 - p)``, always >= 0).
-            Default "approximate" (docs/boosting.md: the mode that converged best).
+            Default "clipped" (docs/boosting.md: with "exact" the best on the XGBoost demo, and
+            never negative; "approximate" underestimates easy examples' curvature by up to
+            (1 + gamma) ** 2, and its long steps overfit or diverge).
         precision: "exact" or "fast" (float32 arithmetic for float32 logits with hard targets).
         num_threads: None or 0 for the library default; results are identical for every value.
 

@@ -357,9 +357,9 @@ def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reductio
 
 #: focal_hessian.
 _HESSIANS = {"exact": 0, "clipped": 1, "approximate": 2}
-#: The Hessian the gradient-boosting functions use when not told (docs/boosting.md: the mode
-#: that converged best on the XGBoost demo).
-DEFAULT_HESSIAN = "approximate"
+#: The Hessian the gradient-boosting functions use when not told (docs/boosting.md: with "exact",
+#: the mode that converged best on the XGBoost demo, and never negative).
+DEFAULT_HESSIAN = "clipped"
 _F32_F64 = (np.dtype(np.float32), np.dtype(np.float64))
 
 
