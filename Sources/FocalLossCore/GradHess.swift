@@ -71,10 +71,55 @@ public enum FocalGradHess {
     /// `(batch, classes, inner)`, targets and weights `(batch, inner)`. Ignored positions and
     /// weights of 0 give 0. Reads gamma, alpha, ignoreIndex, labelSmoothing (which must be 0)
     /// and threads; both tiers compute in double.
+    ///
+    /// Generic over the storage and target types, for generic callers (the tests); the four
+    /// concrete overloads below are the same function specialized, which the C API calls (called
+    /// generically from another module it runs unspecialized, and its target check alone, a few
+    /// generic conversions per target, took as long as the kernel at three classes).
     public static func softmax<T: GradHessScalar, Target: FocalTarget>(
         logits: UnsafeBufferPointer<T>, targets: UnsafeBufferPointer<Target>, weights: UnsafeBufferPointer<T>?,
         batch: Int64, classes: Int64, inner: Int64, options: SoftmaxFocalOptions, mode: HessianMode,
         gradient: UnsafeMutableBufferPointer<T>?, hessian: UnsafeMutableBufferPointer<T>?
+    ) throws(FocalError) {
+        try runSoftmax(logits, targets, weights, batch, classes, inner, options, mode, gradient, hessian)
+    }
+
+    public static func softmax(
+        logits: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Int64>, weights: UnsafeBufferPointer<Float>?,
+        batch: Int64, classes: Int64, inner: Int64, options: SoftmaxFocalOptions, mode: HessianMode,
+        gradient: UnsafeMutableBufferPointer<Float>?, hessian: UnsafeMutableBufferPointer<Float>?
+    ) throws(FocalError) {
+        try runSoftmax(logits, targets, weights, batch, classes, inner, options, mode, gradient, hessian)
+    }
+
+    public static func softmax(
+        logits: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Int32>, weights: UnsafeBufferPointer<Float>?,
+        batch: Int64, classes: Int64, inner: Int64, options: SoftmaxFocalOptions, mode: HessianMode,
+        gradient: UnsafeMutableBufferPointer<Float>?, hessian: UnsafeMutableBufferPointer<Float>?
+    ) throws(FocalError) {
+        try runSoftmax(logits, targets, weights, batch, classes, inner, options, mode, gradient, hessian)
+    }
+
+    public static func softmax(
+        logits: UnsafeBufferPointer<Double>, targets: UnsafeBufferPointer<Int64>, weights: UnsafeBufferPointer<Double>?,
+        batch: Int64, classes: Int64, inner: Int64, options: SoftmaxFocalOptions, mode: HessianMode,
+        gradient: UnsafeMutableBufferPointer<Double>?, hessian: UnsafeMutableBufferPointer<Double>?
+    ) throws(FocalError) {
+        try runSoftmax(logits, targets, weights, batch, classes, inner, options, mode, gradient, hessian)
+    }
+
+    public static func softmax(
+        logits: UnsafeBufferPointer<Double>, targets: UnsafeBufferPointer<Int32>, weights: UnsafeBufferPointer<Double>?,
+        batch: Int64, classes: Int64, inner: Int64, options: SoftmaxFocalOptions, mode: HessianMode,
+        gradient: UnsafeMutableBufferPointer<Double>?, hessian: UnsafeMutableBufferPointer<Double>?
+    ) throws(FocalError) {
+        try runSoftmax(logits, targets, weights, batch, classes, inner, options, mode, gradient, hessian)
+    }
+
+    static func runSoftmax<T: GradHessScalar, Target: FocalTarget>(
+        _ logits: UnsafeBufferPointer<T>, _ targets: UnsafeBufferPointer<Target>, _ weights: UnsafeBufferPointer<T>?,
+        _ batch: Int64, _ classes: Int64, _ inner: Int64, _ options: SoftmaxFocalOptions, _ mode: HessianMode,
+        _ gradient: UnsafeMutableBufferPointer<T>?, _ hessian: UnsafeMutableBufferPointer<T>?
     ) throws(FocalError) {
         let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes, inner: inner)
         let threads = try validatedSoftmaxParameters(options, classes: Int(classes))
@@ -331,9 +376,12 @@ func simplexMinimiser(_ totals: [Double], gamma: Double) -> [Double] {
         return sum.value
     }
     // Σ p_c(λ) decreases in λ: bracket the λ where it is 1, then bisect on log λ.
+    // (Doubling steps: log λ moves about like −γ/C, so a huge γ is reached in a few dozen steps.)
     var lo = log(totals[active.max { totals[$0] < totals[$1] }!]), hi = lo
-    while probabilitySum(lo) < 1 { lo -= 8 }
-    while probabilitySum(hi) > 1 { hi += 8 }
+    var step = 8.0
+    while probabilitySum(lo) < 1 { lo -= step; step *= 2 }
+    step = 8
+    while probabilitySum(hi) > 1 { hi += step; step *= 2 }
     for _ in 0 ..< 200 {
         let mid = lo / 2 + hi / 2
         if mid <= lo || mid >= hi { break }

@@ -47,6 +47,29 @@
  *  - weight 0 and ignored positions: loss 0, gradient 0 (left as it was when accumulating);
  *    the stats are the header's sums of the 16-bit values.
  *
+ * The gradient-boosting functions (the _grad_hess and _init_score ones): after the small
+ * functions (first byte 0xF8-0xFF) have read their seven bytes, any further byte starts one
+ * such call (no seed from before them is longer than seven bytes): which of the ten functions,
+ * the Hessian mode (sometimes unknown), the weights layout, sizes, the options the call reads
+ * from the tables above (precision and label smoothing included; version, NULL options), the
+ * fields it does not read arbitrary (unknown values included), logits, targets or labels,
+ * weights (NULL or given), grad and hess wanted or NULL, NULL arrays, an output over another
+ * buffer. Checked:
+ *  - the invariants above: no write outside an output, nothing written on error (an input
+ *    under an output included), a message and a named status;
+ *  - each error status is one the header gives and its cause is present (an unknown Hessian
+ *    mode for FOCAL_ERROR_INVALID_HESSIAN, a weight the call reads for _INVALID_WEIGHT, ...),
+ *    and a call with any such cause fails;
+ *  - grad_hess: the weighted loss call (reduction none, grad_loss NULL; the softmax's exact
+ *    tier) accepts the same calls and gives the gradient bit for bit; on success every element
+ *    is written: 0 and 0 for a weight of 0 (an ignored position), NaN and NaN for a NaN logit
+ *    (a softmax row with NaN or +inf), finite otherwise (infinite logits included), APPROXIMATE
+ *    >= 0, CLIPPED >= the weight times FOCAL_HESSIAN_FLOOR;
+ *  - init scores: NaN where nothing weighs, -inf where nothing pulls the margin up, +inf where
+ *    nothing pulls it down, finite otherwise; the softmax's log-sum-exp 0; at gamma 0 the
+ *    closed forms (the log odds of the weighted mean target, the log class frequencies).
+ * cc -DFUZZ_TRACE prints each gradient-boosting call and its status.
+ *
  * Build and run: `make fuzz FUZZ_SECONDS=600` (seed corpus in Tests/fuzz/corpus).
  */
 #include <math.h>
@@ -578,6 +601,501 @@ static void run_twin(const float32_call *c) {
     free(grad.block);
 }
 
+/* ------------------------------------------------------------------ gradient boosting */
+
+/* The gradient-and-Hessian and init-score functions, driven by the bytes after the small
+ * functions' seven (see the header comment). */
+enum {
+    B_SIGMOID_F32, B_SIGMOID_F64, B_SOFTMAX_F32_I64, B_SOFTMAX_F32_I32, B_SOFTMAX_F64_I64, B_SOFTMAX_F64_I32,
+    B_SIGMOID_INIT_F32, B_SIGMOID_INIT_F64, B_SOFTMAX_INIT_I64, B_SOFTMAX_INIT_I32, BOOSTING_FUNCTIONS
+};
+static const char *const boosting_names[BOOSTING_FUNCTIONS] = {
+    "sigmoid_grad_hess_f32", "sigmoid_grad_hess_f64", "softmax_grad_hess_f32_i64", "softmax_grad_hess_f32_i32",
+    "softmax_grad_hess_f64_i64", "softmax_grad_hess_f64_i32", "sigmoid_init_score_f32", "sigmoid_init_score_f64",
+    "softmax_init_score_f64_i64", "softmax_init_score_f64_i32",
+};
+/* Unknown Hessian modes (the known ones are 0, 1, 2). */
+static const int64_t bad_hessians[] = {3, 7, -1, 255, 0x7FFFFFFF, -2147483647 - 1};
+static const uint32_t bad_option_versions[] = {0, 99, 4, 0xFFFFFFFFu};
+
+/* An output filled with a NaN of a payload the library does not make, so that a value it
+ * writes (NaN included) shows. */
+static void guarded_make_nan(guarded *g, size_t n, size_t width) {
+    static const uint64_t d = 0x7FF80000DEAD5A5AULL;
+    static const uint32_t f = 0x7FC05A5Au;
+    size_t i;
+    guarded_make(g, n, width, 0.0);
+    memcpy(g->fill, width == 4 ? (const void *)&f : (const void *)&d, width);
+    for (i = 0; i < n; ++i) memcpy(g->block + GUARD + i * g->width, g->fill, g->width);
+}
+
+static int written(const guarded *g, size_t i) { return memcmp(g->block + GUARD + i * g->width, g->fill, g->width) != 0; }
+
+static char boosting_message[256];
+
+static void boosting_fail(const char *what, size_t index, double value) {
+    snprintf(boosting_message, sizeof boosting_message, "%s (index %zu, value %.17g)", what, index, value);
+    fail(boosting_message);
+}
+
+static void run_boosting(reader *r) {
+    const int fn = byte(r) % BOOSTING_FUNCTIONS;
+    const int init = fn >= B_SIGMOID_INIT_F32;
+    const int softmax = (fn >= B_SOFTMAX_F32_I64 && fn <= B_SOFTMAX_F64_I32) || fn >= B_SOFTMAX_INIT_I64;
+    const int f64 = fn == B_SIGMOID_F64 || fn == B_SOFTMAX_F64_I64 || fn == B_SOFTMAX_F64_I32 || fn >= B_SIGMOID_INIT_F64;
+    const int i32 = fn == B_SOFTMAX_F32_I32 || fn == B_SOFTMAX_F64_I32 || fn == B_SOFTMAX_INIT_I32;
+    const size_t width = f64 ? 8 : 4;
+    /* bit 0: grad wanted; bit 1: hess wanted; bit 2: weights NULL; bit 3: options NULL;
+     * bit 4: per-class weights (softmax); bit 5: label_smoothing from the table (else 0);
+     * bit 6: accumulate_grad (not read); bit 7: use_normalizer (not read). */
+    const uint8_t bflags = byte(r);
+    const int want_grad = !init && (bflags & 1), want_hess = !init && ((bflags >> 1) & 1);
+    const int weights_null = (bflags >> 2) & 1, options_null = (bflags >> 3) & 1;
+    int64_t hessian = 0, layout = FOCAL_WEIGHTS_PER_ELEMENT, batch, classes, inner, positions = 0, p1 = 0, e = 0;
+    int hessian_ok = 1, layout_ok = 1, overflow, real_sizes, sizes_ok, version_ok = 1, precision_ok = 1, alpha_ok = 1;
+    int gamma_ok, threads_ok, smoothing_ok = 1, bad_target = 0, bad_weight_read = 0, null_needed = 0, overlap = 0;
+    size_t elements = 0, weights_n = 0, t_bytes = 0, i, n, c;
+    focal_sigmoid_options so;
+    focal_softmax_options xo;
+    double *class_weights = NULL;
+    void *x = NULL, *t = NULL, *w = NULL, *xp, *tp, *gp, *hp, *sp, *over = NULL;
+    unsigned char *over_saved = NULL;
+    size_t over_bytes = 0;
+    guarded grad, hess, scores;
+    focal_status status = FOCAL_OK;
+    uint8_t nulls, ov;
+
+    if (!init) {
+        uint8_t k = byte(r);
+        hessian = k < 232 ? k % 3 : bad_hessians[k % (sizeof bad_hessians / sizeof *bad_hessians)];
+        hessian_ok = hessian >= 0 && hessian <= 2;
+    }
+    if (!softmax) {
+        uint8_t k = byte(r);
+        layout = k < 110 ? FOCAL_WEIGHTS_PER_ELEMENT : k < 220 ? FOCAL_WEIGHTS_PER_POSITION : k == 255 ? -1 : 2 + k % 8;
+        layout_ok = layout == FOCAL_WEIGHTS_PER_ELEMENT || layout == FOCAL_WEIGHTS_PER_POSITION;
+    }
+    batch = size_value(r, 12);
+    classes = size_value(r, 9);
+    inner = size_value(r, 5);
+    overflow = __builtin_mul_overflow(batch, inner, &p1) || __builtin_mul_overflow(p1, classes, &e);
+    /* Real: allocatable, as in the loss calls. The sigmoid's grad_hess takes classes = 0 (no
+     * element, as focal_sigmoid_weighted_f32), whatever batch * inner (weights NULL then). */
+    real_sizes = batch >= 0 && classes >= 0 && inner >= 0 && !overflow && p1 <= MAX_ELEMENTS && e <= MAX_ELEMENTS;
+    sizes_ok = (real_sizes && (classes > 0 || (!softmax && !init)))
+            || (!softmax && !init && classes == 0 && batch >= 0 && inner >= 0 && !overflow);
+    if (real_sizes) { positions = p1; elements = (size_t)e; }
+
+    /* Options: the fields a call reads from the tables (valid and not); the others arbitrary,
+     * unknown enum values included: no call may refuse them (the C test checks that they
+     * change nothing). */
+    focal_sigmoid_options_init(&so, FOCAL_SIGMOID_OPTIONS_VERSION);
+    focal_softmax_options_init(&xo, FOCAL_SOFTMAX_OPTIONS_VERSION);
+    {
+        uint8_t k = byte(r);
+        so.reduction = xo.reduction = (focal_reduction)(k < 200 ? k % 3 : k);
+    }
+    so.alpha = parameter(r, alphas, sizeof alphas / sizeof *alphas);
+    so.gamma = xo.gamma = parameter(r, gammas, sizeof gammas / sizeof *gammas);
+    if ((bflags >> 5) & 1) xo.label_smoothing = parameter(r, smoothings, sizeof smoothings / sizeof *smoothings);
+    so.use_normalizer = xo.use_normalizer = (bflags >> 7) & 1;
+    so.normalizer = xo.normalizer = parameter(r, normalizers, sizeof normalizers / sizeof *normalizers);
+    so.accumulate_grad = xo.accumulate_grad = (bflags >> 6) & 1;
+    so.num_threads = xo.num_threads = (int32_t)(byte(r) % 20) - 2;
+    {
+        /* Read by grad_hess (an unknown one refused), not by the init scores. */
+        uint8_t k = byte(r);
+        so.precision = xo.precision = (focal_precision)(k < 200 ? k % 2 : k);
+    }
+    {
+        uint8_t k = byte(r);
+        xo.ignore_index = k < 128 ? -100 : (int64_t)(k % 12) - 2;
+        so.ignore_index = 7;  /* the labels functions' only */
+    }
+    {
+        uint8_t v = byte(r);
+        if (v >= 240) so.version = xo.version = bad_option_versions[v % 4];
+        else if (v >= 200) so.version = xo.version = 1 + v % (softmax ? 2 : 3);
+    }
+    if (!options_null) {
+        version_ok = softmax ? xo.version >= 1 && xo.version <= FOCAL_SOFTMAX_OPTIONS_VERSION
+                             : so.version >= 1 && so.version <= FOCAL_SIGMOID_OPTIONS_VERSION;
+        /* Version 1 has no precision field: then nothing to refuse. */
+        precision_ok = init || (uint32_t)so.precision <= 1 || (softmax ? xo.version : so.version) < 2;
+        alpha_ok = softmax || so.alpha == -1.0 || (so.alpha >= 0 && so.alpha <= 1);
+        smoothing_ok = !softmax || xo.label_smoothing == 0;
+    }
+    gamma_ok = options_null || (isfinite(so.gamma) && so.gamma >= 0);
+    threads_ok = options_null || so.num_threads >= 0;
+    if (softmax && (bflags >> 4) & 1 && real_sizes && classes > 0 && classes <= 64) {
+        class_weights = (double *)malloc((size_t)classes * sizeof(double));
+        for (c = 0; c < (size_t)classes; ++c) {
+            uint8_t k = byte(r);
+            class_weights[c] = k < 230 ? weights[k % 6] : weights[k % 9];
+            if (!options_null && !(isfinite(class_weights[c]) && class_weights[c] >= 0)) alpha_ok = 0;
+        }
+        xo.alpha = class_weights;
+    }
+
+    /* Inputs: logits (grad_hess), targets or labels, weights. */
+    if (!init && elements) {
+        x = malloc(elements * width);
+        for (i = 0; i < elements; ++i) {
+            double v = logit(r);
+            if (f64) ((double *)x)[i] = v; else ((float *)x)[i] = (float)v;
+        }
+    }
+    if (softmax && positions) {
+        t_bytes = (size_t)positions * (i32 ? 4 : 8);
+        t = malloc(t_bytes);
+        for (i = 0; i < (size_t)positions; ++i) {
+            uint8_t k = byte(r);
+            int64_t y = k < 200 ? (classes ? k % classes : 0) : k < 230 ? xo.ignore_index : k < 245 ? classes + k % 3 : -1 - k % 3;
+            if (i32) ((int32_t *)t)[i] = (int32_t)y; else ((int64_t *)t)[i] = y;
+            if (y != (options_null ? -100 : xo.ignore_index) && !(y >= 0 && y < classes)) bad_target = 1;
+        }
+    } else if (!softmax && elements) {
+        t_bytes = elements * width;
+        t = malloc(t_bytes);
+        for (i = 0; i < elements; ++i) {
+            uint8_t k = byte(r);
+            double v = k < 100 ? 0.0 : k < 180 ? 1.0 : k < 245 ? unit(r) : k < 250 ? 1.5 : k < 253 ? -0.25 : NAN;
+            if (f64) ((double *)t)[i] = v; else ((float *)t)[i] = (float)v;
+            if (!(stored(t, f64, i) >= 0 && stored(t, f64, i) <= 1)) bad_target = 1;
+        }
+    }
+    if (!weights_null && real_sizes) {
+        weights_n = softmax || layout == FOCAL_WEIGHTS_PER_POSITION ? (size_t)positions : elements;
+        if (weights_n) {
+            w = malloc(weights_n * width);
+            for (i = 0; i < weights_n; ++i) {
+                uint8_t k = byte(r);
+                double v = k < 200 ? good_weights[k % 8] : odd_weights[k % 7];
+                if (f64) ((double *)w)[i] = v; else ((float *)w)[i] = (float)v;
+            }
+        }
+    }
+    /* A bad weight where the call reads weights: every one (sigmoid), the positions not ignored
+     * (softmax). */
+    if (w != NULL && layout_ok) {
+        int64_t ignore = options_null ? -100 : xo.ignore_index;
+        for (i = 0; i < weights_n && !bad_weight_read; ++i) {
+            int read = !softmax || label_at(t, i32, i) != ignore;
+            if (read && !weight_ok(stored(w, f64, i))) bad_weight_read = 1;
+        }
+    }
+
+    /* Outputs, NULLs and overlaps. */
+    guarded_make_nan(&grad, elements ? elements : 1, width);
+    guarded_make_nan(&hess, elements ? elements : 1, width);
+    /* Scores for at most 64 classes (a huge class count with no position is real): beyond,
+     * scores NULL, which must then be refused. */
+    guarded_make_nan(&scores, init && real_sizes && classes > 0 && classes <= 64 ? (size_t)classes : 1, width);
+    nulls = byte(r);
+    ov = byte(r);
+    xp = nulls == 1 ? NULL : x;
+    tp = nulls == 2 ? NULL : t;
+    gp = want_grad ? guarded_data(&grad) : NULL;
+    hp = want_hess ? guarded_data(&hess) : NULL;
+    sp = init && nulls != 3 && classes <= 64 ? guarded_data(&scores) : NULL;
+    {
+        /* What the sizes claim (an allocation only when real): a NULL array where they claim
+         * elements is an error. */
+        const int valid = batch >= 0 && classes >= 0 && inner >= 0 && !overflow;
+        const int64_t claimed_elements = valid ? e : 0, claimed_positions = valid ? p1 : 0;
+        null_needed = (!init && xp == NULL && claimed_elements > 0) ||
+                      (tp == NULL && (softmax ? claimed_positions : claimed_elements) > 0) || (init && sp == NULL);
+    }
+    if (ov >= 192) {
+        /* 1 hess = grad, 2 hess one element into grad, 3 grad over logits, 4 hess over targets,
+         * 5 grad over weights, 6 hess over the class weights, 7 scores over targets, 8 scores
+         * over weights, 9 scores over the class weights (when the options, which hold them, are
+         * given). An overlap of empty spans is none. */
+        int kind = 1 + ov % 9;
+        if (kind == 1 && gp && hp) { hp = gp; overlap = elements > 0; }
+        if (kind == 2 && gp && hp && elements > 1) { hp = (unsigned char *)gp + width; overlap = 1; }
+        if (kind == 3 && gp && xp) { over = xp; over_bytes = elements * width; gp = over; overlap = elements > 0; }
+        if (kind == 4 && hp && tp) { over = tp; over_bytes = t_bytes; hp = over; overlap = elements > 0 && t_bytes > 0; }
+        if (kind == 5 && gp && w) { over = w; over_bytes = weights_n * width; gp = over; overlap = elements > 0 && weights_n > 0; }
+        if (kind == 6 && hp && class_weights && !options_null) {
+            over = class_weights; over_bytes = (size_t)classes * 8; hp = over; overlap = elements > 0;
+        }
+        if (kind == 7 && sp && tp) { over = tp; over_bytes = t_bytes; sp = over; overlap = classes > 0 && t_bytes > 0; }
+        if (kind == 8 && sp && w) { over = w; over_bytes = weights_n * width; sp = over; overlap = classes > 0 && weights_n > 0; }
+        if (kind == 9 && sp && class_weights && !options_null) { over = class_weights; over_bytes = (size_t)classes * 8; sp = over; overlap = 1; }
+        if (over != NULL) {
+            over_saved = (unsigned char *)malloc(over_bytes ? over_bytes : 1);
+            memcpy(over_saved, over, over_bytes);
+        }
+    }
+    snprintf(current_call, sizeof current_call,
+             "%s batch=%lld classes=%lld inner=%lld hessian=%lld layout=%lld alpha=%g gamma=%g smoothing=%g threads=%d "
+             "precision=%u version=%u ignore=%lld options=%s class_weights=%s weights=%s grad=%s hess=%s nulls=%u overlap=%u",
+             boosting_names[fn], (long long)batch, (long long)classes, (long long)inner, (long long)hessian, (long long)layout,
+             so.alpha, so.gamma, xo.label_smoothing, so.num_threads, (unsigned)so.precision, (unsigned)so.version,
+             (long long)xo.ignore_index, options_null ? "NULL" : "given", class_weights ? "yes" : "no",
+             weights_null ? "NULL" : w ? "given" : "empty", want_grad ? "yes" : "no", want_hess ? "yes" : "no", (unsigned)nulls,
+             (unsigned)ov);
+
+    {
+        const focal_sigmoid_options *sop = options_null ? NULL : &so;
+        const focal_softmax_options *xop = options_null ? NULL : &xo;
+        const focal_hessian h = (focal_hessian)hessian;
+        const focal_weights_layout wl = (focal_weights_layout)layout;
+        switch (fn) {
+        case B_SIGMOID_F32:
+            status = focal_sigmoid_grad_hess_f32(sop, h, batch, classes, inner, (const float *)xp, (const float *)tp, (const float *)w, wl,
+                                                 (float *)gp, (float *)hp);
+            break;
+        case B_SIGMOID_F64:
+            status = focal_sigmoid_grad_hess_f64(sop, h, batch, classes, inner, (const double *)xp, (const double *)tp, (const double *)w,
+                                                 wl, (double *)gp, (double *)hp);
+            break;
+        case B_SOFTMAX_F32_I64:
+            status = focal_softmax_grad_hess_f32_i64(xop, h, batch, classes, inner, (const float *)xp, (const int64_t *)tp,
+                                                     (const float *)w, (float *)gp, (float *)hp);
+            break;
+        case B_SOFTMAX_F32_I32:
+            status = focal_softmax_grad_hess_f32_i32(xop, h, batch, classes, inner, (const float *)xp, (const int32_t *)tp,
+                                                     (const float *)w, (float *)gp, (float *)hp);
+            break;
+        case B_SOFTMAX_F64_I64:
+            status = focal_softmax_grad_hess_f64_i64(xop, h, batch, classes, inner, (const double *)xp, (const int64_t *)tp,
+                                                     (const double *)w, (double *)gp, (double *)hp);
+            break;
+        case B_SOFTMAX_F64_I32:
+            status = focal_softmax_grad_hess_f64_i32(xop, h, batch, classes, inner, (const double *)xp, (const int32_t *)tp,
+                                                     (const double *)w, (double *)gp, (double *)hp);
+            break;
+        case B_SIGMOID_INIT_F32:
+            status = focal_sigmoid_init_score_f32(sop, batch, classes, inner, (const float *)tp, (const float *)w, wl, (float *)sp);
+            break;
+        case B_SIGMOID_INIT_F64:
+            status = focal_sigmoid_init_score_f64(sop, batch, classes, inner, (const double *)tp, (const double *)w, wl, (double *)sp);
+            break;
+        case B_SOFTMAX_INIT_I64:
+            status = focal_softmax_init_score_f64_i64(xop, batch, classes, inner, (const int64_t *)tp, (const double *)w, (double *)sp);
+            break;
+        default:
+            status = focal_softmax_init_score_f64_i32(xop, batch, classes, inner, (const int32_t *)tp, (const double *)w, (double *)sp);
+            break;
+        }
+    }
+#ifdef FUZZ_TRACE
+    fprintf(stderr, "%s -> %d %s\n", current_call, (int)status, status ? focal_last_error_message() : "");
+#endif
+
+    if (!guards_intact(&grad) || !guards_intact(&hess) || !guards_intact(&scores)) fail("write outside an output");
+    if (status != FOCAL_OK) {
+        const char *message = focal_last_error_message();
+        int documented;
+        if (!untouched(&grad) || !untouched(&hess) || !untouched(&scores)) fail("output written on error");
+        if (over != NULL && memcmp(over, over_saved, over_bytes) != 0) fail("the input under an output written on error");
+        if (!message || !message[0] || strcmp(message, "no error") == 0) fail("no message");
+        if (strncmp(focal_status_string(status), "FOCAL_ERROR_", 12) != 0) fail("status without a name");
+        /* Only the header's statuses, each with its cause present. */
+        switch (status) {
+        case FOCAL_ERROR_NULL_POINTER: documented = null_needed; break;
+        case FOCAL_ERROR_INVALID_SHAPE: documented = !sizes_ok || !layout_ok; break;
+        case FOCAL_ERROR_INVALID_HESSIAN: documented = !init && !hessian_ok; break;
+        case FOCAL_ERROR_TARGET_OUT_OF_RANGE: documented = bad_target; break;
+        case FOCAL_ERROR_INVALID_ALPHA: documented = !alpha_ok; break;
+        case FOCAL_ERROR_INVALID_GAMMA: documented = !gamma_ok; break;
+        case FOCAL_ERROR_INVALID_WEIGHT:
+            documented = bad_weight_read || !layout_ok;
+            if (!strstr(message, "weights[")) fail("FOCAL_ERROR_INVALID_WEIGHT does not name the weight");
+            break;
+        case FOCAL_ERROR_INVALID_OPTIONS_VERSION: documented = !version_ok; break;
+        case FOCAL_ERROR_INVALID_THREAD_COUNT: documented = !threads_ok; break;
+        case FOCAL_ERROR_OVERLAPPING_BUFFERS: documented = overlap; break;
+        case FOCAL_ERROR_INVALID_PRECISION: documented = !init && !precision_ok; break;
+        case FOCAL_ERROR_INVALID_LABEL_SMOOTHING: documented = softmax && !smoothing_ok; break;
+        default: documented = 0; break;
+        }
+        if (!documented) fail("an error status the header does not give for these arguments");
+    } else {
+        if (!hessian_ok) fail("an unknown Hessian mode accepted");
+        if (!layout_ok) fail("an unknown weights layout accepted");
+        if (!sizes_ok) fail("impossible sizes accepted");
+        if (!version_ok) fail("an unknown options version accepted");
+        if (!precision_ok) fail("an unknown precision accepted");
+        if (!alpha_ok || !gamma_ok || !threads_ok) fail("an invalid alpha, gamma or thread count accepted");
+        if (!smoothing_ok) fail("label_smoothing other than 0 accepted");
+        if (bad_target) fail("a target out of range accepted");
+        if (bad_weight_read) fail("an invalid weight accepted");
+        if (overlap) fail("overlapping buffers accepted");
+        if (null_needed) fail("a NULL array accepted");
+    }
+
+    /* grad_hess: the weighted loss call (reduction none, grad_loss NULL, exact tier for the
+     * softmax) accepts exactly what this call accepts (but for the Hessian mode, overlaps and
+     * label smoothing, which it does not take), and gives its gradient bit for bit. */
+    if (!init && hessian_ok && !overlap && smoothing_ok) {
+        focal_sigmoid_options rs = so;
+        focal_softmax_options rx = xo;
+        const size_t losses = softmax ? (size_t)positions : elements;
+        void *loss = malloc((losses ? losses : 1) * width), *g = malloc((elements ? elements : 1) * width);
+        focal_status reference;
+        if (options_null) {
+            focal_sigmoid_options_init(&rs, FOCAL_SIGMOID_OPTIONS_VERSION);
+            focal_softmax_options_init(&rx, FOCAL_SOFTMAX_OPTIONS_VERSION);
+        }
+        rs.reduction = rx.reduction = FOCAL_REDUCTION_NONE;
+        rs.use_normalizer = rx.use_normalizer = 0;
+        rs.accumulate_grad = rx.accumulate_grad = 0;
+        if (rx.precision == FOCAL_PRECISION_FAST) rx.precision = FOCAL_PRECISION_EXACT;
+        rs.ignore_index = -100;
+        switch (fn) {
+        case B_SIGMOID_F32:
+            reference = focal_sigmoid_weighted_f32(&rs, batch, classes, inner, (const float *)xp, (const float *)tp, (const float *)w,
+                                                   (focal_weights_layout)layout, NULL, (float *)loss, (float *)g, NULL);
+            break;
+        case B_SIGMOID_F64:
+            reference = focal_sigmoid_weighted_f64(&rs, batch, classes, inner, (const double *)xp, (const double *)tp, (const double *)w,
+                                                   (focal_weights_layout)layout, NULL, (double *)loss, (double *)g, NULL);
+            break;
+        case B_SOFTMAX_F32_I64:
+            reference = focal_softmax_weighted_f32_i64(&rx, batch, classes, inner, (const float *)xp, (const int64_t *)tp, (const float *)w,
+                                                       NULL, (float *)loss, (float *)g, NULL);
+            break;
+        case B_SOFTMAX_F32_I32:
+            reference = focal_softmax_weighted_f32_i32(&rx, batch, classes, inner, (const float *)xp, (const int32_t *)tp, (const float *)w,
+                                                       NULL, (float *)loss, (float *)g, NULL);
+            break;
+        case B_SOFTMAX_F64_I64:
+            reference = focal_softmax_weighted_f64_i64(&rx, batch, classes, inner, (const double *)xp, (const int64_t *)tp,
+                                                       (const double *)w, NULL, (double *)loss, (double *)g, NULL);
+            break;
+        default:
+            reference = focal_softmax_weighted_f64_i32(&rx, batch, classes, inner, (const double *)xp, (const int32_t *)tp,
+                                                       (const double *)w, NULL, (double *)loss, (double *)g, NULL);
+            break;
+        }
+        if ((reference == FOCAL_OK) != (status == FOCAL_OK)) {
+            snprintf(boosting_message, sizeof boosting_message, "status %d where the weighted loss call gives %d", (int)status, (int)reference);
+            fail(boosting_message);
+        }
+        if (status == FOCAL_OK && want_grad) {
+            for (n = 0; n < elements; ++n) {
+                if (memcmp((unsigned char *)guarded_data(&grad) + n * width, (unsigned char *)g + n * width, width) != 0 &&
+                    !(isnan(element(&grad, n)) && isnan(stored(g, f64, n))))
+                    boosting_fail("grad differs from the weighted loss call's", n, element(&grad, n));
+            }
+        }
+        free(loss);
+        free(g);
+    }
+
+    /* Values on success. */
+    if (status == FOCAL_OK && !init && real_sizes) {
+        const double floor_ = f64 ? FOCAL_HESSIAN_FLOOR : (double)(float)FOCAL_HESSIAN_FLOOR;
+        const int64_t ignore = options_null ? -100 : xo.ignore_index;
+        for (n = 0; n < elements; ++n) {
+            size_t position = (n / (size_t)(classes * inner)) * (size_t)inner + n % (size_t)inner;
+            double wn = w ? stored(w, f64, softmax || layout == FOCAL_WEIGHTS_PER_POSITION ? position : n) : 1.0;
+            double gv = want_grad ? element(&grad, n) : 0.0, hv = want_hess ? element(&hess, n) : 0.0;
+            int zero = wn == 0, nan_case = 0, unspecified = 0;
+            if ((want_grad && !written(&grad, n)) || (want_hess && !written(&hess, n))) boosting_fail("output not written", n, 0);
+            if (softmax) {
+                size_t base = (position / (size_t)inner) * (size_t)(classes * inner) + position % (size_t)inner;
+                int any_above_minus_infinity = 0;
+                if (label_at(t, i32, position) == ignore) zero = 1;
+                for (c = 0; c < (size_t)classes; ++c) {
+                    double v = stored(x, f64, base + c * (size_t)inner);
+                    if (isnan(v) || v == INFINITY) nan_case = 1;
+                    if (v > -INFINITY) any_above_minus_infinity = 1;
+                }
+                /* A row of -inf alone: the header says nothing here. */
+                if (!any_above_minus_infinity) unspecified = 1;
+            } else {
+                nan_case = isnan(stored(x, f64, n));
+            }
+            if (zero) {
+                if (gv != 0 || hv != 0) boosting_fail("weight 0 or ignored: grad or hess not 0", n, gv != 0 ? gv : hv);
+            } else if (nan_case) {
+                if ((want_grad && !isnan(gv)) || (want_hess && !isnan(hv))) boosting_fail("a NaN (or +inf row) without NaN", n, gv);
+            } else if (!unspecified) {
+                /* Finite, infinite logits included (limits); the modes' bounds. */
+                if (!isfinite(gv)) boosting_fail("gradient not finite", n, gv);
+                if (!isfinite(hv)) boosting_fail("Hessian not finite", n, hv);
+                if (want_hess && hessian == FOCAL_HESSIAN_APPROXIMATE && !(hv >= 0)) boosting_fail("APPROXIMATE Hessian < 0", n, hv);
+                if (want_hess && hessian == FOCAL_HESSIAN_CLIPPED && !(hv >= wn * floor_ * (1 - 1e-6)))
+                    boosting_fail("CLIPPED Hessian below the weight times the floor", n, hv);
+            }
+        }
+    }
+    if (status == FOCAL_OK && init && real_sizes && classes > 0 && classes <= 64) {
+        for (c = 0; c < (size_t)classes; ++c)
+            if (!written(&scores, c)) boosting_fail("score not written", c, 0);
+        if (!softmax) {
+            /* Per class: NaN where nothing weighs, -inf where nothing pulls up, +inf where
+             * nothing pulls down, finite otherwise; at gamma 0 with alpha disabled the logit of
+             * the weighted mean target. */
+            const double alpha = options_null ? 0.25 : so.alpha, gamma = options_null ? 2.0 : so.gamma;
+            for (c = 0; c < (size_t)classes; ++c) {
+                double weight = 0, targets_sum = 0, score = element(&scores, c);
+                int up = 0, down = 0;
+                int64_t p;
+                for (p = 0; p < positions; ++p) {
+                    size_t index = (size_t)((p / inner) * classes * inner + (int64_t)c * inner + p % inner);
+                    double wv = w ? stored(w, f64, layout == FOCAL_WEIGHTS_PER_POSITION ? (size_t)p : index) : 1.0;
+                    double tv = stored(t, f64, index);
+                    double alpha_t = alpha == -1.0 ? 1.0 : alpha * tv + (1 - alpha) * (1 - tv);
+                    if (!(wv > 0)) continue;
+                    weight += wv;
+                    targets_sum += wv * tv;
+                    if (alpha_t > 0 && tv > 0) up = 1;
+                    if (alpha_t > 0 && tv < 1) down = 1;
+                }
+                if (weight == 0) { if (!isnan(score)) boosting_fail("sigmoid init score: nothing weighs, not NaN", c, score); }
+                else if (up && down) { if (!isfinite(score)) boosting_fail("sigmoid init score not finite", c, score); }
+                else if (up) { if (score != INFINITY) boosting_fail("sigmoid init score: nothing pulls down, not +inf", c, score); }
+                else if (down) { if (score != -INFINITY) boosting_fail("sigmoid init score: nothing pulls up, not -inf", c, score); }
+                if (gamma == 0 && alpha == -1.0 && up && down) {
+                    double want = log(targets_sum / (weight - targets_sum));
+                    if (!(fabs(score - want) <= (f64 ? 1e-7 + 1e-9 * fabs(want) : 1e-4 + 1e-5 * fabs(want))))
+                        boosting_fail("sigmoid init score at gamma 0 is not the log odds", c, score);
+                }
+            }
+        } else {
+            /* W_c = alpha_c * (weights of the positions labelled c): NaN everywhere when every
+             * W_c is 0; else -inf where W_c = 0, finite elsewhere, log-sum-exp 0; at gamma 0 the
+             * log of W_c / sum W. */
+            double *totals = (double *)calloc((size_t)classes, sizeof(double)), all = 0, lse = 0;
+            const double gamma = options_null ? 2.0 : xo.gamma;
+            const double *alpha = options_null ? NULL : xo.alpha;
+            const int64_t ignore = options_null ? -100 : xo.ignore_index;
+            int64_t p;
+            for (p = 0; p < positions; ++p) {
+                int64_t y = label_at(t, i32, (size_t)p);
+                if (y == ignore) continue;
+                totals[y] += (alpha ? alpha[y] : 1.0) * (w ? stored(w, 1, (size_t)p) : 1.0);
+            }
+            for (c = 0; c < (size_t)classes; ++c) all += totals[c];
+            for (c = 0; c < (size_t)classes; ++c) {
+                double score = element(&scores, c);
+                if (all == 0) { if (!isnan(score)) boosting_fail("softmax init score: nothing weighs, not NaN", c, score); continue; }
+                if (totals[c] == 0) { if (score != -INFINITY) boosting_fail("softmax init score of a class of weight 0 not -inf", c, score); continue; }
+                if (!isfinite(score)) boosting_fail("softmax init score not finite", c, score);
+                lse += exp(score);
+                if (gamma == 0 && !(fabs(score - log(totals[c] / all)) <= 1e-9 * (1 + fabs(score))))
+                    boosting_fail("softmax init score at gamma 0 is not the log class frequency", c, score);
+            }
+            if (all > 0 && !(fabs(log(lse)) <= 1e-9)) boosting_fail("softmax init scores' log-sum-exp not 0", 0, log(lse));
+            free(totals);
+        }
+    }
+
+    free(x);
+    free(t);
+    free(w);
+    free(class_weights);
+    free(over_saved);
+    free(grad.block);
+    free(hess.block);
+    free(scores.block);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader r = {data, size, 0};
     uint8_t op = byte(&r);
@@ -618,6 +1136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         memset(&p, 0x5a, sizeof p);
         if (focal_sigmoid_options_init(&o, version) != FOCAL_OK && o.version != 0x5a5a5a5a) fail("init wrote on error");
         if (focal_softmax_options_init(&p, version) != FOCAL_OK && p.version != 0x5a5a5a5a) fail("init wrote on error");
+        /* More bytes after these seven: a gradient-boosting call (no seed from before ends so). */
+        if (r.pos < r.size) run_boosting(&r);
         return 0;
     }
 
