@@ -215,9 +215,66 @@ func storeGradHess<T: KernelScalar, V: KernelScalar>(
 // with `p_c / M ≤ 1` and `P·K = (γ − 1)·P·(P·ρ) − P·B + 2P` bounded, `1 − p_c = −expm1(log p_c)`.
 // At γ = 0 both are `a·p_c·(1 − p_c)`, cross-entropy's diagonal Hessian; for two classes H_y
 // and H_c are the sigmoid's hard-target Hessian. The approximation: `a·M^γ·p_c·(1 − p_c)` for
-// every class. The gradient is the loss kernel's, from the same per-position quantities in the
-// same order (`SoftmaxGroup`'s maxima by integer keys, S' summed as its row or tile path sums
-// it, `SoftmaxClassTerm`), in double: the bits of the loss call's exact-tier gradient.
+// every class.
+//
+// The gradient is the loss kernel's exact-tier gradient, bit for bit. Where positions go by
+// groups (rows of fewer than `softmaxTransposedClasses` classes, transposed into tiles;
+// class-major tiles at inner > 1) the loss kernel's own code computes it: `SoftmaxGroup`, with
+// reduction none and no upstream gradient, which leaves every per-position quantity (maxima,
+// log Z, 1 / Z, log p_y, the target, the weight) in its arrays and the e^{d_c} in its tile for
+// the Hessian pass that follows. Rows of more classes go one position at a time, with the same
+// quantities in the same order (maxima by integer keys, S' summed as the row path's `laneSum`
+// adds it, `SoftmaxClassTerm`), in double.
+
+/// Class-major tiles (inner > 1) keep their e^{d_c} in the softmax scratch when at least this
+/// many positions fit (C ≤ 512); tiles of more classes take `softmaxGroup` positions and
+/// recompute them, in the gradient and in the Hessian pass, rather than be a handful of
+/// positions wide.
+let softmaxGradHessCachedTile = 8
+
+/// A position's Hessian factors (see above): `a·M^γ`, the other factors of `H_c` for c ≠ y,
+/// and the target class's `H_y`, from its target's class term and weight, in `mode`.
+struct SoftmaxHessian {
+    let scale, g1, pK, ratio, target: Double
+
+    @inline(__always)
+    init(scale: Double, g1: Double, pK: Double, ratio: Double, target: Double) {
+        (self.scale, self.g1, self.pK, self.ratio, self.target) = (scale, g1, pK, ratio, target)
+    }
+
+    /// With the limits at P = 0 (an infinite or underflowed B): P·B → 0, P·ρ → 0.
+    @inline(__always)
+    init(_ term: SoftmaxClassTerm, logPY: Double, weightY: Double, gamma: Double, mode: HessianMode) {
+        let p = term.p, m = term.m, b = -logPY
+        let rho = m > 0 ? b / m : 1
+        let pRho = p == 0 ? 0 : p * rho
+        let pB = p == 0 ? 0 : p * b
+        scale = weightY * term.focus
+        g1 = 1 + gamma * pRho
+        pK = (gamma - 1) * p * pRho - pB + 2 * p
+        ratio = m > 0 ? 1 / m : 0
+        if mode == .approximate {
+            target = scale * p * m
+        } else {
+            let exact = scale * m * ((1 + 2 * gamma) * p - gamma * pB + gamma * gamma * p * pRho)
+            target = mode == .clipped ? max(exact, HessianMode.floor) : exact
+        }
+    }
+
+    /// `H_c` of a class other than the target, from its `e^{d_c}`, `1 / Z` and `log p_c`.
+    @inline(__always)
+    func other(_ e: Double, invZ: Double, logP: Double, gamma: Double, mode: HessianMode) -> Double {
+        let pc = e * invZ
+        let oneMinus = -FastMath.expm1(logP)
+        let exact: Double
+        if mode == .approximate {
+            exact = scale * pc * oneMinus
+        } else {
+            exact = scale * pc * (oneMinus * g1 + gamma * (pc * ratio) * pK)
+        }
+        return mode == .clipped ? max(exact, HessianMode.floor) : exact
+    }
+}
 
 /// Positions `range` of a softmax gradient-and-Hessian call.
 func softmaxGradHessChunk<T: KernelScalar, Target: FixedWidthInteger>(_ a: SoftmaxGradHessArguments<T, Target>, _ range: Range<Int>) {
@@ -242,136 +299,172 @@ func softmaxGradHessChunk<T: KernelScalar, Target: FixedWidthInteger, Law: Focus
 func softmaxGradHessChunk<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw>(
     _ a: SoftmaxGradHessArguments<T, Target>, _ range: Range<Int>, law: Law, mode: HessianMode
 ) {
+    if a.inner > 1 || a.classes < softmaxTransposedClasses {
+        softmaxGradHessGroups(a, range, law: law, mode: mode)
+    } else {
+        softmaxGradHessPositions(a, range, law: law, mode: mode)
+    }
+}
+
+/// Positions `range` by the loss kernel's groups (rows transposed into tiles at inner = 1, tiles
+/// of one batch item's consecutive positions at inner > 1, split as `softmaxChunk` splits them
+/// but for `softmaxGradHessCachedTile`), each followed by its Hessian pass: the per-position
+/// factors in one loop across the group, then one loop per class across its positions, from
+/// the group's arrays and tiles.
+@inline(__always)
+func softmaxGradHessGroups<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw>(
+    _ a: SoftmaxGradHessArguments<T, Target>, _ range: Range<Int>, law: Law, mode: HessianMode
+) {
+    let classes = a.classes, inner = a.inner, gamma = a.gamma
+    // The weighted loss call with reduction none and no upstream gradient (its losses, summed
+    // into `total`, are not used).
+    let arguments = SoftmaxKernelArguments(
+        logits: a.logits, targets: a.targets, classes: classes, inner: inner, weights: a.alpha, labelSmoothing: 0,
+        ignoreIndex: a.ignoreIndex, gamma: gamma, loss: nil, gradient: a.gradient, upstream: nil, scale: 1,
+        accumulate: false, positionWeights: a.positionWeights)
+    withSoftmaxScratch { scratch, integers in
+        // The softmax scratch is all the group's; the Hessian's per-position arrays are here.
+        withSigmoidScratch { factors in
+            let group = SoftmaxGroup<T, Target, ExactArithmetic<T>, Law>(arguments, law: law, scratch: scratch, integers: integers)
+            let (scale, g1, pK) = (factors, factors + softmaxGroup, factors + 2 * softmaxGroup)
+            let (ratio, targetH, column) = (factors + 3 * softmaxGroup, factors + 4 * softmaxGroup, factors + 5 * softmaxGroup)
+            @inline(__always) func hessianFactors(_ count: Int) {
+                forEach(count) { j in
+                    let logPY = group.logPY[j]
+                    let term = SoftmaxClassTerm(logP: logPY, gamma: gamma, law: law)
+                    let f = SoftmaxHessian(term, logPY: logPY, weightY: group.weightY[j], gamma: gamma, mode: mode)
+                    (scale[j], g1[j], pK[j], ratio[j], targetH[j]) = (f.scale, f.g1, f.pK, f.ratio, f.target)
+                }
+            }
+            // `w·H` of class c at position j: the target class's `H_y` or another's `H_c`, chosen
+            // per element (a select, not a branch); 0 where ignored, NaN for a row without a value.
+            @inline(__always) func weightedHessian(_ c: Int, _ j: Int, logit: Double, exp e: Double) -> Double {
+                let f = SoftmaxHessian(scale: scale[j], g1: g1[j], pK: pK[j], ratio: ratio[j], target: targetH[j])
+                let logP = (logit - group.maxLogit[j]) - group.logZ[j]
+                let y = group.target[j]
+                let h = y == Int64(c) ? f.target : f.other(e, invZ: group.invZ[j], logP: logP, gamma: gamma, mode: mode)
+                return y < 0 ? 0 : (group.finite[j] != 0 ? group.up[j] * h : .nan)
+            }
+            var total = CompensatedSum()
+            let fitting = max(1, min(softmaxGroup, softmaxScratch / classes))
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let first = start
+                if inner == 1 {
+                    let count = min(fitting, softmaxScratch / (4 * classes), range.upperBound - start)
+                    group.transposedRows(start, count, &total) { logits, exps in
+                        guard let h = a.hessian?.advanced(by: first * classes) else { return }
+                        hessianFactors(count)
+                        // A class's values across the rows, then stored at stride C.
+                        for c in 0 ..< classes {
+                            let (x, e) = (logits + c * count, exps + c * count)
+                            forEach(count) { j in column[j] = weightedHessian(c, j, logit: x[j], exp: e[j]) }
+                            forEach(count) { j in h[j &* classes &+ c] = T(rounding: column[j]) }
+                        }
+                    }
+                    start += count
+                } else {
+                    let width = fitting >= softmaxGradHessCachedTile ? fitting : softmaxGroup
+                    let count = min(width, range.upperBound - start, inner - start % inner)
+                    group.tile(start, count, &total) { exps in
+                        let tileStart = (first / inner) * classes * inner + first % inner
+                        guard let h = a.hessian?.advanced(by: tileStart) else { return }
+                        hessianFactors(count)
+                        for c in 0 ..< classes {
+                            let (x, out) = (a.logits + tileStart + c * inner, h + c * inner)
+                            let e: UnsafePointer<Double>
+                            if let exps {
+                                e = exps + c * count
+                            } else {
+                                forEach(count) { j in column[j] = ExactArithmetic<T>.expDifference(x[j], group.maxLogit[j]).e }
+                                e = UnsafePointer(column)
+                            }
+                            forEach(count) { j in out[j] = T(rounding: weightedHessian(c, j, logit: x[j].double, exp: e[j])) }
+                        }
+                    }
+                    start += count
+                }
+            }
+        }
+    }
+}
+
+/// Positions `range` one at a time: rows of many classes, whose loops run along the row.
+@inline(__always)
+func softmaxGradHessPositions<T: KernelScalar, Target: FixedWidthInteger, Law: FocusingLaw>(
+    _ a: SoftmaxGradHessArguments<T, Target>, _ range: Range<Int>, law: Law, mode: HessianMode
+) {
     withSigmoidScratch { values in
-        let classes = a.classes, inner = a.inner, gamma = a.gamma
+        let classes = a.classes, gamma = a.gamma
         let infinityKey = T.infinity.orderedKey, negativeInfinityKey = (-T.infinity).orderedKey
         for position in range {
-            let n = position / inner, i = position % inner
-            let first = n * classes * inner + i
+            let first = position * classes
             let x = a.logits + first
             let g = a.gradient.map { $0 + first }, h = a.hessian.map { $0 + first }
             let y64 = Int64(a.targets[position])
             let w = a.positionWeights.map { $0[position].double } ?? 1
             if y64 == a.ignoreIndex || w == 0 {
-                for c in 0 ..< classes {
-                    g?[c * inner] = 0
-                    h?[c * inner] = 0
-                }
+                if let g { forEach(classes) { c in g[c] = 0 } }
+                if let h { forEach(classes) { c in h[c] = 0 } }
                 continue
             }
             // The maximum by integer keys, and whether the row has a value (SoftmaxGroup.finishMaxima).
             var high = T.Key.min, low = T.Key.max
-            if inner == 1 {
-                forEach(classes) { c in
-                    let key = x[c].orderedKey
-                    high = Swift.max(high, key)
-                    low = Swift.min(low, key)
-                }
-            } else {
-                for c in 0 ..< classes {
-                    let key = x[c * inner].orderedKey
-                    high = Swift.max(high, key)
-                    low = Swift.min(low, key)
-                }
+            forEach(classes) { c in
+                let key = x[c].orderedKey
+                high = Swift.max(high, key)
+                low = Swift.min(low, key)
             }
             let finite = high > negativeInfinityKey && low >= negativeInfinityKey && high < infinityKey
             let maxLogit = T(orderedKey: high).double
-            // S': the row path lane-sums blocks of `4 · softmaxGroup` classes; the tile path adds
-            // one class at a time from +0.
+            // S' as the row path lane-sums it, in blocks of `4 · softmaxGroup` classes, with a
+            // row's e^{d_c} kept for the outputs when it fits (C ≤ 256).
             var sum = 0.0, ties = 0.0
-            // A row's e^{d_c}, kept for the gradient pass when it fits (C ≤ 256).
             let cached = classes <= 4 * softmaxGroup
             let exps = values + 4 * softmaxGroup
-            if inner == 1 {
-                var c0 = 0
-                while c0 < classes {
-                    let block = Swift.min(4 * softmaxGroup, classes - c0)
-                    var maxima = 0
-                    forEach(block) { c in
-                        let (zero, e) = ExactArithmetic<T>.expDifference(x[c0 &+ c], maxLogit)
-                        exps[c] = e
-                        values[c] = zero ? 0 : e
-                        maxima &+= zero ? 1 : 0
-                    }
-                    sum += laneSum(values, block)
-                    ties += Double(maxima)
-                    c0 += block
+            var c0 = 0
+            while c0 < classes {
+                let block = Swift.min(4 * softmaxGroup, classes - c0)
+                var maxima = 0
+                forEach(block) { c in
+                    let (zero, e) = ExactArithmetic<T>.expDifference(x[c0 &+ c], maxLogit)
+                    exps[c] = e
+                    values[c] = zero ? 0 : e
+                    maxima &+= zero ? 1 : 0
                 }
-            } else {
-                for c in 0 ..< classes {
-                    let (zero, e) = ExactArithmetic<T>.expDifference(x[c * inner], maxLogit)
-                    sum += zero ? 0 : e
-                    ties += zero ? 1 : 0
-                }
+                sum += laneSum(values, block)
+                ties += Double(maxima)
+                c0 += block
             }
             let s = sum * ExactArithmetic<T>.inverseExpScale + (ties - 1)
             let logZ = FastMath.log1p(s)
             let invZ = 1 / (1 + s)
             let y = Int(y64)
-            let logPY = (x[y * inner].double - maxLogit) - logZ
+            let logPY = (x[y].double - maxLogit) - logZ
             let weightY = a.alpha?[y] ?? 1
             let term = SoftmaxClassTerm(logP: logPY, gamma: gamma, law: law)
             let k = weightY == 0 ? 0 : weightY * term.derivative
             let up = 1 * w
-            // Per-position factors of the Hessian (see above), with the limits at P = 0 (an
-            // infinite or underflowed B): P·B → 0, P·ρ → 0.
-            let p = term.p, m = term.m, b = -logPY
-            let rho = m > 0 ? b / m : 1
-            let pRho = p == 0 ? 0 : p * rho
-            let pB = p == 0 ? 0 : p * b
-            let scale = weightY * term.focus
-            let g1 = 1 + gamma * pRho
-            let pK = (gamma - 1) * p * pRho - pB + 2 * p
-            let ratio = m > 0 ? 1 / m : 0
-            @inline(__always) func hessian(_ e: Double, logP: Double) -> Double {
-                let pc = e * invZ
-                let oneMinus = -FastMath.expm1(logP)
-                let exact: Double
-                if mode == .approximate {
-                    exact = scale * pc * oneMinus
-                } else {
-                    exact = scale * pc * (oneMinus * g1 + gamma * (pc * ratio) * pK)
+            let hessian = SoftmaxHessian(term, logPY: logPY, weightY: weightY, gamma: gamma, mode: mode)
+            // One plain loop per output over a block's e^{d_c}, so each vectorizes.
+            c0 = 0
+            while c0 < classes {
+                let block = Swift.min(4 * softmaxGroup, classes - c0)
+                let row = x + c0
+                if !cached { forEach(block) { c in exps[c] = ExactArithmetic<T>.expDifference(row[c], maxLogit).e } }
+                if let out = g?.advanced(by: c0) {
+                    forEach(block) { c in out[c] = T(rounding: finite ? up * (-(exps[c] * invZ) * k) : .nan) }
                 }
-                return mode == .clipped ? max(exact, HessianMode.floor) : exact
-            }
-            let targetH: Double
-            if mode == .approximate {
-                targetH = scale * p * m
-            } else {
-                let exact = scale * m * ((1 + 2 * gamma) * p - gamma * pB + gamma * gamma * p * pRho)
-                targetH = mode == .clipped ? max(exact, HessianMode.floor) : exact
-            }
-            @inline(__always) func store(_ c: Int, _ e: Double, logit: Double) {
-                let gc = finite ? up * (-(e * invZ) * k) : .nan
-                let hc = finite ? w * hessian(e, logP: (logit - maxLogit) - logZ) : .nan
-                g?[c * inner] = T(rounding: gc)
-                h?[c * inner] = T(rounding: hc)
-            }
-            if inner == 1 {
-                // Contiguous rows: one plain loop per output over a block's e^{d_c}, so each vectorizes.
-                var c0 = 0
-                while c0 < classes {
-                    let block = Swift.min(4 * softmaxGroup, classes - c0)
-                    let row = x + c0
-                    if !cached { forEach(block) { c in exps[c] = ExactArithmetic<T>.expDifference(row[c], maxLogit).e } }
-                    if let out = g?.advanced(by: c0) {
-                        forEach(block) { c in out[c] = T(rounding: finite ? up * (-(exps[c] * invZ) * k) : .nan) }
+                if let out = h?.advanced(by: c0) {
+                    forEach(block) { c in
+                        let logP = (row[c].double - maxLogit) - logZ
+                        out[c] = T(rounding: finite ? w * hessian.other(exps[c], invZ: invZ, logP: logP, gamma: gamma, mode: mode) : .nan)
                     }
-                    if let out = h?.advanced(by: c0) {
-                        forEach(block) { c in
-                            out[c] = T(rounding: finite ? w * hessian(exps[c], logP: (row[c].double - maxLogit) - logZ) : .nan)
-                        }
-                    }
-                    c0 += block
                 }
-            } else {
-                for c in 0 ..< classes {
-                    let logit = x[c * inner].double
-                    store(c, ExactArithmetic<T>.expDifference(x[c * inner], maxLogit).e, logit: logit)
-                }
+                c0 += block
             }
-            g?[y * inner] = T(rounding: finite ? up * (k * term.m) : .nan)
-            h?[y * inner] = T(rounding: finite ? w * targetH : .nan)
+            g?[y] = T(rounding: finite ? up * (k * term.m) : .nan)
+            h?[y] = T(rounding: finite ? w * hessian.target : .nan)
         }
     }
 }

@@ -488,10 +488,15 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
     /// Positions `start ..< start + count` (one batch item, consecutive `i`): element (j, c)
     /// is `x[c · inner + j]` from the tile's first logit, so every loop over j is contiguous
     /// and every per-position reduction runs down the classes in a fixed order.
+    /// `then` runs last, with the per-position arrays still holding the group's values and the
+    /// tile's e^{d_c} (class c's at `c · count`), or nil where they were not kept (C · count
+    /// above `softmaxScratch`): the gradient-and-Hessian kernel's Hessian pass.
     @inline(__always)
-    func tile(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
+    func tile(_ start: Int, _ count: Int, _ total: inout CompensatedSum,
+              then: (_ exps: UnsafePointer<A.Value>?) -> Void = { _ in }) {
         let inner = a.inner
         let tileStart = (start / inner) * classes * inner + start % inner
+        let cached = count * classes <= softmaxScratch
         let g = a.gradient?.advanced(by: tileStart)
         if let g, a.accumulate, a.labelSmoothing == 0 {
             // The target classes' values, which the class loop overwrites before they are stored.
@@ -500,12 +505,13 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
                 savedGradient[j] = y == a.ignoreIndex ? 0 : g[Int(y) &* inner &+ j].double
             }
         }
-        tile(start, count, logits: a.logits + tileStart, stride: inner, cached: count * classes <= softmaxScratch,
+        tile(start, count, logits: a.logits + tileStart, stride: inner, cached: cached,
              terms: nil, gradient: g != nil, &total, store: { c, value in
                  storeGradients(g.unsafelyUnwrapped + c * inner, count, ignored: { state[$0] == 1 }, value)
              }, storeTarget: { j, y, value in
                  g.unsafelyUnwrapped[y &* inner &+ j] = T(rounding: a.accumulate ? savedGradient[j] + value.double : value.double)
              })
+        then(cached ? UnsafePointer(exps) : nil)
     }
 
     /// The tile computation on logits `x[c · stride + j]` (the storage type `S`, or a transposed
@@ -657,8 +663,12 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
     /// gradient). In the exact tier the values and their order of additions are the row path's,
     /// so the results are its bits (below 8 classes `laneSum` adds a row's terms one at a time,
     /// as the tile path does without `terms`); the fast tier sums in float32 (`A.sumsInRowOrder`).
+    /// `then` runs once the tile is computed, with the per-position arrays holding the group's
+    /// values, and sees the logits' and the e^{d_c} tiles (class c's at `c · count`): the
+    /// gradient-and-Hessian kernel's Hessian pass.
     @inline(__always)
-    func transposedRows(_ start: Int, _ count: Int, _ total: inout CompensatedSum) {
+    func transposedRows(_ start: Int, _ count: Int, _ total: inout CompensatedSum,
+                        then: (_ logits: UnsafePointer<A.Value>, _ exps: UnsafePointer<A.Value>) -> Void = { _, _ in }) {
         let x = a.logits + start * classes
         let size = classes * count
         // Four tiles of `size` doubles' worth of bytes each; e^{d_c}, the logits and the
@@ -696,6 +706,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
              }, storeTarget: { j, y, value in
                  gradientTile.assumingMemoryBound(to: A.Value.self)[y &* count &+ j] = value
              })
+        then(UnsafePointer(logits), UnsafePointer(exps))
         guard let g else { return }
         let gradients = gradientTile.assumingMemoryBound(to: A.Value.self)
         if a.accumulate {

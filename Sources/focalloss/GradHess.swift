@@ -47,10 +47,18 @@ func sigmoidGradHess<T: GradHessScalar>(
     }
 }
 
+/// The core's softmax gradient-and-Hessian entry point of one logit and target type, as a value
+/// (a concrete overload of `FocalGradHess.softmax`, specialized: the generic one runs unspecialized
+/// from this module).
+typealias SoftmaxGradHessCore<T, Target> = (
+    UnsafeBufferPointer<T>, UnsafeBufferPointer<Target>, UnsafeBufferPointer<T>?, Int64, Int64, Int64,
+    SoftmaxFocalOptions, HessianMode, UnsafeMutableBufferPointer<T>?, UnsafeMutableBufferPointer<T>?
+) throws(FocalError) -> Void
+
 func softmaxGradHess<T: GradHessScalar, Target: FocalTarget>(
     _ options: UnsafePointer<focal_softmax_options>?, _ hessian: focal_hessian, _ batch: Int64, _ classes: Int64,
     _ inner: Int64, _ logits: UnsafePointer<T>?, _ targets: UnsafePointer<Target>?, _ weights: UnsafePointer<T>?,
-    _ grad: UnsafeMutablePointer<T>?, _ hess: UnsafeMutablePointer<T>?
+    _ grad: UnsafeMutablePointer<T>?, _ hess: UnsafeMutablePointer<T>?, core compute: SoftmaxGradHessCore<T, Target>
 ) -> focal_status {
     withStatus { () throws(FocalError) in
         let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes, inner: inner)
@@ -61,8 +69,7 @@ func softmaxGradHess<T: GradHessScalar, Target: FocalTarget>(
         let w = try inputBuffer(weights, count: counts.targets, name: "weights", nullMeans: "every weight 1")
         let (g, h) = try gradHessOutputs(grad, hess, elements: counts.logits,
                                          Span("logits", x), Span("targets", y), Span("weights", w), Span("alpha", core.alpha))
-        try FocalGradHess.softmax(logits: x, targets: y, weights: w, batch: batch, classes: classes, inner: inner,
-                                  options: core, mode: mode, gradient: g, hessian: h)
+        try compute(x, y, w, batch, classes, inner, core, mode, g, h)
     }
 }
 
@@ -90,7 +97,7 @@ public func focal_softmax_grad_hess_f32_i64(
     _ inner: Int64, _ logits: UnsafePointer<Float>?, _ targets: UnsafePointer<Int64>?, _ weights: UnsafePointer<Float>?,
     _ grad: UnsafeMutablePointer<Float>?, _ hess: UnsafeMutablePointer<Float>?
 ) -> focal_status {
-    softmaxGradHess(options, hessian, batch, classes, inner, logits, targets, weights, grad, hess)
+    softmaxGradHess(options, hessian, batch, classes, inner, logits, targets, weights, grad, hess, core: FocalGradHess.softmax)
 }
 
 @c @implementation
@@ -99,7 +106,7 @@ public func focal_softmax_grad_hess_f32_i32(
     _ inner: Int64, _ logits: UnsafePointer<Float>?, _ targets: UnsafePointer<Int32>?, _ weights: UnsafePointer<Float>?,
     _ grad: UnsafeMutablePointer<Float>?, _ hess: UnsafeMutablePointer<Float>?
 ) -> focal_status {
-    softmaxGradHess(options, hessian, batch, classes, inner, logits, targets, weights, grad, hess)
+    softmaxGradHess(options, hessian, batch, classes, inner, logits, targets, weights, grad, hess, core: FocalGradHess.softmax)
 }
 
 @c @implementation
@@ -108,7 +115,7 @@ public func focal_softmax_grad_hess_f64_i64(
     _ inner: Int64, _ logits: UnsafePointer<Double>?, _ targets: UnsafePointer<Int64>?, _ weights: UnsafePointer<Double>?,
     _ grad: UnsafeMutablePointer<Double>?, _ hess: UnsafeMutablePointer<Double>?
 ) -> focal_status {
-    softmaxGradHess(options, hessian, batch, classes, inner, logits, targets, weights, grad, hess)
+    softmaxGradHess(options, hessian, batch, classes, inner, logits, targets, weights, grad, hess, core: FocalGradHess.softmax)
 }
 
 @c @implementation
@@ -117,7 +124,7 @@ public func focal_softmax_grad_hess_f64_i32(
     _ inner: Int64, _ logits: UnsafePointer<Double>?, _ targets: UnsafePointer<Int32>?, _ weights: UnsafePointer<Double>?,
     _ grad: UnsafeMutablePointer<Double>?, _ hess: UnsafeMutablePointer<Double>?
 ) -> focal_status {
-    softmaxGradHess(options, hessian, batch, classes, inner, logits, targets, weights, grad, hess)
+    softmaxGradHess(options, hessian, batch, classes, inner, logits, targets, weights, grad, hess, core: FocalGradHess.softmax)
 }
 
 // MARK: Starting margins

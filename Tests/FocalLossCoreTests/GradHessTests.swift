@@ -166,6 +166,106 @@ struct GradHessTests {
         }
     }
 
+    /// Rows of few classes go by groups of rows transposed into tiles, rows of 16 classes and more
+    /// one at a time, class-major positions by tiles (keeping their e^{d_c} up to C = 512,
+    /// recomputing them beyond): shapes across several groups, with a partial last one, a −∞
+    /// class, a NaN row, a +∞ row, a tie for the maximum, ignored targets and weights of 0.
+    @Test("Softmax by groups of positions: the loss call's gradient bits, and the Hessian, in every layout",
+          arguments: [[150, 1, 1], [150, 2, 1], [150, 3, 1], [150, 7, 1], [150, 8, 1], [150, 9, 1], [150, 15, 1], [150, 16, 1],
+                      [2, 1, 150], [2, 3, 150], [1, 10, 131], [2, 100, 70], [1, 600, 70], [1, 2000, 5]])
+    func softmaxGroups(shape: [Int]) throws {
+        let (batch, classes, inner) = (shape[0], shape[1], shape[2])
+        var rng = SplitMix(seed: UInt64(classes * 1000 + inner))
+        let n = batch * classes * inner, positions = batch * inner
+        func index(_ p: Int, _ c: Int) -> Int { (p / inner) * classes * inner + c * inner + p % inner }
+        var x = (0 ..< n).map { _ in Double.random(in: -15 ... 15, using: &rng) }
+        x[index(min(5, positions - 1), classes - 1)] = -.infinity
+        let (nanRow, infinityRow, tie) = (70, positions - 1, 64)
+        if positions > 70 {
+            x[index(nanRow, 0)] = .nan
+            x[index(infinityRow, classes / 2)] = .infinity
+            if classes > 1 { x[index(tie, 1)] = x[index(tie, 0)] }
+        }
+        let y: [Int64] = (0 ..< positions).map { p in p % 13 == 4 ? -100 : Int64((p * 7) % classes) }
+        let w: [Double] = randomWeights(positions, &rng)
+        let alpha = (0 ..< classes).map { Double($0 % 3) / 2 + 0.25 }
+        let label = "(\(batch), \(classes), \(inner))"
+        for gamma in [0.0, 0.5, 2, 3.5] {
+            for (weights, a) in [(nil, nil), (w, alpha)] as [([Double]?, [Double]?)] {
+                var options = SoftmaxFocalOptions()
+                options.gamma = gamma; options.reduction = .none
+                let x32 = x.map { Float($0) }
+                let f = try softmaxGradHess(x32, y, weights?.map { Float($0) }, shape: (batch, classes, inner), alpha: a, options: options)
+                let lf = try softmaxWeighted(x32, y, weights?.map { Float($0) }, (batch, classes, inner), alpha: a, options: options)
+                #expect(sameBits(f.grad, lf.grad), "float32 \(label) gamma \(gamma)")
+                let d = try softmaxGradHess(x, y, weights, shape: (batch, classes, inner), alpha: a, options: options)
+                let ld = try softmaxWeighted(x, y, weights, (batch, classes, inner), alpha: a, options: options)
+                #expect(sameBits(d.grad, ld.grad), "float64 \(label) gamma \(gamma)")
+                // The float32 Hessian against the float64 call's on the same (rounded) logits.
+                let d32 = try softmaxGradHess(x32.map { Double($0) }, y, weights?.map { Double(Float($0)) },
+                                              shape: (batch, classes, inner), alpha: a, options: options)
+                for k in 0 ..< n where !(abs(Double(f.hess[k]) - d32.hess[k]) <= 1e-6 * (abs(d32.hess[k]) + abs(d32.grad[k])) + 1e-37) {
+                    #expect(Double(f.hess[k]).isNaN && d32.hess[k].isNaN, "float32 \(label) gamma \(gamma) element \(k): \(f.hess[k]) vs \(d32.hess[k])")
+                }
+                // float64 against finite differences of the reference gradient (some classes and
+                // positions where rows are long: the reference costs C² per evaluation).
+                for p in 0 ..< (classes > 100 ? 2 : positions) {
+                    let row = (0 ..< classes).map { Wide(x[index(p, $0)]) }
+                    let h = (0 ..< classes).map { d.hess[index(p, $0)] }
+                    let weight = weights?[p] ?? 1
+                    if y[p] == -100 || weight == 0 {
+                        #expect(h.allSatisfy { $0 == 0 }, "\(label) ignored position \(p)")
+                        continue
+                    }
+                    if row.contains(where: { $0.isNaN || $0 == .infinity }) || row.allSatisfy({ $0 == -.infinity }) {
+                        #expect(h.allSatisfy { $0.isNaN }, "\(label) position \(p) without a value")
+                        continue
+                    }
+                    let target = Int(y[p])
+                    let weightsY = (0 ..< classes).map { c in c == target ? Wide(a?[c] ?? 1) : 0 }
+                    for c in classes > 16 ? [0, target, (target + 1) % classes] : Array(0 ..< classes) where row[c].isFinite {
+                        func g(_ v: Wide) -> Wide {
+                            var r = row
+                            r[c] = v
+                            return softmaxRowReference(r, weights: weightsY, gamma: Wide(gamma)).grad[c]
+                        }
+                        let step = Wide(1e-3)
+                        let d1 = (g(row[c] + step) - g(row[c] - step)) / (2 * step)
+                        let d2 = (g(row[c] + step / 2) - g(row[c] - step / 2)) / step
+                        let reference = Wide(weight) * (4 * d2 - d1) / 3
+                        let error = relative(h[c], reference, scale: abs(reference) + Wide(weight) * abs(g(row[c])))
+                        #expect(error < 1e-8, "\(label) gamma \(gamma) position \(p) class \(c): \(h[c]) vs \(reference)")
+                    }
+                }
+                guard weights == nil else { continue }
+                // The modes: the same gradient; clipped is the exact value floored, the approximation ≥ 0.
+                let clipped = try softmaxGradHess(x, y, shape: (batch, classes, inner), alpha: a, options: options, mode: .clipped)
+                let approximate = try softmaxGradHess(x, y, shape: (batch, classes, inner), alpha: a, options: options, mode: .approximate)
+                #expect(sameBits(clipped.grad, d.grad) && sameBits(approximate.grad, d.grad), "\(label) gamma \(gamma)")
+                for k in 0 ..< n {
+                    let floored = d.hess[k].isNaN || d.hess[k] == 0 && clipped.hess[k] == 0 ? d.hess[k] : max(d.hess[k], HessianMode.floor)
+                    #expect(sameBits([clipped.hess[k]], [floored]), "\(label) clipped element \(k)")
+                    #expect(approximate.hess[k].isNaN == d.hess[k].isNaN && !(approximate.hess[k] < 0), "\(label) approximate element \(k)")
+                }
+                // Either output alone: the same bits as both together.
+                var gradientOnly = [Double](repeating: -7, count: n), hessianOnly = [Double](repeating: -7, count: n)
+                try x.withUnsafeBufferPointer { xb in
+                    try y.withUnsafeBufferPointer { yb in
+                        try gradientOnly.withUnsafeMutableBufferPointer { gb in
+                            try FocalGradHess.softmax(logits: xb, targets: yb, weights: nil, batch: Int64(batch), classes: Int64(classes),
+                                                      inner: Int64(inner), options: options, mode: .exact, gradient: gb, hessian: nil)
+                        }
+                        try hessianOnly.withUnsafeMutableBufferPointer { hb in
+                            try FocalGradHess.softmax(logits: xb, targets: yb, weights: nil, batch: Int64(batch), classes: Int64(classes),
+                                                      inner: Int64(inner), options: options, mode: .exact, gradient: nil, hessian: hb)
+                        }
+                    }
+                }
+                #expect(sameBits(gradientOnly, d.grad) && sameBits(hessianOnly, d.hess), "\(label) gamma \(gamma) one output")
+            }
+        }
+    }
+
     @Test("The sigmoid Hessian against finite differences of the reference gradient",
           arguments: [0.0, 0.5, 1, 2, 5])
     func sigmoidHessian(gamma: Double) throws {
@@ -513,6 +613,12 @@ struct InitScoreTests {
         let multi = try sigmoidScores([1, 0, 0, 0, 1, 1], classes: 2, alpha: nil, gamma: 0)
         #expect(abs(multi[0] - log(2.0)) < 1e-13 && abs(multi[1] + log(2.0)) < 1e-13)
         #expect(try softmaxScores([1, 1], classes: 3) == [-.infinity, 0, -.infinity])
+        // A huge γ (found by the fuzzer: a fixed-step bracket took minutes): a few dozen steps.
+        for gamma in [1e6, 1e10, 1e300] {
+            let huge = try softmaxScores([0, 0, 1, 2, 2, 2], classes: 3, gamma: gamma)
+            #expect(huge.allSatisfy { $0.isFinite } && abs(huge.reduce(0.0) { $0 + exp($1) } - 1) < 1e-12, "gamma \(gamma): \(huge)")
+            #expect(try sigmoidScores([1, 0, 0, 0], gamma: gamma)[0].isFinite)
+        }
         #expect(try softmaxScores([-100], classes: 2).allSatisfy { $0.isNaN })
     }
 }
