@@ -7,7 +7,8 @@
  * thread and on several; after a warm-up call (one-time set-up: Dispatch's thread pool, the
  * per-thread error message), the bytes a call allocates must stay below a fixed bound and must
  * not grow with the input, and a call that runs on the caller's thread alone (num_threads = 1)
- * must allocate nothing at all.
+ * must allocate nothing at all. The gradient-and-Hessian functions too (sigmoid; softmax by rows
+ * of 3 classes and class-major).
  */
 #define _GNU_SOURCE
 #include <stdatomic.h>
@@ -60,8 +61,23 @@ typedef struct {
     int64_t batch, classes, inner; /* sigmoid: batch * classes * inner elements */
 } problem;
 
-static focal_status run(int sigmoid, const problem *p, int threads, float *x, float *t, int64_t *y, float *g) {
+static float *hess;
+
+static focal_status run(int family, const problem *p, int threads, float *x, float *t, int64_t *y, float *g) {
     float loss;
+    int sigmoid = family == 0 || family == 3;
+    if (family >= 3) {
+        if (sigmoid) {
+            focal_sigmoid_options o = FOCAL_SIGMOID_OPTIONS_INIT;
+            o.num_threads = threads;
+            return focal_sigmoid_grad_hess_f32(&o, FOCAL_HESSIAN_EXACT, p->batch, p->classes, p->inner, x, t, NULL,
+                                               FOCAL_WEIGHTS_PER_ELEMENT, g, hess);
+        }
+        focal_softmax_options o = FOCAL_SOFTMAX_OPTIONS_INIT;
+        o.num_threads = threads;
+        return focal_softmax_grad_hess_f32_i64(&o, FOCAL_HESSIAN_CLIPPED, p->batch, p->classes, p->inner, x, y, NULL,
+                                               g, hess);
+    }
     if (sigmoid) {
         focal_sigmoid_options o = FOCAL_SIGMOID_OPTIONS_INIT;
         o.reduction = FOCAL_REDUCTION_SUM;
@@ -80,26 +96,30 @@ int main(void) {
     float *t = __libc_malloc((size_t)most * sizeof(float));
     float *g = __libc_malloc((size_t)most * sizeof(float));
     int64_t *y = __libc_malloc((size_t)most * sizeof(int64_t));
+    hess = __libc_malloc((size_t)most * sizeof(float));
     for (int64_t i = 0; i < most; i++) {
         x[i] = (float)((i * 7919 % 2001) - 1000) * 0.01f;
         t[i] = i % 97 == 0 ? 1.0f : 0.0f;
-        y[i] = i % 19;
+        y[i] = i % 3;
     }
     const int sizes[] = {1 << 12, 1 << 16, 1 << 20, 4 << 20};
     const int nsizes = (int)(sizeof sizes / sizeof sizes[0]);
-    for (int family = 0; family < 3; family++) {
+    for (int family = 0; family < 6; family++) {
         for (int threads = 1; threads <= 4; threads *= 4) {
             long first = -1;
             for (int s = -1; s < nsizes; s++) {
                 int n = sizes[s < 0 ? nsizes - 1 : s]; /* s = -1: the warm-up, at the largest size */
                 problem p = family == 0   ? (problem){"sigmoid", n, 1, 1}
                             : family == 1 ? (problem){"softmax (N, 80)", n / 80, 80, 1}
-                                          : (problem){"softmax (2, 19, HW)", 2, 19, n / 38};
+                            : family == 2 ? (problem){"softmax (2, 19, HW)", 2, 19, n / 38}
+                            : family == 3 ? (problem){"sigmoid grad_hess", n, 1, 1}
+                            : family == 4 ? (problem){"softmax grad_hess (N, 3)", n / 3, 3, 1}
+                                          : (problem){"softmax grad_hess (3, N)", 1, 3, n / 3};
                 atomic_store(&calls, 0);
                 atomic_store(&bytes, 0);
                 atomic_store(&largest, 0);
                 atomic_store(&counting, 1);
-                focal_status status = run(family == 0, &p, threads, x, t, y, g);
+                focal_status status = run(family, &p, threads, x, t, y, g);
                 atomic_store(&counting, 0);
                 if (s < 0) continue;
                 long b = atomic_load(&bytes);

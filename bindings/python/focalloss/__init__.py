@@ -305,7 +305,7 @@ def softmax_focal_grad_hess(logits, labels, alpha=None, gamma=2.0, *, weights=No
                                              precision=precision, num_threads=num_threads)
 
 
-def sigmoid_focal_init_score(targets, alpha=0.25, gamma=2.0, *, weights=None, num_threads=None):
+def sigmoid_focal_init_score(targets, alpha=0.25, gamma=2.0, weights=None, *, num_threads=None):
     """The optimal constant starting margin of a sigmoid problem: the logit ``x`` minimising
     ``sum_j w_j * loss(x, t_j)``, per class. Gradient-boosting libraries start from margin 0; give
     them this instead (XGBoost's ``base_score``/``base_margin``, LightGBM's ``init_score``).
@@ -327,7 +327,7 @@ def sigmoid_focal_init_score(targets, alpha=0.25, gamma=2.0, *, weights=None, nu
                                               num_threads=num_threads)
 
 
-def softmax_focal_init_score(labels, num_classes, alpha=None, gamma=2.0, *, weights=None, ignore_index=-100,
+def softmax_focal_init_score(labels, num_classes, alpha=None, gamma=2.0, weights=None, *, ignore_index=-100,
                              num_threads=None):
     """The optimal constant starting margins of a softmax problem: the logits shared by every row
     that minimise the summed focal loss, as log-probabilities (their log-sum-exp is 0).
