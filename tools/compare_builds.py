@@ -1,6 +1,6 @@
 """Compares the results of two builds of libfocalloss bit for bit (signs of zeros and NaNs included).
 
-    python3 tools/compare_builds.py OLD/libfocalloss.so.0 NEW/libfocalloss.so.0
+    python3 tools/compare_builds.py [--precision exact|fast] OLD/libfocalloss.so.0 NEW/libfocalloss.so.0
 
 Runs the same calls, through the ctypes backend of the Python package of the checkout each library
 was built in (found above the library's path; this checkout's package otherwise), against each library:
@@ -18,7 +18,8 @@ import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 code = r'''
-import numpy as np, focalloss, sys, pickle
+import numpy as np, focalloss, os, sys, pickle
+P = os.environ["COMPARE_PRECISION"]
 rng = np.random.default_rng(5)
 out = []
 for dt in (np.float32, np.float64):
@@ -28,7 +29,7 @@ for dt in (np.float32, np.float64):
             t = (rng.random(2*n) < 0.3).astype(dt) if tk == "hard" else rng.random(2*n).astype(dt)
             for g in (0.0, 0.5, 2.0, 3.7):
                 for red in ("none", "sum", "mean"):
-                    out.append(focalloss.sigmoid_focal_loss(x, t, alpha=0.25, gamma=g, reduction=red, return_grad=True))
+                    out.append(focalloss.sigmoid_focal_loss(x, t, alpha=0.25, gamma=g, reduction=red, return_grad=True, precision=P))
         for C, inner in ((3, 1), (10, 1), (80, 1), (5, 7)):
             N = max(1, n // (C * inner))
             x = (rng.normal(0, 6, (N, C, inner)) * rng.choice([1, 100], (N, C, inner))).astype(dt)
@@ -36,8 +37,8 @@ for dt in (np.float32, np.float64):
             y = rng.integers(0, C, (N,) if inner == 1 else (N, inner)); y[::7] = -100
             for g in (0.0, 0.5, 2.0):
                 for eps in (0.0, 0.1):
-                    out.append(focalloss.softmax_focal_loss(x, y, alpha=list(range(1, C + 1)), gamma=g, label_smoothing=eps, reduction="none", return_grad=True))
-                    out.append(focalloss.softmax_focal_loss(x, y, gamma=g, label_smoothing=eps, return_grad=True))
+                    out.append(focalloss.softmax_focal_loss(x, y, alpha=list(range(1, C + 1)), gamma=g, label_smoothing=eps, reduction="none", return_grad=True, precision=P))
+                    out.append(focalloss.softmax_focal_loss(x, y, gamma=g, label_smoothing=eps, return_grad=True, precision=P))
 sys.stdout.buffer.write(pickle.dumps(out))
 '''
 def package_of(lib):
@@ -51,11 +52,16 @@ def package_of(lib):
     return os.path.join(REPO, "bindings", "python")
 
 
+args = sys.argv[1:]
+precision = "exact"
+if args[:1] == ["--precision"]:
+    precision, args = args[1], args[2:]
 res = []
-for lib in sys.argv[1:]:
-    env = dict(os.environ, FOCALLOSS_BACKEND="ctypes", FOCALLOSS_LIBRARY=lib, PYTHONPATH=package_of(lib))
+for lib in args:
+    env = dict(os.environ, FOCALLOSS_BACKEND="ctypes", FOCALLOSS_LIBRARY=lib, PYTHONPATH=package_of(lib),
+               COMPARE_PRECISION=precision)
     res.append(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True).stdout)
 a, b = (pickle.loads(r) for r in res)
 diff = sum(1 for (l1, g1), (l2, g2) in zip(a, b) if not (np.array_equal(l1, l2, equal_nan=True) and np.array_equal(g1, g2, equal_nan=True) and np.array_equal(np.signbit(l1), np.signbit(l2)) and np.array_equal(np.signbit(g1), np.signbit(g2))))
-print(len(a), "calls compared,", diff, "differ")
+print(len(a), "calls compared (%s tier)," % precision, diff, "differ")
 sys.exit(1 if diff else 0)
