@@ -252,7 +252,10 @@ struct SoftmaxHessian {
         scale = weightY * term.focus
         g1 = 1 + gamma * pRho
         pK = (gamma - 1) * p * pRho - pB + 2 * p
-        ratio = m > 0 ? 1 / m : 0
+        // 1 / M overflows where M is subnormal (a target logit ~709 to 745 above every other):
+        // capped, p_c·(1 / M) stays ≤ 1 and finite (p_c ≤ M), never ∞·0 where p_c underflowed.
+        // H_c is then below M^{γ+1}·a, itself subnormal or 0, whatever the cap does to it.
+        ratio = m > 0 ? Swift.min(1 / m, .greatestFiniteMagnitude) : 0
         if mode == .approximate {
             target = scale * p * m
         } else {

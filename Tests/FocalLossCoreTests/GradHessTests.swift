@@ -456,9 +456,19 @@ struct GradHessTests {
             }
             var softmaxOptions = SoftmaxFocalOptions()
             softmaxOptions.gamma = gamma
-            let logits: [Double] = [1e4, -1e4, 0, -.infinity, 5, 4, -1e300, 1e300, 0]
-            let run = try softmaxGradHess(logits, [1, 0, 2], shape: (3, 3, 1), options: softmaxOptions)
-            #expect(run.grad.allSatisfy { $0.isFinite } && run.hess.allSatisfy { $0.isFinite }, "softmax gamma \(gamma)")
+            // The last rows: 1 − p_y subnormal (a gap of 709 to 745), where 1 / (1 − p_y) overflows.
+            let logits: [Double] = [1e4, -1e4, 0, -.infinity, 5, 4, -1e300, 1e300, 0, 0, -740, -800, 0, -710, -720]
+            for mode in HessianMode.allCases {
+                let run = try softmaxGradHess(logits, [1, 0, 2, 0, 0], shape: (5, 3, 1), options: softmaxOptions, mode: mode)
+                #expect(run.grad.allSatisfy { $0.isFinite } && run.hess.allSatisfy { $0.isFinite }, "softmax gamma \(gamma) \(mode): \(run.hess)")
+                // (float32: ±1e300 would be ±∞, a row without a value; ±1e30 instead.)
+                let f = try softmaxGradHess(logits.map { Float(abs($0) == 1e300 ? $0 * 1e-270 : $0) }, [1, 0, 2, 0, 0],
+                                            shape: (5, 3, 1), options: softmaxOptions, mode: mode)
+                #expect(f.grad.allSatisfy { $0.isFinite } && f.hess.allSatisfy { $0.isFinite }, "float32 softmax gamma \(gamma) \(mode)")
+                let transposed = (0 ..< 3).flatMap { c in (0 ..< 5).map { n in logits[n * 3 + c] } }
+                let column = try softmaxGradHess(transposed, [1, 0, 2, 0, 0], shape: (1, 3, 5), options: softmaxOptions, mode: mode)
+                #expect(column.hess.allSatisfy { $0.isFinite }, "class-major softmax gamma \(gamma) \(mode): \(column.hess)")
+            }
         }
     }
 
