@@ -162,7 +162,7 @@ test-python: python test-venv
 	$(PYTEST) -m slow tests
 
 .PHONY: test-venv
-test-venv: $(TEST_VENV)/.ml_dtypes $(TEST_VENV)/.boosting
+test-venv: $(TEST_VENV)/.ml_dtypes $(TEST_VENV)/.boosting $(TEST_VENV)/.torch $(TEST_VENV)/.jax $(TEST_VENV)/.tools
 $(TEST_VENV)/.ml_dtypes:
 	$(PYTHON) -m venv --system-site-packages $(TEST_VENV)
 	$(TEST_PYTHON) -c "import ml_dtypes" 2>/dev/null || $(TEST_VENV)/bin/pip install -q ml_dtypes
@@ -173,6 +173,20 @@ $(TEST_VENV)/.ml_dtypes:
 $(TEST_VENV)/.boosting: $(TEST_VENV)/.ml_dtypes
 	$(TEST_PYTHON) -c "import xgboost, lightgbm, sklearn" 2>/dev/null || \
 	    $(TEST_VENV)/bin/pip install -q xgboost-cpu lightgbm scikit-learn
+	touch $@
+
+# PyTorch and torchvision for focalloss.torch (tests/test_torch.py: torchvision's function is the
+# reference, torch.compile and gradcheck run for real). PyPI's torch wheel carries CUDA libraries:
+# about 4 minutes and 6 GB here; installed once per clean clone, reused after.
+$(TEST_VENV)/.torch: $(TEST_VENV)/.boosting
+	$(TEST_PYTHON) -c "import torch, torchvision" 2>/dev/null || \
+	    $(TEST_VENV)/bin/pip install -q torch torchvision
+	touch $@
+
+# jax (CPU) and optax for focalloss.jax (tests/test_jax.py: optax.sigmoid_focal_loss is a reference).
+$(TEST_VENV)/.jax: $(TEST_VENV)/.torch
+	$(TEST_PYTHON) -c "import jax, optax" 2>/dev/null || \
+	    $(TEST_VENV)/bin/pip install -q "jax[cpu]" optax
 	touch $@
 
 # ---------------------------------------------------------------- hardening (Tests/fuzz, Tests/c)
@@ -443,3 +457,56 @@ test-xgboost: $(BUILD_DIR)/xgboost_focal python test-venv
 	FOCALLOSS_BACKEND=extension PYTHONPATH=bindings/python $(TEST_PYTHON) tools/check_xgboost_dump.py $(BUILD_DIR)/xgboost_grad.txt
 
 test: test-xgboost
+
+# ---- Python distributions: the binary wheel and the sdist (docs/install.md) ----
+# auditwheel (checks the wheel's platform tag), build and wheel (build both distributions with
+# this venv's setuptools, offline: --no-isolation) and mypy (test-typing), from PyPI into
+# build/test-venv: about 30 MB, a few seconds.
+$(TEST_VENV)/.tools: $(TEST_VENV)/.ml_dtypes
+	$(TEST_PYTHON) -c "import auditwheel, build, wheel, mypy" 2>/dev/null || \
+	    $(TEST_VENV)/bin/pip install -q auditwheel build wheel mypy
+	touch $@
+
+# The wheel holds the shipping library (as libfocalloss.so.MAJOR) and the extension; it is built
+# for this interpreter (cpXY) and tagged manylinux_2_N, N the newest GLIBC_2.N symbol version the
+# library needs (glibc 2.N or later; auditwheel show confirms the tag, tools/check_wheel.py).
+# Tagging at build time, not `auditwheel repair`: there is nothing to graft (the library's NEEDED
+# are all in the manylinux policy), and repair's renaming of in-wheel libraries would break the
+# ctypes backend's lookup of libfocalloss.so.MAJOR next to __init__.py.
+DIST_DIR       := dist
+PY_TAG          = $(shell $(PYTHON) -c "import sys; print('cp%d%d' % sys.version_info[:2])")
+WHEEL_GLIBC     = $(shell objdump -T $(LIB) | sed -n 's/.*GLIBC_2\.\([0-9][0-9]*\).*/\1/p' | sort -n | tail -1)
+WHEEL_PLATFORM  = manylinux_2_$(WHEEL_GLIBC)_$(shell uname -m)
+WHEEL           = $(DIST_DIR)/focalloss-$(VERSION)-$(PY_TAG)-$(PY_TAG)-$(WHEEL_PLATFORM).whl
+SDIST           = $(DIST_DIR)/focalloss-$(VERSION).tar.gz
+PY_BUILD       := $(TEST_PYTHON) -m build --no-isolation --outdir $(DIST_DIR)
+
+.PHONY: wheel sdist test-wheel test-sdist test-typing
+wheel: $(LIB) $(TEST_VENV)/.tools
+	rm -rf bindings/python/build $(DIST_DIR)/focalloss-$(VERSION)-*.whl
+	$(PY_BUILD) --wheel -C--build-option=--plat-name=$(WHEEL_PLATFORM) bindings/python
+	$(TEST_PYTHON) tools/check_wheel.py $(WHEEL) --library $(LIB) --header include/focalloss.h
+
+# The sdist: the package and native/ (Package.swift, the Makefile, include/, Sources/...), which
+# `pip install focalloss-X.Y.Z.tar.gz` builds with `make` and Swift 6.3 (bindings/python/setup.py).
+sdist: $(TEST_VENV)/.tools
+	rm -f $(SDIST)
+	$(PY_BUILD) --sdist bindings/python
+
+# The wheel in a fresh venv (build/wheel-venv, the system's numpy) run without the Swift
+# toolchain: PATH and LD_LIBRARY_PATH of the system only, from a directory outside the checkout,
+# python -I (no PYTHONPATH, no script folder on sys.path). torch and torchvision come from
+# build/test-venv through a .pth file, so the smoke test also runs focalloss.torch.
+WHEEL_VENV     := $(BUILD_DIR)/wheel-venv
+NO_SWIFT_ENV   := env -i HOME=$(HOME) LANG=C.UTF-8 PATH=/usr/bin:/bin
+site_packages   = $$($(1) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+test-wheel: wheel test-venv
+	rm -rf $(WHEEL_VENV)
+	$(PYTHON) -m venv --system-site-packages $(WHEEL_VENV)
+	echo $(call site_packages,$(TEST_PYTHON)) > $(call site_packages,$(WHEEL_VENV)/bin/python)/focalloss-test-venv.pth
+	$(NO_SWIFT_ENV) $(WHEEL_VENV)/bin/python -m pip install -q --no-index $(WHEEL)
+	cd / && for backend in ctypes extension; do \
+	    $(NO_SWIFT_ENV) FOCALLOSS_BACKEND=$$backend $(CURDIR)/$(WHEEL_VENV)/bin/python -I \
+	        $(CURDIR)/tools/wheel_smoke.py --checkout $(CURDIR) --require-torch || exit 1; done
+
+test: test-wheel

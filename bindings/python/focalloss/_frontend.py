@@ -55,10 +55,39 @@ class FocalStats(collections.namedtuple("FocalStats", ["positives", "weight_sum"
     __slots__ = ()
 
 
+#: DLPack's device types (dlpack.h's DLDeviceType), for naming a device the library cannot read.
+_DLPACK_DEVICES = {1: "cpu", 2: "cuda", 3: "cuda_host", 4: "opencl", 7: "vulkan", 8: "metal", 9: "vpi", 10: "rocm",
+                   11: "rocm_host", 12: "ext_dev", 13: "cuda_managed", 14: "oneapi", 15: "webgpu", 16: "hexagon",
+                   17: "maia"}
+_DLPACK_CPU = 1
+
+
+def _from_dlpack(name, value):
+    """A CPU array from any object with __dlpack__ (a torch tensor, a jax array, a cupy array...),
+    as a numpy array over the same memory (no copy). Only CPU memory is accepted: anything else
+    is a ValueError naming its device, never a silent copy to the host."""
+    try:
+        device_type, device_id = value.__dlpack_device__()
+    except Exception as error:  # noqa: BLE001 - the producer's own failure, reported as such
+        raise TypeError("%s: %s has __dlpack__ but __dlpack_device__() failed: %s"
+                        % (name, type(value).__name__, error)) from None
+    if device_type != _DLPACK_CPU:
+        device = _DLPACK_DEVICES.get(device_type, "DLPack device type %s" % device_type)
+        raise ValueError("%s is on device %s:%s; focalloss reads CPU memory only (move it to the CPU first)"
+                         % (name, device, device_id))
+    try:
+        return np.from_dlpack(value)
+    except (BufferError, RuntimeError, TypeError, ValueError) as error:
+        raise TypeError("%s: numpy cannot read this %s through DLPack: %s" % (name, type(value).__name__, error)) \
+            from None
+
+
 def _array(name, value):
-    if not isinstance(value, np.ndarray):
-        raise TypeError("%s must be a numpy.ndarray, got %s" % (name, type(value).__name__))
-    return value
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "__dlpack__") and not isinstance(value, np.generic):
+        return _from_dlpack(name, value)
+    raise TypeError("%s must be a numpy.ndarray or a CPU array with __dlpack__, got %s" % (name, type(value).__name__))
 
 
 _bfloat16_dtype = None

@@ -1,0 +1,473 @@
+"""focalloss for PyTorch: the focal losses as autograd functions on CPU tensors.
+
+    import focalloss.torch as fl
+    loss = fl.sigmoid_focal_loss(logits, targets, reduction="mean")      # torchvision's signature
+    loss = fl.softmax_focal_loss(logits, labels, gamma=2.0)              # cross_entropy's names
+    criterion = fl.FocalLoss(alpha=class_weights, gamma=2.0, ignore_index=255)
+
+The forward pass computes the loss and its gradient in one fused pass of the library and keeps the
+gradient (one tensor of the logits' shape and dtype) for the backward pass, which multiplies it by
+the upstream gradient; ``recompute=True`` keeps nothing and runs the library again in the backward
+pass instead. The functions are ``torch.library`` custom operators (``focalloss::sigmoid_focal_loss``,
+``focalloss::softmax_focal_loss``) with fake implementations: ``torch.compile(fullgraph=True)``
+compiles a model using them without a graph break.
+
+CPU tensors only: a tensor on another device is a ValueError naming it (never a silent copy).
+float32 and float64 (and float16; bfloat16 when ml_dtypes is installed, which the library's numpy
+API uses for it) are read and written without copies when contiguous; a non-contiguous or
+broadcast tensor is copied once. The gradient flows to the logits only: targets, labels, weights
+and alpha are data, and asking for their gradient raises (detach them). The second derivative
+(double backward) raises too. Importing this module imports torch; ``import focalloss`` does not.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from torch import Tensor
+
+import focalloss as _focalloss
+from focalloss import _frontend
+from focalloss._frontend import FocalStats
+
+__all__ = ["sigmoid_focal_loss", "sigmoid_focal_loss_from_labels", "softmax_focal_loss", "SigmoidFocalLoss",
+           "FocalLoss", "FocalStats"]
+
+_REDUCTIONS = ("none", "sum", "mean")
+_PRECISIONS = ("exact", "fast")
+_FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+_INT_DTYPES = (torch.int64, torch.int32)
+_EMPTY_SHAPE = (0,)
+
+Number = Union[int, float]
+
+
+# ---- Tensors to and from numpy ------------------------------------------------------------------
+
+def _bfloat16_numpy() -> Any:
+    """numpy's bfloat16 dtype (ml_dtypes'), imported on first need."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise TypeError("bfloat16 tensors need ml_dtypes (pip install ml_dtypes): the library's numpy API "
+                        "reads bfloat16 as ml_dtypes.bfloat16") from None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def _numpy(tensor: Optional[Tensor]) -> Optional[np.ndarray]:
+    """The tensor's memory as a numpy array (no copy; strides kept: the numpy API copies a
+    non-contiguous array once)."""
+    if tensor is None:
+        return None
+    tensor = tensor.detach()
+    if tensor.dtype == torch.bfloat16:
+        return tensor.view(torch.int16).numpy().view(_bfloat16_numpy())
+    return tensor.numpy()
+
+
+def _tensor(array: Any, dtype: torch.dtype) -> Tensor:
+    """A numpy result as a tensor over the same memory (a numpy scalar becomes a 0-d tensor)."""
+    array = np.asarray(array)
+    if dtype == torch.bfloat16:
+        return torch.from_numpy(array.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(array)
+
+
+def _stats_tensor(stats: Optional[FocalStats]) -> Tensor:
+    if stats is None:
+        return torch.empty(_EMPTY_SHAPE, dtype=torch.float64)
+    return torch.tensor([stats.positives, stats.weight_sum, stats.divisor], dtype=torch.float64)
+
+
+def _normalizer_value(normalizer: Optional[Tensor]) -> Optional[float]:
+    return None if normalizer is None else float(normalizer.item())
+
+
+def _threads(num_threads: int) -> Optional[int]:
+    return None if num_threads == 0 else num_threads
+
+
+# ---- The custom operators ----------------------------------------------------------------------
+#
+# Each operator returns (loss, grad, stats): grad is the gradient of the loss (of its sum for
+# "none") with respect to the logits when with_grad, else an empty tensor; stats is the
+# FocalStats as a float64 tensor of 3 when with_stats, else empty. The autograd formula keeps
+# grad (or, with recompute, the inputs) and multiplies it by the upstream gradient in
+# focalloss::apply_grad, whose own derivative raises.
+
+@torch.library.custom_op("focalloss::sigmoid_focal_loss", mutates_args=(), device_types="cpu")
+def _sigmoid_op(inputs: Tensor, targets: Tensor, weights: Optional[Tensor], normalizer: Optional[Tensor],
+                alpha: float, gamma: float, reduction: str, from_labels: bool, ignore_index: int, num_threads: int,
+                precision: str, with_grad: bool, with_stats: bool) -> Tuple[Tensor, Tensor, Tensor]:
+    x = _numpy(inputs)
+    options = dict(reduction=reduction, normalizer=_normalizer_value(normalizer), return_grad=with_grad,
+                   num_threads=_threads(num_threads), precision=precision, weights=_numpy(weights),
+                   return_stats=with_stats)
+    alpha_value = None if alpha < 0 else alpha
+    if from_labels:
+        result = _focalloss.sigmoid_focal_loss_from_labels(x, _numpy(targets), alpha_value, gamma,
+                                                           ignore_index=ignore_index, **options)
+    else:
+        result = _focalloss.sigmoid_focal_loss(x, _numpy(targets), alpha_value, gamma, **options)
+    return _outputs(result, inputs.dtype, with_grad, with_stats)
+
+
+@_sigmoid_op.register_fake
+def _sigmoid_fake(inputs, targets, weights, normalizer, alpha, gamma, reduction, from_labels, ignore_index,
+                  num_threads, precision, with_grad, with_stats):
+    return _fake_outputs(inputs, inputs.shape, reduction, with_grad, with_stats)
+
+
+@torch.library.custom_op("focalloss::softmax_focal_loss", mutates_args=(), device_types="cpu")
+def _softmax_op(inputs: Tensor, targets: Tensor, alpha: Optional[Tensor], weights: Optional[Tensor],
+                normalizer: Optional[Tensor], gamma: float, reduction: str, ignore_index: int, label_smoothing: float,
+                num_threads: int, precision: str, with_grad: bool, with_stats: bool) -> Tuple[Tensor, Tensor, Tensor]:
+    result = _focalloss.softmax_focal_loss(
+        _numpy(inputs), _numpy(targets), _numpy(alpha), gamma, reduction, ignore_index=ignore_index,
+        label_smoothing=label_smoothing, normalizer=_normalizer_value(normalizer), return_grad=with_grad,
+        num_threads=_threads(num_threads), precision=precision, weights=_numpy(weights), return_stats=with_stats)
+    return _outputs(result, inputs.dtype, with_grad, with_stats)
+
+
+@_softmax_op.register_fake
+def _softmax_fake(inputs, targets, alpha, weights, normalizer, gamma, reduction, ignore_index, label_smoothing,
+                  num_threads, precision, with_grad, with_stats):
+    return _fake_outputs(inputs, targets.shape, reduction, with_grad, with_stats)
+
+
+def _outputs(result: Any, dtype: torch.dtype, with_grad: bool, with_stats: bool) -> Tuple[Tensor, Tensor, Tensor]:
+    """(loss, grad, stats) tensors from the numpy API's result."""
+    if not isinstance(result, tuple):
+        result = (result,)
+    loss = _tensor(result[0], dtype)
+    grad = _tensor(result[1], dtype) if with_grad else torch.empty(_EMPTY_SHAPE, dtype=dtype)
+    stats = _stats_tensor(result[-1] if with_stats else None)
+    return loss, grad, stats
+
+
+def _fake_outputs(inputs: Tensor, unreduced_shape: Any, reduction: str, with_grad: bool,
+                  with_stats: bool) -> Tuple[Tensor, Tensor, Tensor]:
+    loss = inputs.new_empty(unreduced_shape if reduction == "none" else ())
+    grad = inputs.new_empty(inputs.shape if with_grad else _EMPTY_SHAPE)
+    stats = inputs.new_empty((3,) if with_stats else _EMPTY_SHAPE, dtype=torch.float64)
+    return loss, grad, stats
+
+
+@torch.library.custom_op("focalloss::apply_grad", mutates_args=(), device_types="cpu")
+def _apply_grad(upstream: Tensor, grad: Tensor, logits: Tensor, class_axis: bool) -> Tensor:
+    """upstream * grad: the chain rule for a loss whose gradient the forward pass computed.
+    upstream is a scalar (reduced loss) or has the unreduced loss's shape; with class_axis it
+    lacks grad's axis 1 (the softmax's per-position loss) and is broadcast over it. The logits
+    are not read: they make the result depend on them in the autograd graph, so that a second
+    derivative reaches this operator's formula, which raises, instead of treating the gradient
+    as a constant."""
+    if class_axis and upstream.dim() > 0:
+        upstream = upstream.unsqueeze(1)
+    return upstream * grad
+
+
+@_apply_grad.register_fake
+def _apply_grad_fake(upstream, grad, logits, class_axis):
+    return torch.empty_like(grad)
+
+
+def _apply_grad_backward(ctx, _):
+    raise RuntimeError("focalloss.torch: the second derivative (double backward) of the focal losses is not "
+                       "implemented; their first derivative is exact")
+
+
+torch.library.register_autograd("focalloss::apply_grad", _apply_grad_backward)
+
+
+# ---- Autograd ----------------------------------------------------------------------------------
+#
+# The wrappers below pass with_grad = True when the logits need a gradient and recompute is off;
+# with_grad = False then means either that nothing needs the logits' gradient (the backward pass
+# is only reached for a data argument, and raises) or recompute: the backward pass calls the
+# operator again with with_grad = True on the saved inputs.
+
+def _register_autograd(name: str, op: Any, tensor_count: int, with_grad_index: int,
+                       data_arguments: Sequence[Tuple[int, str]], class_axis: bool) -> None:
+    """The autograd formula of the operator `name`: its first tensor_count arguments are tensors
+    (the logits first), argument with_grad_index is with_grad and the last is with_stats."""
+
+    def setup_context(ctx, inputs, output):
+        _, grad, stats = output
+        ctx.mark_non_differentiable(grad, stats)
+        ctx.recompute = not inputs[with_grad_index]
+        if ctx.recompute:
+            ctx.save_for_backward(*inputs[:tensor_count])
+            ctx.arguments = list(inputs[tensor_count:])
+        else:
+            ctx.save_for_backward(grad, inputs[0])
+
+    def backward(ctx, grad_loss, _grad, _stats):
+        for index, argument in data_arguments:
+            if ctx.needs_input_grad[index]:
+                raise RuntimeError("focalloss.torch differentiates with respect to the logits only; %s requires "
+                                   "grad (detach it)" % argument)
+        if ctx.recompute:
+            arguments = list(ctx.arguments)
+            arguments[with_grad_index - tensor_count] = True
+            arguments[-1] = False
+            logits = ctx.saved_tensors[0]
+            _, grad, _ = op(*ctx.saved_tensors, *arguments)
+        else:
+            grad, logits = ctx.saved_tensors
+        logits_grad = _apply_grad(grad_loss, grad, logits, class_axis) if ctx.needs_input_grad[0] else None
+        return (logits_grad,) + (None,) * (len(ctx.needs_input_grad) - 1)
+
+    torch.library.register_autograd(name, backward, setup_context=setup_context)
+
+
+_register_autograd("focalloss::sigmoid_focal_loss", _sigmoid_op, 4, 11,
+                   ((1, "targets"), (2, "weights"), (3, "normalizer")), class_axis=False)
+_register_autograd("focalloss::softmax_focal_loss", _softmax_op, 5, 11,
+                   ((1, "target"), (2, "alpha"), (3, "weights"), (4, "normalizer")), class_axis=True)
+
+
+# ---- Argument checks (what the operators' schemas cannot say clearly) ---------------------------
+
+def _cpu_tensor(name: str, value: Any) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError("%s must be a torch.Tensor, got %s" % (name, type(value).__name__))
+    if value.device.type != "cpu":
+        raise ValueError("%s is on device %s; focalloss.torch computes on the CPU only (move it with .cpu(), "
+                         "or use a GPU implementation for GPU tensors)" % (name, value.device))
+    return value
+
+
+def _logits(name: str, value: Any) -> Tensor:
+    logits = _cpu_tensor(name, value)
+    if logits.dtype not in _FLOAT_DTYPES:
+        raise TypeError("%s must have dtype float32, float64, float16 or bfloat16, got %s" % (name, logits.dtype))
+    return logits
+
+
+def _optional_tensor(name: str, value: Any) -> Optional[Tensor]:
+    return None if value is None else _cpu_tensor(name, value)
+
+
+def _normalizer(value: Any) -> Optional[Tensor]:
+    """None, or the normalizer as a float64 0-d tensor (a number, or a one-element tensor such as
+    an all-reduced count of positives; its value is read, it is not differentiated)."""
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        _cpu_tensor("normalizer", value)
+        if value.numel() != 1:
+            raise ValueError("normalizer must be a number or a one-element tensor, got shape %s"
+                             % (tuple(value.shape),))
+        return value.reshape(()).to(torch.float64)
+    return torch.tensor(_frontend._real("normalizer", value), dtype=torch.float64)
+
+
+def _options(reduction: Any, num_threads: Any, precision: Any, return_stats: Any, recompute: Any) -> \
+        Tuple[str, int, str, bool, bool]:
+    _frontend._choice("reduction", reduction, dict.fromkeys(_REDUCTIONS))
+    _frontend._choice("precision", precision, dict.fromkeys(_PRECISIONS))
+    return (str(reduction), _frontend._threads(num_threads), str(precision),
+            _frontend._flag("return_stats", return_stats), _frontend._flag("recompute", recompute))
+
+
+def _needs_grad(logits: Tensor, recompute: bool) -> bool:
+    return torch.is_grad_enabled() and logits.requires_grad and not recompute
+
+
+def _result(loss: Tensor, stats: Tensor, return_stats: bool) -> Any:
+    if not return_stats:
+        return loss
+    positives, weight_sum, divisor = stats.tolist()
+    return loss, FocalStats(positives, weight_sum, divisor)
+
+
+# ---- The functions -----------------------------------------------------------------------------
+
+def sigmoid_focal_loss(inputs: Tensor, targets: Tensor, alpha: Optional[float] = 0.25, gamma: float = 2,
+                       reduction: str = "none", *, normalizer: Union[None, Number, Tensor] = None,
+                       weights: Optional[Tensor] = None, num_threads: Optional[int] = None, precision: str = "exact",
+                       return_stats: bool = False, recompute: bool = False) -> Any:
+    """Sigmoid focal loss, as ``torchvision.ops.sigmoid_focal_loss`` (same arguments, defaults and
+    results), differentiable with respect to ``inputs``.
+
+    Args:
+        inputs: CPU tensor of float32, float64, float16 or bfloat16, any shape: the logits.
+        targets: tensor of the inputs' shape and dtype, values in [0, 1] (hard 0/1 or soft).
+        alpha: weight of the positives in [0, 1]; a negative value or None disables it, as in
+            torchvision. Default 0.25.
+        gamma: focusing parameter >= 0. Default 2.
+        reduction: "none" (default), "mean" or "sum".
+        normalizer: only with "mean": a positive number or one-element tensor replacing the
+            element count as divisor (e.g. the positives counted over every rank).
+        weights: None or a tensor of the inputs' dtype, >= 0: the inputs' shape (per element) or,
+            for 2 or more dimensions, (N, d1, ...) (per position, shared by the classes).
+        num_threads: None or 0 for the library default; results are identical for every value.
+        precision: "exact" (default) or "fast" (float32 arithmetic for float32 hard targets).
+        return_stats: also return a ``FocalStats`` of Python floats (positives, weight_sum,
+            divisor): ``(loss, stats)``.
+        recompute: False (default) keeps the gradient computed with the loss (one tensor of the
+            inputs' size) for the backward pass; True keeps nothing and recomputes it there.
+
+    Returns:
+        The loss: a tensor of the inputs' shape for "none", a 0-d tensor otherwise.
+    """
+    inputs = _logits("inputs", inputs)
+    targets = _cpu_tensor("targets", targets)
+    return _sigmoid_call(inputs, targets, False, -100, alpha, gamma, reduction, normalizer, weights, num_threads,
+                         precision, return_stats, recompute)
+
+
+def sigmoid_focal_loss_from_labels(inputs: Tensor, labels: Tensor, alpha: Optional[float] = 0.25, gamma: float = 2,
+                                   reduction: str = "none", *, ignore_index: int = -100,
+                                   normalizer: Union[None, Number, Tensor] = None, weights: Optional[Tensor] = None,
+                                   num_threads: Optional[int] = None, precision: str = "exact",
+                                   return_stats: bool = False, recompute: bool = False) -> Any:
+    """Sigmoid focal loss from integer labels (mmdet's convention): ``inputs`` (N, C, ...), ``labels``
+    (N, ...) int64 or int32, a label in [0, C) is the position's positive class, C is background,
+    ``ignore_index`` leaves the position out. Equal to ``sigmoid_focal_loss`` on the one-hot targets
+    without the ignored positions, bit for bit; see ``focalloss.sigmoid_focal_loss_from_labels``.
+    Other arguments as for ``sigmoid_focal_loss``."""
+    inputs = _logits("inputs", inputs)
+    labels = _cpu_tensor("labels", labels)
+    ignore_index = _frontend._integer("ignore_index", ignore_index, -(2**63), 2**63 - 1)
+    return _sigmoid_call(inputs, labels, True, ignore_index, alpha, gamma, reduction, normalizer, weights,
+                         num_threads, precision, return_stats, recompute)
+
+
+def _sigmoid_call(inputs, targets, from_labels, ignore_index, alpha, gamma, reduction, normalizer, weights,
+                  num_threads, precision, return_stats, recompute):
+    if alpha is None:
+        alpha = -1.0
+    else:
+        alpha = _frontend._real("alpha", alpha)
+        if alpha < 0:  # torchvision: `if alpha >= 0` weighs, anything else does not
+            alpha = -1.0
+    gamma = _frontend._real("gamma", gamma)
+    reduction, threads, precision, return_stats, recompute = _options(reduction, num_threads, precision,
+                                                                      return_stats, recompute)
+    loss, _, stats = _sigmoid_op(inputs, targets, _optional_tensor("weights", weights), _normalizer(normalizer),
+                                 alpha, gamma, reduction, from_labels, ignore_index, threads, precision,
+                                 _needs_grad(inputs, recompute), return_stats)
+    return _result(loss, stats, return_stats)
+
+
+def softmax_focal_loss(input: Tensor, target: Tensor, alpha: Union[None, Tensor, Sequence[float]] = None,
+                       gamma: float = 2.0, reduction: str = "mean", ignore_index: int = -100,
+                       label_smoothing: float = 0.0, *, normalizer: Union[None, Number, Tensor] = None,
+                       weights: Optional[Tensor] = None, num_threads: Optional[int] = None, precision: str = "exact",
+                       return_stats: bool = False, recompute: bool = False) -> Any:
+    """Softmax focal loss with ``torch.nn.functional.cross_entropy``'s argument names (``alpha`` is
+    its ``weight``); at ``gamma=0`` it is ``cross_entropy`` with class-index targets.
+
+    Args:
+        input: CPU tensor of float32, float64, float16 or bfloat16: (N, C), (N, C, d1, ...) or
+            unbatched (C,).
+        target: int64 or int32 class indices: (N,), (N, d1, ...) or () for an unbatched input,
+            each in [0, C) or ``ignore_index``. (Class-probability targets are not supported.)
+        alpha: None (default) or C class weights >= 0 (a tensor or a sequence).
+        gamma: focusing parameter >= 0. Default 2.
+        reduction: "mean" (default: divided by the sum of alpha[y] * weight over the targets not
+            ignored, as cross_entropy), "sum" or "none" (the target's shape).
+        ignore_index, label_smoothing: as in cross_entropy. Defaults -100 and 0.
+        normalizer, weights (per position: the target's shape), num_threads, precision,
+        return_stats, recompute: as for ``sigmoid_focal_loss``.
+    """
+    input = _logits("input", input)
+    target = _cpu_tensor("target", target)
+    if target.dtype not in _INT_DTYPES:
+        raise TypeError("target must hold class indices of dtype int64 or int32, got %s (class-probability "
+                        "targets are not supported)" % target.dtype)
+    unbatched = input.dim() == 1
+    if unbatched:
+        if target.dim() != 0:
+            raise ValueError("target must be 0-d for an unbatched input of shape %s, got shape %s"
+                             % (tuple(input.shape), tuple(target.shape)))
+        input, target = input.unsqueeze(0), target.unsqueeze(0)
+        if weights is not None:
+            weights = _cpu_tensor("weights", weights).unsqueeze(0)
+    if alpha is not None:
+        if isinstance(alpha, Tensor):
+            _cpu_tensor("alpha", alpha)
+            if not alpha.is_floating_point():
+                raise TypeError("alpha must be a floating-point tensor of C class weights, got %s" % alpha.dtype)
+            alpha = alpha.to(torch.float64)
+        elif isinstance(alpha, (numbers.Number, str, bytes)):
+            raise TypeError("softmax alpha must be C class weights (a tensor or a sequence), got %s"
+                            % type(alpha).__name__)
+        else:
+            alpha = torch.tensor(list(alpha), dtype=torch.float64)
+    gamma = _frontend._real("gamma", gamma)
+    ignore_index = _frontend._integer("ignore_index", ignore_index, -(2**63), 2**63 - 1)
+    label_smoothing = _frontend._real("label_smoothing", label_smoothing)
+    reduction, threads, precision, return_stats, recompute = _options(reduction, num_threads, precision,
+                                                                      return_stats, recompute)
+    loss, _, stats = _softmax_op(input, target, alpha, _optional_tensor("weights", weights), _normalizer(normalizer),
+                                 gamma, reduction, ignore_index, label_smoothing, threads, precision,
+                                 _needs_grad(input, recompute), return_stats)
+    if unbatched and reduction == "none":
+        loss = loss.squeeze(0)
+    return _result(loss, stats, return_stats)
+
+
+# ---- Modules -----------------------------------------------------------------------------------
+
+class SigmoidFocalLoss(torch.nn.Module):
+    """``sigmoid_focal_loss`` as a module holding its options (the same defaults: reduction "none",
+    as torchvision's function). ``forward(inputs, targets, weights=None, normalizer=None)``: the
+    per-batch weights and normalizer (the latter overrides the one given here)."""
+
+    def __init__(self, alpha: Optional[float] = 0.25, gamma: float = 2, reduction: str = "none", *,
+                 normalizer: Union[None, Number, Tensor] = None, num_threads: Optional[int] = None,
+                 precision: str = "exact", return_stats: bool = False, recompute: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.gamma, self.reduction, self.normalizer = alpha, gamma, reduction, normalizer
+        self.num_threads, self.precision, self.return_stats, self.recompute = (num_threads, precision, return_stats,
+                                                                               recompute)
+
+    def forward(self, inputs: Tensor, targets: Tensor, weights: Optional[Tensor] = None,
+                normalizer: Union[None, Number, Tensor] = None) -> Any:
+        return sigmoid_focal_loss(inputs, targets, self.alpha, self.gamma, self.reduction,
+                                  normalizer=self.normalizer if normalizer is None else normalizer, weights=weights,
+                                  num_threads=self.num_threads, precision=self.precision,
+                                  return_stats=self.return_stats, recompute=self.recompute)
+
+    def extra_repr(self) -> str:
+        return "alpha=%s, gamma=%s, reduction=%r" % (self.alpha, self.gamma, self.reduction)
+
+
+class FocalLoss(torch.nn.Module):
+    """``softmax_focal_loss`` as a module, like ``torch.nn.CrossEntropyLoss``: ``alpha`` (its
+    ``weight``) is a buffer (it follows ``.to()`` and the state dict). ``forward(input, target,
+    weights=None, normalizer=None)``."""
+
+    alpha: Optional[Tensor]
+
+    def __init__(self, alpha: Union[None, Tensor, Sequence[float]] = None, gamma: float = 2.0,
+                 reduction: str = "mean", ignore_index: int = -100, label_smoothing: float = 0.0, *,
+                 normalizer: Union[None, Number, Tensor] = None, num_threads: Optional[int] = None,
+                 precision: str = "exact", return_stats: bool = False, recompute: bool = False) -> None:
+        super().__init__()
+        if alpha is not None and not isinstance(alpha, Tensor):
+            if isinstance(alpha, (numbers.Number, str, bytes)):
+                raise TypeError("FocalLoss alpha must be C class weights (a tensor or a sequence), got %s"
+                                % type(alpha).__name__)
+            alpha = torch.tensor(list(alpha), dtype=torch.float64)
+        self.register_buffer("alpha", alpha)
+        self.gamma, self.reduction, self.ignore_index, self.label_smoothing = (gamma, reduction, ignore_index,
+                                                                               label_smoothing)
+        self.normalizer, self.num_threads, self.precision = normalizer, num_threads, precision
+        self.return_stats, self.recompute = return_stats, recompute
+
+    def forward(self, input: Tensor, target: Tensor, weights: Optional[Tensor] = None,
+                normalizer: Union[None, Number, Tensor] = None) -> Any:
+        return softmax_focal_loss(input, target, self.alpha, self.gamma, self.reduction, self.ignore_index,
+                                  self.label_smoothing, normalizer=self.normalizer if normalizer is None else normalizer,
+                                  weights=weights, num_threads=self.num_threads, precision=self.precision,
+                                  return_stats=self.return_stats, recompute=self.recompute)
+
+    def extra_repr(self) -> str:
+        return "gamma=%s, reduction=%r, ignore_index=%s, label_smoothing=%s" % (
+            self.gamma, self.reduction, self.ignore_index, self.label_smoothing)
