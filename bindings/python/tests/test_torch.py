@@ -1,0 +1,445 @@
+"""focalloss.torch with the real PyTorch and torchvision, on this backend.
+
+- Against the peers in float64: torchvision.ops.sigmoid_focal_loss (loss and gradient, every
+  reduction, alpha on and off, hard and soft targets, several gamma), cross_entropy at gamma = 0
+  (weight, ignore_index, label_smoothing, every reduction, (N, C, H, W), unbatched), and a torch
+  float64 transcription of the softmax focal loss for gamma > 0.
+- Against the numpy API: the same library call, so the results are equal bit for bit (float32,
+  float16, bfloat16, weights, normalizer, labels, stats).
+- Autograd: gradcheck in float64 (every reduction, both losses, the gradient kept or recomputed),
+  non-contiguous and broadcast (stride 0) tensors, data that requires grad, double backward, what
+  each mode keeps for the backward pass (saved_tensors_hooks), no_grad and inference_mode.
+- torch.compile(fullgraph=True) of a model using each loss: no graph break, the eager values and
+  gradients. A training loop (a small MLP, SGD) whose losses equal torchvision's run to rounding.
+- Errors: a tensor on another device (meta here: this machine has no GPU), wrong dtypes, class
+  probabilities as targets, a bad reduction; `import focalloss` never imports torch.
+
+torch and torchvision come from PyPI in build/test-venv. Without them these tests skip, except under
+CI (CI set in the environment), where they fail: `make test` installs them.
+"""
+
+import importlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import focalloss
+
+
+def _framework(module):
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("%s is not installed, so focalloss.torch goes untested: `make test` runs the Python suite on "
+                        "build/test-venv, which has it" % module)
+        pytest.skip("%s is not installed" % module)
+
+
+torch = _framework("torch")
+torchvision = _framework("torchvision")
+F = torch.nn.functional
+fl = importlib.import_module("focalloss.torch")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _inductor_cache(tmp_path_factory):
+    """torch.compile's on-disk cache in a fresh directory: a graph cached by an older build of
+    the operators must not stand in for theirs."""
+    old = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(tmp_path_factory.mktemp("inductor"))
+    yield
+    if old is None:
+        del os.environ["TORCHINDUCTOR_CACHE_DIR"]
+    else:
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = old
+
+
+def _data(shape, dtype=torch.float64, soft=False, seed=0, scale=3.0):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, dtype=dtype, generator=generator) * scale
+    if soft:
+        t = torch.rand(shape, dtype=dtype, generator=generator)
+    else:
+        t = (torch.rand(shape, generator=generator) < 0.2).to(dtype)
+    return x, t
+
+
+def _grad(loss, x):
+    (g,) = torch.autograd.grad(loss.sum(), x)
+    return g
+
+
+def _close(a, b, rtol=1e-12, atol=1e-15):
+    torch.testing.assert_close(a, b, rtol=rtol, atol=atol, equal_nan=True)
+
+
+# ---- Sigmoid against torchvision ----------------------------------------------------------------
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("alpha", [0.25, -1, 0.9])
+@pytest.mark.parametrize("gamma", [0, 0.5, 2, 5])
+@pytest.mark.parametrize("soft", [False, True])
+def test_sigmoid_matches_torchvision(reduction, alpha, gamma, soft):
+    x, t = _data((40, 7), soft=soft, seed=int(gamma * 10) + int(soft))
+    x.requires_grad_()
+    ours = fl.sigmoid_focal_loss(x, t, alpha, gamma, reduction)
+    theirs = torchvision.ops.sigmoid_focal_loss(x, t, alpha, gamma, reduction)
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    _close(ours, theirs)
+    _close(_grad(ours, x), _grad(theirs, x), rtol=1e-11, atol=1e-15)
+
+
+def test_sigmoid_defaults_are_torchvisions():
+    x, t = _data((5, 3, 4))
+    _close(fl.sigmoid_focal_loss(x, t), torchvision.ops.sigmoid_focal_loss(x, t))
+    _close(fl.SigmoidFocalLoss()(x, t), torchvision.ops.sigmoid_focal_loss(x, t))
+    assert fl.sigmoid_focal_loss(x, t, alpha=None).equal(fl.sigmoid_focal_loss(x, t, alpha=-1))
+
+
+def test_sigmoid_finite_where_torchvision_is_not():
+    """At gamma < 1 torchvision's gradient is NaN where p_t rounds to 1; ours is finite (and the
+    limit, 0, is approached smoothly)."""
+    x = torch.tensor([-60.0, 40.0, 800.0], dtype=torch.float64, requires_grad=True)
+    t = torch.tensor([0.0, 1.0, 1.0], dtype=torch.float64)
+    theirs = _grad(torchvision.ops.sigmoid_focal_loss(x, t, gamma=0.5), x)
+    assert torch.isnan(theirs).any()
+    ours = _grad(fl.sigmoid_focal_loss(x, t, gamma=0.5), x)
+    assert torch.isfinite(ours).all()
+    assert (ours.abs() < 1e-8).all()
+
+
+# ---- Softmax against cross_entropy and a float64 transcription ---------------------------------
+
+def _softmax_reference(x, y, alpha, gamma, reduction, ignore_index, smoothing, weights=None):
+    """-sum_c a_c q_c (1 - p_c)^gamma log p_c in float64 torch ops; mean over sum(w * a[y])."""
+    classes = x.shape[1]
+    logp = F.log_softmax(x, dim=1)
+    p = logp.exp()
+    kept = y != ignore_index
+    safe = torch.where(kept, y, torch.zeros_like(y))
+    onehot = F.one_hot(safe, classes).movedim(-1, 1).to(x.dtype)
+    q = (1 - smoothing) * onehot + smoothing / classes
+    a = torch.ones(classes, dtype=x.dtype) if alpha is None else torch.as_tensor(alpha, dtype=x.dtype)
+    a = a.reshape((1, classes) + (1,) * (x.dim() - 2))
+    loss = -(a * q * (1 - p) ** gamma * logp).sum(1)
+    w = torch.ones_like(loss) if weights is None else weights
+    loss = torch.where(kept, loss * w, torch.zeros_like(loss))
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    a_y = a.reshape(-1)[safe]
+    return loss.sum() / torch.where(kept, a_y * w, torch.zeros_like(loss)).sum()
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("shape", [(30, 5), (3, 4, 5, 6), (1, 3)])
+@pytest.mark.parametrize("weight", [None, "alpha"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_softmax_gamma_0_is_cross_entropy(reduction, shape, weight, smoothing):
+    generator = torch.Generator().manual_seed(sum(shape))
+    x = (torch.randn(shape, dtype=torch.float64, generator=generator) * 4).requires_grad_()
+    target_shape = shape[:1] + shape[2:]
+    y = torch.randint(0, shape[1], target_shape, generator=generator)
+    y.view(-1)[0] = -100
+    alpha = None if weight is None else torch.linspace(0.5, 2.0, shape[1], dtype=torch.float64)
+    ours = fl.softmax_focal_loss(x, y, alpha, 0.0, reduction, label_smoothing=smoothing)
+    theirs = F.cross_entropy(x, y, weight=alpha, reduction=reduction, label_smoothing=smoothing)
+    assert ours.shape == theirs.shape
+    _close(ours, theirs, rtol=1e-12, atol=1e-14)
+    _close(_grad(ours, x), _grad(theirs, x), rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("gamma", [0.5, 2.0, 4.5])
+def test_softmax_focal_matches_reference(reduction, gamma):
+    generator = torch.Generator().manual_seed(int(gamma * 10))
+    x = (torch.randn(6, 4, 3, 2, dtype=torch.float64, generator=generator) * 3).requires_grad_()
+    y = torch.randint(0, 4, (6, 3, 2), generator=generator)
+    y[0, 0, 0] = 255
+    w = torch.rand(6, 3, 2, dtype=torch.float64, generator=generator)
+    alpha = [0.25, 1.0, 2.0, 0.5]
+    ours = fl.softmax_focal_loss(x, y, alpha, gamma, reduction, ignore_index=255, label_smoothing=0.1, weights=w)
+    theirs = _softmax_reference(x, y, alpha, gamma, reduction, 255, 0.1, w)
+    _close(ours, theirs, rtol=1e-12, atol=1e-15)
+    _close(_grad(ours, x), _grad(theirs, x), rtol=1e-10, atol=1e-15)
+
+
+def test_softmax_unbatched_and_module():
+    x = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor(2)
+    for reduction in ("none", "mean", "sum"):
+        ours = fl.softmax_focal_loss(x, y, gamma=0.0, reduction=reduction)
+        theirs = F.cross_entropy(x, y, reduction=reduction)
+        assert ours.shape == theirs.shape == ()
+        _close(ours, theirs)
+        _close(_grad(ours, x), _grad(theirs, x))
+    alpha = torch.tensor([1.0, 2.0, 0.5], dtype=torch.float64)
+    module = fl.FocalLoss(alpha, gamma=0.0, ignore_index=7, label_smoothing=0.05)
+    assert "alpha" in module.state_dict()
+    xb = torch.randn(9, 3, dtype=torch.float64)
+    yb = torch.tensor([0, 1, 2, 7, 1, 0, 2, 2, 1])
+    _close(module(xb, yb), torch.nn.CrossEntropyLoss(alpha, ignore_index=7, label_smoothing=0.05)(xb, yb))
+
+
+# ---- Equal to the numpy API (the same library call) --------------------------------------------
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+def test_equal_to_numpy_api(dtype):
+    x, t = _data((16, 5, 3), dtype=torch.float32, seed=3)
+    x, t = x.to(dtype), t.to(dtype)
+    xn, tn = fl._numpy(x), fl._numpy(t)
+    x.requires_grad_()
+    loss = fl.sigmoid_focal_loss(x, t, reduction="sum", gamma=1.5)
+    loss.backward()
+    ref_loss, ref_grad = focalloss.sigmoid_focal_loss(xn, tn, 0.25, 1.5, "sum", return_grad=True)
+    assert loss.dtype == dtype and x.grad.dtype == dtype
+    assert np.array_equal(fl._numpy(loss), np.asarray(ref_loss)) and np.array_equal(fl._numpy(x.grad), ref_grad)
+    y = torch.randint(0, 5, (16, 3))
+    x.grad = None
+    loss = fl.softmax_focal_loss(x, y, precision="fast")
+    loss.backward()
+    ref_loss, ref_grad = focalloss.softmax_focal_loss(xn, fl._numpy(y), precision="fast", return_grad=True)
+    assert np.array_equal(fl._numpy(loss), np.asarray(ref_loss)) and np.array_equal(fl._numpy(x.grad), ref_grad)
+
+
+def test_inputs_read_without_copy():
+    x, t = _data((8, 4), dtype=torch.float32)
+    assert fl._numpy(x).__array_interface__["data"][0] == x.data_ptr()
+    b = x.to(torch.bfloat16)
+    assert fl._numpy(b).__array_interface__["data"][0] == b.data_ptr()
+
+
+def test_weights_normalizer_labels_stats():
+    x, t = _data((12, 4, 5), seed=5)
+    w = torch.rand(12, 5, dtype=torch.float64)
+    xn, tn, wn = fl._numpy(x), fl._numpy(t), fl._numpy(w)
+    loss, stats = fl.sigmoid_focal_loss(x, t, reduction="mean", weights=w, normalizer=torch.tensor(7.0),
+                                        return_stats=True)
+    ref_loss, ref_stats = focalloss.sigmoid_focal_loss(xn, tn, reduction="mean", weights=wn, normalizer=7.0,
+                                                       return_stats=True)
+    assert loss.item() == ref_loss and stats == ref_stats and stats.divisor == 7.0
+    labels = torch.randint(0, 5, (12, 5))
+    labels[0, 0] = -100
+    ours = fl.sigmoid_focal_loss_from_labels(x, labels, reduction="sum")
+    assert ours.item() == focalloss.sigmoid_focal_loss_from_labels(xn, fl._numpy(labels), reduction="sum")
+    module = fl.SigmoidFocalLoss(gamma=1.0, reduction="mean", normalizer=3.0)
+    assert module(x, t).item() == focalloss.sigmoid_focal_loss(xn, tn, gamma=1.0, reduction="mean", normalizer=3.0)
+    assert module(x, t, normalizer=5).item() == focalloss.sigmoid_focal_loss(xn, tn, gamma=1.0, reduction="mean",
+                                                                            normalizer=5.0)
+
+
+# ---- Autograd ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("recompute", [False, True])
+def test_gradcheck(reduction, recompute):
+    x, t = _data((6, 3, 2), soft=True, scale=2.0)
+    x.requires_grad_()
+    w = torch.rand(6, 3, 2, dtype=torch.float64)
+    assert torch.autograd.gradcheck(
+        lambda x: fl.sigmoid_focal_loss(x, t, 0.3, 1.5, reduction, weights=w, recompute=recompute), (x,))
+    y = torch.tensor([[0, 1], [2, -100], [1, 1], [0, 2], [2, 2], [1, 0]])
+    assert torch.autograd.gradcheck(
+        lambda x: fl.softmax_focal_loss(x, y, [0.5, 1.0, 2.0], 2.0, reduction, label_smoothing=0.1,
+                                        recompute=recompute), (x,))
+    labels = torch.tensor([[0, 3], [2, -100], [1, 1], [0, 2], [3, 2], [1, 0]])
+    assert torch.autograd.gradcheck(
+        lambda x: fl.sigmoid_focal_loss_from_labels(x, labels, reduction=reduction, recompute=recompute), (x,))
+
+
+def test_strided_inputs():
+    """Non-contiguous (a transpose, a step) and broadcast (stride 0) tensors: their values, as
+    torchvision reads them."""
+    base, t = _data((20, 9))
+    x = base.t().contiguous().t()[:, ::2].requires_grad_()   # non-contiguous leaf
+    assert not x.is_contiguous()
+    tt = t[:, ::2]
+    target_row = torch.tensor([[0.0, 1.0, 0.0, 0.5, 1.0]], dtype=torch.float64).expand(20, 5)  # stride 0
+    for targets in (tt, target_row):
+        ours = fl.sigmoid_focal_loss(x, targets, reduction="mean")
+        theirs = torchvision.ops.sigmoid_focal_loss(x, targets, reduction="mean")
+        _close(ours, theirs)
+        _close(_grad(ours, x), _grad(theirs, x))
+    upstream = torch.randn(5, 20, dtype=torch.float64).t()   # a non-contiguous upstream gradient
+    (g,) = torch.autograd.grad(fl.sigmoid_focal_loss(x, tt), x, upstream)
+    (h,) = torch.autograd.grad(torchvision.ops.sigmoid_focal_loss(x, tt), x, upstream)
+    _close(g, h)
+
+
+def test_data_requiring_grad_raises_not_zero():
+    x, t = _data((4, 3))
+    x.requires_grad_()
+    soft = t.clone().requires_grad_()
+    with pytest.raises(RuntimeError, match="targets requires grad"):
+        fl.sigmoid_focal_loss(x, soft, reduction="sum").backward()
+    with pytest.raises(RuntimeError, match="weights requires grad"):
+        fl.sigmoid_focal_loss(x, t, reduction="sum", weights=torch.ones_like(t, requires_grad=True)).backward()
+    y = torch.tensor([0, 1, 2, 1])
+    with pytest.raises(RuntimeError, match="alpha requires grad"):
+        alpha = torch.ones(3, dtype=torch.float64, requires_grad=True)
+        fl.softmax_focal_loss(x, y, alpha).backward()
+    # Targets that do not require grad are fine, whatever requires grad upstream of the logits.
+    layer = torch.nn.Linear(3, 3).double()
+    fl.sigmoid_focal_loss(layer(x.detach()), t, reduction="sum").backward()
+    assert layer.weight.grad is not None and torch.isfinite(layer.weight.grad).all()
+
+
+def test_double_backward_raises():
+    x, t = _data((4, 3))
+    x.requires_grad_()
+    y = torch.tensor([0, 1, 2, 1])
+    for loss in (fl.sigmoid_focal_loss(x, t, reduction="sum"), fl.softmax_focal_loss(x, y, reduction="none")):
+        (g,) = torch.autograd.grad(loss.sum(), x, create_graph=True)   # a first derivative with a graph: fine
+        assert g.requires_grad
+        with pytest.raises(RuntimeError, match="second derivative"):
+            g.pow(2).sum().backward()
+
+
+def test_what_the_backward_pass_keeps():
+    """Kept mode saves one new tensor, the gradient; recompute saves only tensors the caller
+    already has (and the backward pass gives the same gradient)."""
+    x, t = _data((32, 8))
+    x.requires_grad_()
+    for recompute in (False, True):
+        saved = []
+        with torch.autograd.graph.saved_tensors_hooks(lambda tensor: saved.append(tensor) or tensor, lambda s: s):
+            loss = fl.sigmoid_focal_loss(x, t, reduction="mean", recompute=recompute)
+        new = [s for s in saved if s.data_ptr() not in (x.data_ptr(), t.data_ptr())]
+        if recompute:
+            assert new == []
+        else:
+            assert len(new) == 1 and new[0].shape == x.shape
+        _close(_grad(loss, x), _grad(torchvision.ops.sigmoid_focal_loss(x, t, reduction="mean"), x))
+
+
+def test_no_grad_and_inference_mode():
+    x, t = _data((10, 3))
+    expected = torchvision.ops.sigmoid_focal_loss(x, t)
+    x.requires_grad_()
+    with torch.no_grad():
+        loss = fl.sigmoid_focal_loss(x, t)
+    assert not loss.requires_grad
+    _close(loss, expected)
+    with torch.inference_mode():
+        _close(fl.sigmoid_focal_loss(x.detach(), t), expected)
+
+
+# ---- torch.compile and training ----------------------------------------------------------------
+
+class _Net(torch.nn.Module):
+    def __init__(self, classes):
+        super().__init__()
+        self.body = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.ReLU(), torch.nn.Linear(16, classes))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def _batch(classes, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(64, 6, dtype=torch.float64, generator=generator)
+    labels = torch.randint(0, classes, (64,), generator=generator)
+    return x, labels
+
+
+@pytest.mark.parametrize("loss_name", ["sigmoid", "softmax"])
+def test_compile_fullgraph(loss_name):
+    torch._dynamo.reset()
+    x, labels = _batch(4)
+    targets = F.one_hot(labels, 4).to(torch.float64)
+    net = _Net(4).double()
+    if loss_name == "sigmoid":
+        def step(x):
+            return fl.sigmoid_focal_loss(net(x), targets, reduction="mean")
+    else:
+        criterion = fl.FocalLoss(alpha=[1.0, 2.0, 1.0, 0.5], gamma=2.0)
+
+        def step(x):
+            return criterion(net(x), labels)
+    compiled = torch.compile(step, fullgraph=True)
+    eager_loss = step(x)
+    eager_grads = torch.autograd.grad(eager_loss, list(net.parameters()))
+    compiled_loss = compiled(x)
+    compiled_grads = torch.autograd.grad(compiled_loss, list(net.parameters()))
+    _close(compiled_loss, eager_loss)
+    for a, b in zip(compiled_grads, eager_grads):
+        _close(a, b)
+
+
+def test_training_loop_matches_torchvision():
+    """A few SGD steps of an MLP on the focal loss: ours and torchvision's runs stay together to
+    rounding (float64), and the loss goes down."""
+    x, labels = _batch(3, seed=1)
+    targets = F.one_hot(labels, 3).to(torch.float64)
+    runs = []
+    for loss_fn in (fl.sigmoid_focal_loss, torchvision.ops.sigmoid_focal_loss):
+        torch.manual_seed(0)
+        model = _Net(3).double()
+        optimizer = torch.optim.SGD(model.parameters(), lr=2.0)
+        losses = []
+        for _ in range(20):
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), targets, reduction="mean")
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        runs.append(losses)
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12)
+    assert runs[0][-1] < 0.8 * runs[0][0]
+
+
+# ---- Errors ------------------------------------------------------------------------------------
+
+def test_errors():
+    x, t = _data((4, 3))
+    with pytest.raises(ValueError, match="device meta"):
+        fl.sigmoid_focal_loss(x.to("meta"), t.to("meta"))
+    with pytest.raises(ValueError, match="targets is on device meta"):
+        fl.sigmoid_focal_loss(x, t.to("meta"))
+    with pytest.raises(ValueError, match="weights is on device meta"):
+        fl.sigmoid_focal_loss(x, t, weights=t.to("meta"))
+    with pytest.raises(TypeError, match="inputs must have dtype"):
+        fl.sigmoid_focal_loss(x.long(), t)
+    with pytest.raises(TypeError, match="targets must have the logits' dtype"):
+        fl.sigmoid_focal_loss(x, t.float())
+    with pytest.raises(TypeError, match="must be a torch.Tensor"):
+        fl.sigmoid_focal_loss(x, t.numpy())
+    with pytest.raises(ValueError, match="reduction"):
+        fl.sigmoid_focal_loss(x, t, reduction="avg")
+    with pytest.raises(ValueError, match="gamma"):
+        fl.sigmoid_focal_loss(x, t, gamma=-1.0)
+    with pytest.raises(ValueError, match="target"):
+        fl.sigmoid_focal_loss(x, t * 2)
+    with pytest.raises(TypeError, match="class-probability"):
+        fl.softmax_focal_loss(x, t)
+    with pytest.raises(ValueError, match="target"):
+        fl.softmax_focal_loss(x, torch.tensor([0, 1, 3, 0]))
+    with pytest.raises(TypeError, match="class weights"):
+        fl.softmax_focal_loss(x, torch.tensor([0, 1, 2, 0]), alpha=0.25)
+    with pytest.raises(ValueError, match="normalizer"):
+        fl.sigmoid_focal_loss(x, t, reduction="mean", normalizer=torch.ones(2))
+    with pytest.raises(ValueError, match="precision"):
+        fl.softmax_focal_loss(x, torch.tensor([0, 1, 2, 0]), precision="sloppy")
+
+
+def test_import_focalloss_does_not_import_torch():
+    code = "import sys, focalloss; assert 'torch' not in sys.modules, 'torch imported'; print('ok')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_numpy_api_reads_tensors_through_dlpack():
+    x, t = _data((5, 4), dtype=torch.float32)
+    loss, grad = focalloss.sigmoid_focal_loss(x, t, return_grad=True)
+    ref_loss, ref_grad = focalloss.sigmoid_focal_loss(x.numpy(), t.numpy(), return_grad=True)
+    assert isinstance(loss, np.ndarray) and np.array_equal(loss, ref_loss) and np.array_equal(grad, ref_grad)
+    y = torch.tensor([0, 1, 3, 2, 1])
+    assert focalloss.softmax_focal_loss(x, y) == focalloss.softmax_focal_loss(x.numpy(), y.numpy())
+    with pytest.raises(TypeError, match="DLPack"):
+        focalloss.sigmoid_focal_loss(x.requires_grad_(), t)   # torch refuses to export it
