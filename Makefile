@@ -7,9 +7,10 @@ SWIFT      ?= swift
 CC         ?= cc
 CXX        ?= c++
 PYTHON     ?= python3
-# The interpreter for bench/peers.py: numpy is needed; torch, torchvision and kornia are used
-# when they import (e.g. make bench BENCH_PYTHON=/path/to/venv/bin/python).
-BENCH_PYTHON ?= $(PYTHON)
+# The interpreter for bench/peers.py: numpy is needed; torch, torchvision, kornia and
+# focalloss.torch are used when they import. By default the test environment (build/test-venv,
+# made by `make test-venv`), which has them all; BENCH_PYTHON=/path/to/python for another.
+BENCH_PYTHON ?= $(CURDIR)/build/test-venv/bin/python
 BUILD_DIR  := build
 SCRATCH    := .build-release
 LIB        := $(BUILD_DIR)/libfocalloss.so
@@ -176,11 +177,12 @@ $(TEST_VENV)/.boosting: $(TEST_VENV)/.ml_dtypes
 	touch $@
 
 # PyTorch and torchvision for focalloss.torch (tests/test_torch.py: torchvision's function is the
-# reference, torch.compile and gradcheck run for real). PyPI's torch wheel carries CUDA libraries:
+# reference, torch.compile and gradcheck run for real), and kornia, a peer in `make bench`. PyPI's torch wheel carries CUDA libraries:
 # about 4 minutes and 6 GB here; installed once per clean clone, reused after.
 $(TEST_VENV)/.torch: $(TEST_VENV)/.boosting
 	$(TEST_PYTHON) -c "import torch, torchvision" 2>/dev/null || \
 	    $(TEST_VENV)/bin/pip install -q torch torchvision
+	$(TEST_PYTHON) -c "import kornia" 2>/dev/null || $(TEST_VENV)/bin/pip install -q kornia
 	touch $@
 
 # jax (CPU) and optax for focalloss.jax (tests/test_jax.py: optax.sigmoid_focal_loss is a reference).
@@ -314,7 +316,7 @@ $(BUILD_DIR)/bench: bench/bench.c include/focalloss.h $(LIB)
 # build/bench-run.txt and its numbers in
 # build/bench-results.json: `make figures BENCH_RESULTS=build/bench-results.json` copies both
 # into docs/figures/ and plots them.
-bench: $(BUILD_DIR)/bench python
+bench: $(BUILD_DIR)/bench python $(if $(filter $(CURDIR)/build/test-venv/bin/python,$(BENCH_PYTHON)),test-venv)
 	./$(BUILD_DIR)/bench > $(BUILD_DIR)/bench.tsv
 	{ echo "# $$(date -u +%Y-%m-%d), make bench BENCH_PYTHON=$(BENCH_PYTHON)"; \
 	  echo "# load average at the start (1, 5, 15 min): $(shell cut -d' ' -f1-3 /proc/loadavg)"; \
@@ -510,3 +512,17 @@ test-wheel: wheel test-venv
 	        $(CURDIR)/tools/wheel_smoke.py --checkout $(CURDIR) --require-torch || exit 1; done
 
 test: test-wheel
+
+# The sdist built from source as a user would: `pip install focalloss-X.Y.Z.tar.gz` into a fresh
+# venv (build/sdist-venv; pip fetches setuptools and wheel for the isolated build), a full release
+# build of the library by Swift (about 9 minutes on 2 cores), then the smoke test without Swift.
+# Not part of `make test` (docs/install.md): `make test-wheel` and the slow Python test already
+# build the package through setup.py; this adds only the native/ copy, for 9 minutes.
+SDIST_VENV     := $(BUILD_DIR)/sdist-venv
+test-sdist: sdist
+	rm -rf $(SDIST_VENV)
+	$(PYTHON) -m venv --system-site-packages $(SDIST_VENV)
+	cd / && $(CURDIR)/$(SDIST_VENV)/bin/python -m pip install -q $(CURDIR)/$(SDIST)
+	cd / && for backend in ctypes extension; do \
+	    $(NO_SWIFT_ENV) FOCALLOSS_BACKEND=$$backend $(CURDIR)/$(SDIST_VENV)/bin/python -I \
+	        $(CURDIR)/tools/wheel_smoke.py --checkout $(CURDIR) || exit 1; done

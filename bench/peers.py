@@ -4,8 +4,9 @@
 Reads the lines of bench/bench.c (the shipped library through C, one line per case and precision
 tier) from the file named on the command line, times the same cases (fused loss + gradient,
 reduction sum; once per case, shared by its tiers' rows) with numpy and, when they import,
-torchvision eager, torch.compile and kornia, and the small case through the Python package
-`focalloss` (extension and ctypes backends) when it exists, then prints one table. The rows of
+torchvision eager, torch.compile and kornia, the library's own torch module (focalloss.torch, eager
+and under torch.compile: forward + backward, as the torch peers), and the small case through the
+Python package `focalloss` (extension and ctypes backends), then prints one table. The rows of
 the sigmoid from integer labels (sigmoid_labels) share the sigmoid's peer measurements, and the
 rows of the _weighted functions (sigmoid_weighted, ...) those of their unweighted family. The
 gradient-and-Hessian rows (sigmoid_grad_hess, softmax_grad_hess) are timed against numpy's
@@ -164,6 +165,19 @@ def torch_peers(notes):
     except Exception as e:  # noqa: BLE001 (a missing compiler backend is any exception)
         notes.append(f"torch.compile unavailable ({type(e).__name__}): its column skipped")
     try:
+        sys.path.insert(0, os.path.join(REPO, "bindings", "python"))
+        import focalloss.torch as fl
+        module = {
+            "sigmoid": lambda x, t: fl.sigmoid_focal_loss(x, t, ALPHA, GAMMA, reduction="sum"),
+            "softmax": lambda x, y: fl.softmax_focal_loss(x, y, None, GAMMA, reduction="sum"),
+        }
+        peers["focalloss.torch"] = module
+        peers["focalloss.torch compiled"] = {k: torch.compile(f) for k, f in module.items()}
+        notes.append("focalloss.torch columns: the library's own torch module (exact tier, the gradient kept from "
+                     "the forward pass), eager and under torch.compile: what a PyTorch user of focalloss sees")
+    except ImportError as e:
+        notes.append(f"focalloss.torch not importable ({e}): its columns skipped")
+    try:
         import kornia.losses
         peers["kornia"] = {
             "sigmoid": lambda x, t: kornia.losses.binary_focal_loss_with_logits(
@@ -305,7 +319,7 @@ def main():
     notes = []
     peers, torch = torch_peers(notes)
     latencies = python_latencies(notes)
-    peer_names = ["torchvision", "torch.compile", "kornia"]
+    peer_names = ["torchvision", "torch.compile", "kornia", "focalloss.torch", "focalloss.torch compiled"]
 
     measured = {}  # (family, dtype, shape) -> the peers' speeds, once for every precision tier
     for row in rows:
