@@ -265,6 +265,11 @@ def test_strided_inputs():
         theirs = torchvision.ops.sigmoid_focal_loss(x, targets, reduction="mean")
         _close(ours, theirs)
         _close(_grad(ours, x), _grad(theirs, x))
+    row = torch.randn(1, 5, dtype=torch.float64, requires_grad=True)   # broadcast logits: stride 0
+    ours = fl.sigmoid_focal_loss(row.expand(20, 5), tt, reduction="sum")
+    theirs = torchvision.ops.sigmoid_focal_loss(row.expand(20, 5), tt, reduction="sum")
+    _close(ours, theirs)
+    _close(_grad(ours, row), _grad(theirs, row))
     upstream = torch.randn(5, 20, dtype=torch.float64).t()   # a non-contiguous upstream gradient
     (g,) = torch.autograd.grad(fl.sigmoid_focal_loss(x, tt), x, upstream)
     (h,) = torch.autograd.grad(torchvision.ops.sigmoid_focal_loss(x, tt), x, upstream)
