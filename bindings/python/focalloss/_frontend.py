@@ -78,8 +78,15 @@ def _from_dlpack(name, value):
     try:
         return np.from_dlpack(value)
     except (BufferError, RuntimeError, TypeError, ValueError) as error:
-        raise TypeError("%s: numpy cannot read this %s through DLPack: %s" % (name, type(value).__name__, error)) \
-            from None
+        reason = error
+    # numpy's DLPack import has no bfloat16; a producer that also exports itself through the array
+    # protocol as ml_dtypes.bfloat16 (jax does, over the same CPU buffer) is read that way.
+    bfloat16 = _bfloat16()
+    if bfloat16 is not None and str(getattr(value, "dtype", "")) == "bfloat16" and hasattr(value, "__array__"):
+        array = np.asarray(value)
+        if array.dtype == bfloat16:
+            return array
+    raise TypeError("%s: numpy cannot read this %s through DLPack: %s" % (name, type(value).__name__, reason))
 
 
 def _array(name, value):

@@ -1,0 +1,473 @@
+"""focalloss for JAX: the focal losses as ``jax.custom_vjp`` functions over the library.
+
+    import focalloss.jax as fl
+    loss = fl.sigmoid_focal_loss(logits, targets, reduction="sum", normalizer=num_positives)
+    loss = fl.softmax_focal_loss(logits, labels, gamma=2.0, ignore_index=255)
+    grads = jax.grad(lambda x: fl.softmax_focal_loss(x, labels))(logits)
+
+The arguments and results are those of the numpy API (``focalloss.sigmoid_focal_loss`` and
+``focalloss.softmax_focal_loss``), on JAX arrays, under ``jax.jit``, ``jax.grad`` and
+``jax.vmap``. The forward pass is one ``jax.pure_callback`` into the library, which returns the
+loss and its gradient from one fused pass; the gradient (an array of the logits' shape and dtype)
+is kept as the residual, and the backward pass multiplies it by the upstream cotangent (in jnp:
+no second call). Outside ``jax.grad`` the library computes the loss alone.
+
+The callback runs on the host, in the library, on CPU: on another backend JAX copies the inputs
+to the host and the results back. Each call costs the library's time plus JAX's callback overhead
+(about 0.1 ms): see docs/jax.md.
+
+Cotangents (what ``jax.grad`` and ``jax.vjp`` give for each argument):
+
+- ``logits``: the library's gradient times the upstream cotangent (exact, fused).
+- ``targets`` (sigmoid) and ``weights``: data. When they do not depend on what is differentiated
+  (the usual case) their cotangent is zero; when they do (soft targets computed from the
+  parameters, say), the call raises a TypeError rather than return a wrong zero: hold them
+  constant with ``jax.lax.stop_gradient``.
+- ``labels`` (softmax, integer): ``float0`` zeros, as JAX gives for every integer input (with
+  ``jax.grad(..., allow_int=True)``; without it JAX refuses integer inputs).
+- ``normalizer`` given as an array: ``-loss / normalizer`` times the cotangent for a float array
+  (the mean's divisor is differentiable), ``float0`` for an integer one.
+- Static parameters (alpha, gamma, reduction, ignore_index, label_smoothing, a Python-number
+  normalizer, num_threads, precision) are Python values: they have no cotangent, and a traced
+  value in their place is a TypeError.
+
+Forward-mode differentiation (``jax.jvp``, ``jax.jacfwd``) and second derivatives are not
+available: JAX raises a TypeError for the first (a ``custom_vjp`` function has no JVP) and an
+error for the second (the callback has no derivative), never a wrong value.
+
+Importing this module imports jax; ``import focalloss`` does not.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from typing import Any, Callable, NamedTuple, Optional, Sequence, Tuple, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import focalloss as _focalloss
+
+__all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
+
+#: What the functions take as arrays, and as a normalizer.
+_Array = Union[jax.Array, np.ndarray]
+_Normalizer = Union[None, float, int, jax.Array, np.ndarray]
+_INT_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
+
+
+# ---- Arguments ----------------------------------------------------------------------------------
+
+def _array(name: str, value: Any) -> jax.Array:
+    """A JAX array (a tracer under a transformation) or a numpy array, as a JAX array (numpy
+    arrays convert as JAX converts them: float64 stays float64 only with jax_enable_x64)."""
+    if isinstance(value, jax.Array):
+        return value
+    if isinstance(value, np.ndarray):
+        return jnp.asarray(value)
+    raise TypeError("%s must be a jax.Array or numpy.ndarray, got %s" % (name, type(value).__name__))
+
+
+def _static(name: str, value: Any) -> Any:
+    """A static parameter: any traced value is refused here, with the reason."""
+    if isinstance(value, jax.core.Tracer):
+        raise TypeError("%s must be a static Python value (a number, a str, None), not a traced JAX value: pass it "
+                        "as a Python constant, or mark it static in jax.jit (static_argnames)" % name)
+    return value
+
+
+def _normalizer(value: Any) -> Tuple[Optional[float], Optional[jax.Array]]:
+    """(static normalizer, dynamic normalizer): a Python number is static and used as is, in
+    double, as the numpy API uses it; a 0-d array (a traced count of positives, say) goes to the
+    callback, which reads its value on the host."""
+    if value is None:
+        return None, None
+    if isinstance(value, (jax.Array, np.ndarray)):
+        normalizer = _array("normalizer", value)
+        if normalizer.shape != ():
+            raise ValueError("normalizer must be a number or a 0-d array, got shape %s" % (normalizer.shape,))
+        kind = np.dtype(normalizer.dtype).kind
+        if kind not in "fiu":
+            raise TypeError("normalizer must be a real number or a 0-d float or integer array, got dtype %s"
+                            % normalizer.dtype)
+        return None, normalizer
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError("normalizer must be a real number or a 0-d array, got %s" % type(value).__name__)
+    return float(value), None
+
+
+def _canonical_int(value: Optional[int]) -> Optional[int]:
+    return None if value is None else int(value)
+
+
+class _SigmoidConfig(NamedTuple):
+    """The static parameters of one sigmoid operator, canonical (floats, ints, strs), hashable."""
+    alpha: Optional[float]
+    gamma: float
+    reduction: str
+    normalizer: Optional[float]
+    dynamic_normalizer: bool
+    num_threads: Optional[int]
+    precision: str
+
+
+class _SoftmaxConfig(NamedTuple):
+    """The static parameters of one softmax operator, canonical and hashable."""
+    alpha: Optional[Tuple[float, ...]]
+    gamma: float
+    reduction: str
+    ignore_index: int
+    label_smoothing: float
+    normalizer: Optional[float]
+    dynamic_normalizer: bool
+    num_threads: Optional[int]
+    precision: str
+
+
+# ---- The operators ------------------------------------------------------------------------------
+
+def _host(array: Any) -> Any:
+    """A callback argument as the numpy array the numpy API takes (jax passes CPU jax arrays, read
+    through their buffer; a bfloat16 one becomes an ml_dtypes.bfloat16 array)."""
+    return None if array is None else np.asarray(array)
+
+
+def _host_normalizer(config: Any, normalizer: Any) -> Optional[float]:
+    return float(np.asarray(normalizer)) if config.dynamic_normalizer else config.normalizer
+
+
+#: custom_vjp's symbolic-zero types (the forward rule learns which inputs are differentiated).
+_CustomVJPPrimal: Any = jax.custom_derivatives.CustomVJPPrimal
+_SymbolicZero: Any = jax.custom_derivatives.SymbolicZero
+
+#: jax.ShapeDtypeStruct, whose constructor jax leaves unannotated.
+_ShapeDtype: Callable[..., Any] = jax.ShapeDtypeStruct
+
+
+def _results(loss_shape: Tuple[int, ...], logits: jax.Array, with_grad: bool) -> Any:
+    """What the callback returns: the loss (of `loss_shape`), then the gradient with `with_grad`."""
+    loss = _ShapeDtype(loss_shape, logits.dtype)
+    return (loss, _ShapeDtype(logits.shape, logits.dtype)) if with_grad else loss
+
+
+def _host_results(result: Any, dtype: np.dtype, with_grad: bool) -> Any:
+    """The numpy API's result as the callback returns it: a reduced loss (a numpy scalar) as a 0-d
+    array of the logits' dtype."""
+    if with_grad:
+        loss, grad = result
+        return np.asarray(loss, dtype), grad
+    return np.asarray(result, dtype)
+
+
+def _normalizer_cotangent(normalizer: Optional[jax.Array], loss: Optional[jax.Array], g: jax.Array) -> Any:
+    """d(sum / n)/dn = -loss / n for a float array n; float0 zeros for an integer one."""
+    if normalizer is None:
+        return None
+    if not jnp.issubdtype(normalizer.dtype, jnp.floating):
+        return np.zeros(normalizer.shape, jax.dtypes.float0)
+    assert loss is not None
+    return (-(g * loss) / normalizer.astype(loss.dtype)).astype(normalizer.dtype)
+
+
+def _primals(*arguments: Any) -> Tuple[Any, ...]:
+    """The values of the forward rule's arguments (custom_vjp's symbolic_zeros hands it
+    CustomVJPPrimal objects), after refusing a float data argument that is being differentiated:
+    its derivative is not computed, and a zero cotangent would be a wrong answer. Each argument is
+    (name, primal, data): data arguments are the targets and the weights."""
+    values = []
+    for name, primal, data in arguments:
+        value, perturbed = ((primal.value, primal.perturbed) if isinstance(primal, _CustomVJPPrimal)
+                            else (primal, False))
+        if data and perturbed and value is not None and not jnp.issubdtype(value.dtype, jnp.integer):
+            raise TypeError("focalloss.jax differentiates with respect to the logits (and an array normalizer) "
+                            "only; %s is being differentiated: hold it constant with jax.lax.stop_gradient" % name)
+        values.append(value)
+    return tuple(values)
+
+
+def _upstream(g: Any, loss_shape: Tuple[int, ...], dtype: Any) -> jax.Array:
+    """The loss's cotangent, a symbolic zero instantiated."""
+    if isinstance(g, _SymbolicZero):
+        return jnp.zeros(loss_shape, dtype)
+    return g  # type: ignore[no-any-return]
+
+
+def _zero_cotangent(array: Optional[jax.Array]) -> Any:
+    """The cotangent of a data input: zeros (float0 zeros for integers), None for None."""
+    if array is None:
+        return None
+    if jnp.issubdtype(array.dtype, jnp.integer):
+        return np.zeros(array.shape, jax.dtypes.float0)
+    return jnp.zeros_like(array)
+
+
+# One custom_vjp function per configuration, cached, so that jax.jit sees the same function (and
+# reuses its compilation) every time the same static parameters come back. Bounded: a schedule
+# that changes gamma every step makes a new operator (and a new compilation) each time anyway.
+@functools.lru_cache(maxsize=256)
+def _sigmoid_operator(config: _SigmoidConfig) -> Callable[..., jax.Array]:
+    def host(with_grad: bool) -> Callable[..., Any]:
+        def call(logits: Any, targets: Any, weights: Any, normalizer: Any) -> Any:
+            logits = _host(logits)
+            result = _focalloss.sigmoid_focal_loss(
+                logits, _host(targets), config.alpha, config.gamma, config.reduction,
+                normalizer=_host_normalizer(config, normalizer), return_grad=with_grad,
+                num_threads=config.num_threads, precision=config.precision, weights=_host(weights))
+            return _host_results(result, logits.dtype, with_grad)
+        return call
+
+    def run(logits: jax.Array, targets: jax.Array, weights: Optional[jax.Array], normalizer: Optional[jax.Array],
+            with_grad: bool) -> Any:
+        loss_shape = logits.shape if config.reduction == "none" else ()
+        return jax.pure_callback(host(with_grad), _results(loss_shape, logits, with_grad), logits, targets, weights,
+                                 normalizer, vmap_method="sequential")
+
+    @jax.custom_vjp
+    def operator(logits: jax.Array, targets: jax.Array, weights: Optional[jax.Array],
+                 normalizer: Optional[jax.Array]) -> jax.Array:
+        return run(logits, targets, weights, normalizer, False)  # type: ignore[no-any-return]
+
+    def forward(logits: Any, targets: Any, weights: Any, normalizer: Any) -> Tuple[jax.Array, Any]:
+        logits, targets, weights, normalizer = _primals(("logits", logits, False), ("targets", targets, True),
+                                                      ("weights", weights, True), ("normalizer", normalizer, False))
+        loss, grad = run(logits, targets, weights, normalizer, True)
+        kept_loss = loss if normalizer is not None else None
+        return loss, (grad, kept_loss, targets, weights, normalizer)
+
+    def backward(residuals: Any, g: jax.Array) -> Tuple[Any, ...]:
+        grad, loss, targets, weights, normalizer = residuals
+        g = _upstream(g, grad.shape if config.reduction == "none" else (), grad.dtype)
+        # "none": one loss per element, each depending on its own logit only: elementwise.
+        return (g * grad, _zero_cotangent(targets), _zero_cotangent(weights),
+                _normalizer_cotangent(normalizer, loss, g))
+
+    operator.defvjp(forward, backward, symbolic_zeros=True)
+    return operator
+
+
+@functools.lru_cache(maxsize=256)
+def _softmax_operator(config: _SoftmaxConfig) -> Callable[..., jax.Array]:
+    def host(with_grad: bool) -> Callable[..., Any]:
+        def call(logits: Any, labels: Any, weights: Any, normalizer: Any) -> Any:
+            logits = _host(logits)
+            result = _focalloss.softmax_focal_loss(
+                logits, _host(labels), config.alpha, config.gamma, config.reduction, ignore_index=config.ignore_index,
+                label_smoothing=config.label_smoothing, normalizer=_host_normalizer(config, normalizer),
+                return_grad=with_grad, num_threads=config.num_threads, precision=config.precision,
+                weights=_host(weights))
+            return _host_results(result, logits.dtype, with_grad)
+        return call
+
+    def run(logits: jax.Array, labels: jax.Array, weights: Optional[jax.Array], normalizer: Optional[jax.Array],
+            with_grad: bool) -> Any:
+        loss_shape = labels.shape if config.reduction == "none" else ()
+        return jax.pure_callback(host(with_grad), _results(loss_shape, logits, with_grad), logits, labels, weights,
+                                 normalizer, vmap_method="sequential")
+
+    @jax.custom_vjp
+    def operator(logits: jax.Array, labels: jax.Array, weights: Optional[jax.Array],
+                 normalizer: Optional[jax.Array]) -> jax.Array:
+        return run(logits, labels, weights, normalizer, False)  # type: ignore[no-any-return]
+
+    def forward(logits: Any, labels: Any, weights: Any, normalizer: Any) -> Tuple[jax.Array, Any]:
+        logits, labels, weights, normalizer = _primals(("logits", logits, False), ("labels", labels, True),
+                                                      ("weights", weights, True), ("normalizer", normalizer, False))
+        loss, grad = run(logits, labels, weights, normalizer, True)
+        kept_loss = loss if normalizer is not None else None
+        return loss, (grad, kept_loss, labels, weights, normalizer)
+
+    def backward(residuals: Any, g: jax.Array) -> Tuple[Any, ...]:
+        grad, loss, labels, weights, normalizer = residuals
+        g = _upstream(g, labels.shape if config.reduction == "none" else (), grad.dtype)
+        # "none": one loss per position (n, d1, ...), depending on that position's C logits only:
+        # its cotangent multiplies the position's gradient row, broadcast over the class axis 1.
+        upstream = jnp.expand_dims(g, 1) if g.ndim > 0 else g
+        return (upstream * grad, _zero_cotangent(labels), _zero_cotangent(weights),
+                _normalizer_cotangent(normalizer, loss, g))
+
+    operator.defvjp(forward, backward, symbolic_zeros=True)
+    return operator
+
+
+# ---- Validation ---------------------------------------------------------------------------------
+# The numpy API checks dtypes and every static parameter; calling it on one-element stand-ins of
+# the arrays' dtypes (a few microseconds, at trace time) raises its errors, word for word, before
+# anything is traced. The shapes are checked here, with its messages. What only the data can show
+# (a target outside [0, 1], a label out of range, a negative weight, a normalizer <= 0 given as an
+# array) the library finds on the host when the computation runs: see the functions' Raises.
+
+def _stand_in(array: jax.Array, shape: Tuple[int, ...]) -> np.ndarray:
+    """Zeros of the array's dtype, of a shape the numpy API accepts with the others'."""
+    return np.zeros(shape, np.dtype(array.dtype))
+
+
+def _weights_stand_in(weights: Optional[jax.Array]) -> Optional[np.ndarray]:
+    return None if weights is None else _stand_in(weights, (1,))
+
+
+def _check_sigmoid(logits: jax.Array, targets: jax.Array, weights: Optional[jax.Array], alpha: Any, gamma: Any,
+                   reduction: Any, normalizer: Optional[float], dynamic_normalizer: bool, num_threads: Any,
+                   precision: Any) -> None:
+    _focalloss.sigmoid_focal_loss(
+        _stand_in(logits, (1,)), _stand_in(targets, (1,)), alpha, gamma, reduction,
+        normalizer=1.0 if dynamic_normalizer else normalizer, num_threads=num_threads, precision=precision,
+        weights=_weights_stand_in(weights))
+    if targets.shape != logits.shape:
+        raise ValueError("targets must have the logits' shape %s, got %s" % (logits.shape, targets.shape))
+    if weights is not None:
+        shapes = [(logits.shape, "the logits' shape")]
+        if logits.ndim >= 2:
+            shapes.append((logits.shape[:1] + logits.shape[2:], "the positions' shape"))
+        if weights.shape not in [shape for shape, _ in shapes]:
+            raise ValueError("weights must have %s, got %s"
+                             % (" or ".join("%s %s" % (what, shape) for shape, what in shapes), weights.shape))
+
+
+def _check_softmax(logits: jax.Array, labels: jax.Array, weights: Optional[jax.Array], alpha: Any, gamma: Any,
+                   reduction: Any, ignore_index: Any, label_smoothing: Any, normalizer: Optional[float],
+                   dynamic_normalizer: bool, num_threads: Any, precision: Any) -> None:
+    if logits.ndim < 2:
+        raise ValueError("logits must have shape (N, C, ...) with the classes on axis 1, got %s" % (logits.shape,))
+    if np.dtype(labels.dtype) not in _INT_DTYPES:
+        raise TypeError("labels must have dtype int64 or int32, got %s" % labels.dtype)
+    _focalloss.softmax_focal_loss(
+        _stand_in(logits, (1, logits.shape[1])), _stand_in(labels, (1,)), alpha, gamma, reduction,
+        ignore_index=ignore_index, label_smoothing=label_smoothing,
+        normalizer=1.0 if dynamic_normalizer else normalizer, num_threads=num_threads, precision=precision,
+        weights=_weights_stand_in(weights))
+    expected = logits.shape[:1] + logits.shape[2:]
+    if labels.shape != expected:
+        raise ValueError("labels must have shape %s for logits of shape %s, got %s"
+                         % (expected, logits.shape, labels.shape))
+    if weights is not None and weights.shape != expected:
+        raise ValueError("weights must have the labels' shape %s, got %s" % (expected, weights.shape))
+
+
+# ---- The functions ------------------------------------------------------------------------------
+
+def sigmoid_focal_loss(logits: _Array, targets: _Array, alpha: Optional[float] = 0.25, gamma: float = 2.0,
+                       reduction: str = "none", *, normalizer: _Normalizer = None, weights: Optional[_Array] = None,
+                       num_threads: Optional[int] = None, precision: str = "exact") -> jax.Array:
+    """Sigmoid focal loss (binary and multi-label), as ``torchvision.ops.sigmoid_focal_loss``, on
+    JAX arrays, differentiable with respect to the logits.
+
+    ``focalloss.sigmoid_focal_loss`` (the numpy API) as a ``jax.custom_vjp`` function: per element,
+    ``alpha_t * BCEWithLogits(x, t) * (1 - p_t) ** gamma``. Unlike ``optax.sigmoid_focal_loss``
+    (alpha None and no reduction by default), the defaults are torchvision's: alpha 0.25, gamma 2,
+    reduction "none". Works under ``jax.jit``, ``jax.grad`` and ``jax.vmap`` (which calls the
+    library once per batch element, each reducing its own slice). The library runs on the host,
+    through ``jax.pure_callback``.
+
+    Args:
+        logits: jax (or numpy) array of float16, bfloat16, float32 or float64 (float64 needs
+            ``jax_enable_x64``), any shape.
+        targets: array of the logits' shape and dtype, values in [0, 1]. Data: differentiating
+            it raises (see the module's docstring).
+        alpha: weight of the positives in [0, 1]; None or -1 disables weighting. Static.
+        gamma: focusing parameter, any real >= 0. Static.
+        reduction: "none" (one loss per element, default), "sum" or "mean" (sum / element count).
+            Static.
+        normalizer: only with reduction="mean", the divisor instead of the element count: a
+            positive Python number (static), or a 0-d float or integer array, traced or not (a
+            count of positives computed in the step). A float array's cotangent is
+            ``-loss / normalizer`` times the upstream one.
+        weights: None, or an array of the logits' dtype, each finite and >= 0, of the logits'
+            shape (per element) or, for logits of 2 or more dimensions, of shape (N, d1, ..., dk)
+            (per position, the same for every class on axis 1). Data, as targets.
+        num_threads: None or 0 for the library default, 1 for the calling thread. Static.
+        precision: "exact" (default) or "fast", as in the numpy API. Static.
+
+    Returns:
+        The loss, of the logits' dtype: an array of the logits' shape for "none", a 0-d array
+        otherwise. Its gradient with respect to the logits is the library's, bit for bit (times
+        the upstream cotangent).
+
+    Raises:
+        TypeError: an argument of the wrong type (a traced value for a static parameter
+            included), or an array of the wrong dtype (nothing is converted).
+        ValueError: a wrong shape, an unknown reduction or precision, or a static value out of
+            range, with the numpy API's message, when the function is called (traced).
+        jax.errors.JaxRuntimeError: a value only the data shows (a target outside [0, 1], a
+            weight negative, NaN or infinite, a normalizer array <= 0), found by the library when
+            the computation runs; its message holds the library's ValueError.
+    """
+    logits = _array("logits", logits)
+    targets = _array("targets", targets)
+    weights = None if weights is None else _array("weights", weights)
+    for name, value in (("alpha", alpha), ("gamma", gamma), ("reduction", reduction), ("num_threads", num_threads),
+                        ("precision", precision)):
+        _static(name, value)
+    static_normalizer, dynamic_normalizer = _normalizer(normalizer)
+    _check_sigmoid(logits, targets, weights, alpha, gamma, reduction, static_normalizer,
+                   dynamic_normalizer is not None, num_threads, precision)
+    config = _SigmoidConfig(None if alpha is None else float(alpha), float(gamma), str(reduction), static_normalizer,
+                            dynamic_normalizer is not None, _canonical_int(num_threads), str(precision))
+    return _sigmoid_operator(config)(logits, targets, weights, dynamic_normalizer)
+
+
+def softmax_focal_loss(logits: _Array, labels: _Array, alpha: Optional[Union[Sequence[float], _Array]] = None,
+                       gamma: float = 2.0, reduction: str = "mean", *, ignore_index: int = -100,
+                       label_smoothing: float = 0.0, normalizer: _Normalizer = None, weights: Optional[_Array] = None,
+                       num_threads: Optional[int] = None, precision: str = "exact") -> jax.Array:
+    """Softmax focal loss (multi-class) on JAX arrays, differentiable with respect to the logits.
+    At gamma = 0 it is the cross-entropy (``torch.nn.functional.cross_entropy`` with
+    ``weight=alpha``, ``ignore_index``, ``label_smoothing`` and the reduction's semantics).
+
+    ``focalloss.softmax_focal_loss`` (the numpy API) as a ``jax.custom_vjp`` function: with
+    ``p = softmax(x)`` over axis 1, class weights ``a_c`` and ``q_c = (1 - eps) [c == y] + eps / C``,
+    per label position ``-sum_c a_c q_c (1 - p_c) ** gamma log p_c``, and 0 where the label is
+    ``ignore_index``. Works under ``jax.jit``, ``jax.grad`` and ``jax.vmap`` (the library is called
+    once per batch element). The library runs on the host, through ``jax.pure_callback``.
+
+    Args:
+        logits: jax (or numpy) array of float16, bfloat16, float32 or float64 (float64 needs
+            ``jax_enable_x64``) of shape (N, C) or (N, C, d1, ..., dk).
+        labels: int32 or int64 class indices of shape (N,) or (N, d1, ..., dk), each in [0, C) or
+            equal to ignore_index. Cotangent: float0 zeros.
+        alpha: None (every class weighs 1, default) or C class weights, each finite and >= 0: a
+            sequence, a numpy array or a concrete JAX array (not a traced one). Static.
+        gamma: focusing parameter, any real >= 0. Static.
+        reduction: "mean" (default: sum / sum of weight * alpha[y] over the labels not ignored),
+            "sum", or "none" (one loss per label position, of the labels' shape). Static.
+        ignore_index: labels with this value contribute 0 and leave the mean's divisor. Static.
+        label_smoothing: eps in [0, 1]. Static.
+        normalizer: only with reduction="mean", the divisor instead of the mean's: a positive
+            Python number (static) or a 0-d float or integer array, traced or not. A float
+            array's cotangent is ``-loss / normalizer`` times the upstream one.
+        weights: None, or an array of the logits' dtype and the labels' shape, each finite and
+            >= 0 (a per-position weight; 0 leaves the position out). Data: differentiating it
+            raises.
+        num_threads: None or 0 for the library default, 1 for the calling thread. Static.
+        precision: "exact" (default) or "fast", as in the numpy API. Static.
+
+    Returns:
+        The loss, of the logits' dtype: an array of the labels' shape for "none", a 0-d array
+        otherwise. A mean over nothing (every label ignored) is NaN. Its gradient with respect to
+        the logits is the library's, bit for bit (times the upstream cotangent, broadcast over
+        the class axis for "none").
+
+    Raises:
+        TypeError: an argument of the wrong type (a traced value for a static parameter
+            included), or an array of the wrong dtype.
+        ValueError: a wrong shape, an unknown reduction or precision, a static value out of range,
+            with the numpy API's message, when the function is called (traced).
+        jax.errors.JaxRuntimeError: a value only the data shows (a label outside [0, C) that is not
+            ignore_index, a weight negative, NaN or infinite, a normalizer array <= 0), found by
+            the library when the computation runs; its message holds the library's ValueError.
+    """
+    logits = _array("logits", logits)
+    labels = _array("labels", labels)
+    weights = None if weights is None else _array("weights", weights)
+    for name, value in (("alpha", alpha), ("gamma", gamma), ("reduction", reduction), ("ignore_index", ignore_index),
+                        ("label_smoothing", label_smoothing), ("num_threads", num_threads), ("precision", precision)):
+        _static(name, value)
+    static_normalizer, dynamic_normalizer = _normalizer(normalizer)
+    _check_softmax(logits, labels, weights, alpha, gamma, reduction, ignore_index, label_smoothing, static_normalizer,
+                   dynamic_normalizer is not None, num_threads, precision)
+    class_weights = None if alpha is None else tuple(float(a) for a in np.asarray(alpha, np.float64))
+    config = _SoftmaxConfig(class_weights, float(gamma), str(reduction), int(ignore_index), float(label_smoothing),
+                            static_normalizer, dynamic_normalizer is not None, _canonical_int(num_threads),
+                            str(precision))
+    return _softmax_operator(config)(logits, labels, weights, dynamic_normalizer)
