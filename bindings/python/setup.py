@@ -90,6 +90,12 @@ class BuildWithLibrary(build_ext):
             os.makedirs(target, exist_ok=True)
             shutil.copyfile(library, os.path.join(target, soname))
 
+    def build_extensions(self):
+        # Some Pythons (pyenv's, for one) link extensions with an rpath to their own lib/ (their
+        # LDSHARED); the extension needs $ORIGIN only, and a wheel must not carry this machine's paths.
+        self.compiler.linker_so = [flag for flag in self.compiler.linker_so if not flag.startswith("-Wl,-rpath")]
+        super().build_extensions()
+
 
 class SdistWithNative(sdist):
     """The sdist with native/: the repository files the library's build reads."""
