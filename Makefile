@@ -520,9 +520,10 @@ test: test-wheel
 
 # The sdist built from source as a user would: `pip install focalloss-X.Y.Z.tar.gz` into a fresh
 # venv (build/sdist-venv; pip fetches setuptools and wheel for the isolated build), a full release
-# build of the library by Swift (about 9 minutes on 2 cores), then the smoke test without Swift.
-# Not part of `make test` (docs/install.md): `make test-wheel` and the slow Python test already
-# build the package through setup.py; this adds only the native/ copy, for 9 minutes.
+# build of the library by Swift (7 minutes here on 2 cores, 500 s of CPU), then the smoke test
+# without Swift. Not part of `make test` (docs/install.md): `make test-wheel` and the slow Python
+# test already build the package through setup.py and check the sdist's contents; this adds only
+# the build from the native/ copy, for 7 to 12 minutes.
 SDIST_VENV     := $(BUILD_DIR)/sdist-venv
 test-sdist: sdist
 	rm -rf $(SDIST_VENV)

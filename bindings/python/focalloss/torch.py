@@ -197,6 +197,8 @@ def _register_autograd(name: str, op: Any, tensor_count: int, with_grad_index: i
     def setup_context(ctx, inputs, output):
         _, grad, stats = output
         ctx.mark_non_differentiable(grad, stats)
+        # The gradient and statistics outputs get no gradient: None, not tensors of zeros.
+        ctx.set_materialize_grads(False)
         ctx.recompute = not inputs[with_grad_index]
         if ctx.recompute:
             ctx.save_for_backward(*inputs[:tensor_count])
