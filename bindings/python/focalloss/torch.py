@@ -207,6 +207,8 @@ def _register_autograd(name: str, op: Any, tensor_count: int, with_grad_index: i
             ctx.save_for_backward(grad, inputs[0])
 
     def backward(ctx, grad_loss, _grad, _stats):
+        if grad_loss is None:  # the loss itself got no gradient (materialize_grads is off)
+            return (None,) * len(ctx.needs_input_grad)
         for index, argument in data_arguments:
             if ctx.needs_input_grad[index]:
                 raise RuntimeError("focalloss.torch differentiates with respect to the logits only; %s requires "
