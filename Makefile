@@ -546,6 +546,8 @@ test-typing: python test-venv
 	cd $(BUILD_DIR)/mypy-cache && $(MYPY_ENV) $(TEST_PYTHON) -m mypy.stubtest focalloss \
 	    --mypy-config-file $(CURDIR)/$(TYPING_DIR)/mypy.ini --allowlist $(CURDIR)/$(TYPING_DIR)/stubtest-allowlist.txt
 	cd $(TYPING_DIR) && $(MYPY_ENV) $(TEST_PYTHON) -m mypy --strict --config-file mypy.ini usage.py
+	cd bindings/python && $(MYPY_ENV) $(TEST_PYTHON) -m mypy --strict --config-file $(CURDIR)/$(TYPING_DIR)/mypy.ini \
+	    focalloss/torch.py focalloss/jax.py
 	cd $(TYPING_DIR) && for backend in ctypes extension; do \
 	    FOCALLOSS_BACKEND=$$backend $(MYPY_ENV) $(TEST_PYTHON) usage.py || exit 1; done
 

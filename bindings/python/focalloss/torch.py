@@ -57,15 +57,17 @@ def _bfloat16_numpy() -> Any:
     return np.dtype(ml_dtypes.bfloat16)
 
 
-def _numpy(tensor: Optional[Tensor]) -> Optional[np.ndarray]:
+def _numpy(tensor: Tensor) -> np.ndarray:
     """The tensor's memory as a numpy array (no copy; strides kept: the numpy API copies a
     non-contiguous array once)."""
-    if tensor is None:
-        return None
     tensor = tensor.detach()
     if tensor.dtype == torch.bfloat16:
         return tensor.view(torch.int16).numpy().view(_bfloat16_numpy())
     return tensor.numpy()
+
+
+def _optional_numpy(tensor: Optional[Tensor]) -> Optional[np.ndarray]:
+    return None if tensor is None else _numpy(tensor)
 
 
 def _tensor(array: Any, dtype: torch.dtype) -> Tensor:
@@ -103,8 +105,8 @@ def _sigmoid_op(inputs: Tensor, targets: Tensor, weights: Optional[Tensor], norm
                 alpha: float, gamma: float, reduction: str, from_labels: bool, ignore_index: int, num_threads: int,
                 precision: str, with_grad: bool, with_stats: bool) -> Tuple[Tensor, Tensor, Tensor]:
     x = _numpy(inputs)
-    options = dict(reduction=reduction, normalizer=_normalizer_value(normalizer), return_grad=with_grad,
-                   num_threads=_threads(num_threads), precision=precision, weights=_numpy(weights),
+    options: Any = dict(reduction=reduction, normalizer=_normalizer_value(normalizer), return_grad=with_grad,
+                   num_threads=_threads(num_threads), precision=precision, weights=_optional_numpy(weights),
                    return_stats=with_stats)
     alpha_value = None if alpha < 0 else alpha
     if from_labels:
@@ -116,8 +118,9 @@ def _sigmoid_op(inputs: Tensor, targets: Tensor, weights: Optional[Tensor], norm
 
 
 @_sigmoid_op.register_fake
-def _sigmoid_fake(inputs, targets, weights, normalizer, alpha, gamma, reduction, from_labels, ignore_index,
-                  num_threads, precision, with_grad, with_stats):
+def _sigmoid_fake(inputs: Tensor, targets: Tensor, weights: Optional[Tensor], normalizer: Optional[Tensor],
+                  alpha: float, gamma: float, reduction: str, from_labels: bool, ignore_index: int, num_threads: int,
+                  precision: str, with_grad: bool, with_stats: bool) -> Tuple[Tensor, Tensor, Tensor]:
     return _fake_outputs(inputs, inputs.shape, reduction, with_grad, with_stats)
 
 
@@ -125,16 +128,20 @@ def _sigmoid_fake(inputs, targets, weights, normalizer, alpha, gamma, reduction,
 def _softmax_op(inputs: Tensor, targets: Tensor, alpha: Optional[Tensor], weights: Optional[Tensor],
                 normalizer: Optional[Tensor], gamma: float, reduction: str, ignore_index: int, label_smoothing: float,
                 num_threads: int, precision: str, with_grad: bool, with_stats: bool) -> Tuple[Tensor, Tensor, Tensor]:
-    result = _focalloss.softmax_focal_loss(
-        _numpy(inputs), _numpy(targets), _numpy(alpha), gamma, reduction, ignore_index=ignore_index,
-        label_smoothing=label_smoothing, normalizer=_normalizer_value(normalizer), return_grad=with_grad,
-        num_threads=_threads(num_threads), precision=precision, weights=_numpy(weights), return_stats=with_stats)
+    options: Any = dict(ignore_index=ignore_index, label_smoothing=label_smoothing,
+                        normalizer=_normalizer_value(normalizer), return_grad=with_grad,
+                        num_threads=_threads(num_threads), precision=precision, weights=_optional_numpy(weights),
+                        return_stats=with_stats)
+    result = _focalloss.softmax_focal_loss(_numpy(inputs), _numpy(targets), _optional_numpy(alpha), gamma, reduction,
+                                           **options)
     return _outputs(result, inputs.dtype, with_grad, with_stats)
 
 
 @_softmax_op.register_fake
-def _softmax_fake(inputs, targets, alpha, weights, normalizer, gamma, reduction, ignore_index, label_smoothing,
-                  num_threads, precision, with_grad, with_stats):
+def _softmax_fake(inputs: Tensor, targets: Tensor, alpha: Optional[Tensor], weights: Optional[Tensor],
+                  normalizer: Optional[Tensor], gamma: float, reduction: str, ignore_index: int,
+                  label_smoothing: float, num_threads: int, precision: str, with_grad: bool,
+                  with_stats: bool) -> Tuple[Tensor, Tensor, Tensor]:
     return _fake_outputs(inputs, targets.shape, reduction, with_grad, with_stats)
 
 
@@ -170,11 +177,11 @@ def _apply_grad(upstream: Tensor, grad: Tensor, logits: Tensor, class_axis: bool
 
 
 @_apply_grad.register_fake
-def _apply_grad_fake(upstream, grad, logits, class_axis):
+def _apply_grad_fake(upstream: Tensor, grad: Tensor, logits: Tensor, class_axis: bool) -> Tensor:
     return torch.empty_like(grad)
 
 
-def _apply_grad_backward(ctx, _):
+def _apply_grad_backward(ctx: Any, _: Any) -> Any:
     raise RuntimeError("focalloss.torch: the second derivative (double backward) of the focal losses is not "
                        "implemented; their first derivative is exact")
 
@@ -194,7 +201,7 @@ def _register_autograd(name: str, op: Any, tensor_count: int, with_grad_index: i
     """The autograd formula of the operator `name`: its first tensor_count arguments are tensors
     (the logits first), argument with_grad_index is with_grad and the last is with_stats."""
 
-    def setup_context(ctx, inputs, output):
+    def setup_context(ctx: Any, inputs: Tuple[Any, ...], output: Tuple[Tensor, Tensor, Tensor]) -> None:
         _, grad, stats = output
         ctx.mark_non_differentiable(grad, stats)
         # The gradient and statistics outputs get no gradient: None, not tensors of zeros.
@@ -206,7 +213,7 @@ def _register_autograd(name: str, op: Any, tensor_count: int, with_grad_index: i
         else:
             ctx.save_for_backward(grad, inputs[0])
 
-    def backward(ctx, grad_loss, _grad, _stats):
+    def backward(ctx: Any, grad_loss: Optional[Tensor], _grad: Any, _stats: Any) -> Tuple[Optional[Tensor], ...]:
         if grad_loss is None:  # the loss itself got no gradient (materialize_grads is off)
             return (None,) * len(ctx.needs_input_grad)
         for index, argument in data_arguments:
@@ -341,8 +348,9 @@ def sigmoid_focal_loss_from_labels(inputs: Tensor, labels: Tensor, alpha: Option
                          num_threads, precision, return_stats, recompute)
 
 
-def _sigmoid_call(inputs, targets, from_labels, ignore_index, alpha, gamma, reduction, normalizer, weights,
-                  num_threads, precision, return_stats, recompute):
+def _sigmoid_call(inputs: Tensor, targets: Tensor, from_labels: bool, ignore_index: int, alpha: Any, gamma: Any,
+                  reduction: Any, normalizer: Any, weights: Any, num_threads: Any, precision: Any, return_stats: Any,
+                  recompute: Any) -> Any:
     if alpha is None:
         alpha = -1.0
     else:
