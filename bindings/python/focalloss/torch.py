@@ -23,7 +23,7 @@ and alpha are data, and asking for their gradient raises (detach them). The seco
 from __future__ import annotations
 
 import numbers
-from typing import Any, Optional, Sequence, Tuple, Union
+from typing import Any, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -92,16 +92,21 @@ def _threads(num_threads: int) -> Optional[int]:
     return None if num_threads == 0 else num_threads
 
 
-# ---- The custom operators ----------------------------------------------------------------------
+# ---- The operators ------------------------------------------------------------------------------
 #
 # Each operator returns (loss, grad, stats): grad is the gradient of the loss (of its sum for
 # "none") with respect to the logits when with_grad, else an empty tensor; stats is the
 # FocalStats as a float64 tensor of 3 when with_stats, else empty. The autograd formula keeps
-# grad (or, with recompute, the inputs) and multiplies it by the upstream gradient in
-# focalloss::apply_grad, whose own derivative raises.
+# grad (or, with recompute, the inputs) and multiplies it by the upstream gradient.
+#
+# One implementation per operator (_sigmoid_impl, _softmax_impl), reached two ways with the same
+# autograd formula (_setup_context, _backward): under torch.compile through the torch.library
+# custom operators (fake kernels, register_autograd), which the compiler sees as opaque calls;
+# in eager mode through _EagerFused, a plain torch.autograd.Function that calls the
+# implementation directly: the custom operators' Python dispatch costs about 120 us per forward
+# and backward pass, 4 times the rest of a small call (docs/torch.md).
 
-@torch.library.custom_op("focalloss::sigmoid_focal_loss", mutates_args=(), device_types="cpu")
-def _sigmoid_op(inputs: Tensor, targets: Tensor, weights: Optional[Tensor], normalizer: Optional[Tensor],
+def _sigmoid_impl(inputs: Tensor, targets: Tensor, weights: Optional[Tensor], normalizer: Optional[Tensor],
                 alpha: float, gamma: float, reduction: str, from_labels: bool, ignore_index: int, num_threads: int,
                 precision: str, with_grad: bool, with_stats: bool) -> Tuple[Tensor, Tensor, Tensor]:
     x = _numpy(inputs)
@@ -117,6 +122,10 @@ def _sigmoid_op(inputs: Tensor, targets: Tensor, weights: Optional[Tensor], norm
     return _outputs(result, inputs.dtype, with_grad, with_stats)
 
 
+_sigmoid_op = torch.library.custom_op("focalloss::sigmoid_focal_loss", _sigmoid_impl, mutates_args=(),
+                                      device_types="cpu")
+
+
 @_sigmoid_op.register_fake
 def _sigmoid_fake(inputs: Tensor, targets: Tensor, weights: Optional[Tensor], normalizer: Optional[Tensor],
                   alpha: float, gamma: float, reduction: str, from_labels: bool, ignore_index: int, num_threads: int,
@@ -124,8 +133,7 @@ def _sigmoid_fake(inputs: Tensor, targets: Tensor, weights: Optional[Tensor], no
     return _fake_outputs(inputs, inputs.shape, reduction, with_grad, with_stats)
 
 
-@torch.library.custom_op("focalloss::softmax_focal_loss", mutates_args=(), device_types="cpu")
-def _softmax_op(inputs: Tensor, targets: Tensor, alpha: Optional[Tensor], weights: Optional[Tensor],
+def _softmax_impl(inputs: Tensor, targets: Tensor, alpha: Optional[Tensor], weights: Optional[Tensor],
                 normalizer: Optional[Tensor], gamma: float, reduction: str, ignore_index: int, label_smoothing: float,
                 num_threads: int, precision: str, with_grad: bool, with_stats: bool) -> Tuple[Tensor, Tensor, Tensor]:
     options: Any = dict(ignore_index=ignore_index, label_smoothing=label_smoothing,
@@ -135,6 +143,10 @@ def _softmax_op(inputs: Tensor, targets: Tensor, alpha: Optional[Tensor], weight
     result = _focalloss.softmax_focal_loss(_numpy(inputs), _numpy(targets), _optional_numpy(alpha), gamma, reduction,
                                            **options)
     return _outputs(result, inputs.dtype, with_grad, with_stats)
+
+
+_softmax_op = torch.library.custom_op("focalloss::softmax_focal_loss", _softmax_impl, mutates_args=(),
+                                      device_types="cpu")
 
 
 @_softmax_op.register_fake
@@ -163,8 +175,7 @@ def _fake_outputs(inputs: Tensor, unreduced_shape: Any, reduction: str, with_gra
     return loss, grad, stats
 
 
-@torch.library.custom_op("focalloss::apply_grad", mutates_args=(), device_types="cpu")
-def _apply_grad(upstream: Tensor, grad: Tensor, logits: Tensor, class_axis: bool) -> Tensor:
+def _apply_grad_impl(upstream: Tensor, grad: Tensor, logits: Tensor, class_axis: bool) -> Tensor:
     """upstream * grad: the chain rule for a loss whose gradient the forward pass computed.
     upstream is a scalar (reduced loss) or has the unreduced loss's shape; with class_axis it
     lacks grad's axis 1 (the softmax's per-position loss) and is broadcast over it. The logits
@@ -174,6 +185,10 @@ def _apply_grad(upstream: Tensor, grad: Tensor, logits: Tensor, class_axis: bool
     if class_axis and upstream.dim() > 0:
         upstream = upstream.unsqueeze(1)
     return upstream * grad
+
+
+_apply_grad = torch.library.custom_op("focalloss::apply_grad", _apply_grad_impl, mutates_args=(),
+                                      device_types="cpu")
 
 
 @_apply_grad.register_fake
@@ -196,48 +211,98 @@ torch.library.register_autograd("focalloss::apply_grad", _apply_grad_backward)
 # is only reached for a data argument, and raises) or recompute: the backward pass calls the
 # operator again with with_grad = True on the saved inputs.
 
-def _register_autograd(name: str, op: Any, tensor_count: int, with_grad_index: int,
-                       data_arguments: Sequence[Tuple[int, str]], class_axis: bool) -> None:
-    """The autograd formula of the operator `name`: its first tensor_count arguments are tensors
-    (the logits first), argument with_grad_index is with_grad and the last is with_stats."""
+class _Spec(NamedTuple):
+    """An operator and where its arguments are: the first tensor_count are tensors (the logits
+    first), argument with_grad_index is with_grad and the last is with_stats; data_arguments
+    names the tensors that are data (their gradient is refused)."""
+    impl: Any
+    op: Any
+    tensor_count: int
+    with_grad_index: int
+    data_arguments: Tuple[Tuple[int, str], ...]
+    class_axis: bool
 
+
+def _setup_context(spec: _Spec, ctx: Any, inputs: Tuple[Any, ...], output: Tuple[Tensor, Tensor, Tensor]) -> None:
+    _, grad, stats = output
+    ctx.mark_non_differentiable(grad, stats)
+    # The gradient and statistics outputs get no gradient: None, not tensors of zeros.
+    ctx.set_materialize_grads(False)
+    ctx.recompute = not inputs[spec.with_grad_index]
+    if ctx.recompute:
+        ctx.save_for_backward(*inputs[:spec.tensor_count])
+        ctx.arguments = list(inputs[spec.tensor_count:])
+    else:
+        ctx.save_for_backward(grad, inputs[0])
+
+
+def _backward(spec: _Spec, ctx: Any, needs_input_grad: Sequence[bool], grad_loss: Optional[Tensor],
+              compiled: bool) -> Tuple[Optional[Tensor], ...]:
+    """The gradients of the operator's arguments. The multiplication by the upstream gradient is
+    focalloss::apply_grad, whose own derivative raises, when a graph is being built for a second
+    derivative (create_graph) or compiled; a plain multiplication otherwise."""
+    nothing: Tuple[Optional[Tensor], ...] = (None,) * (len(needs_input_grad) - 1)
+    if grad_loss is None:  # the loss itself got no gradient (materialize_grads is off)
+        return (None,) + nothing
+    for index, argument in spec.data_arguments:
+        if needs_input_grad[index]:
+            raise RuntimeError("focalloss.torch differentiates with respect to the logits only; %s requires grad "
+                               "(detach it)" % argument)
+    if not needs_input_grad[0]:
+        return (None,) + nothing
+    if ctx.recompute:
+        arguments = list(ctx.arguments)
+        arguments[spec.with_grad_index - spec.tensor_count] = True
+        arguments[-1] = False
+        logits = ctx.saved_tensors[0]
+        _, grad, _ = (spec.op if compiled else spec.impl)(*ctx.saved_tensors, *arguments)
+    else:
+        grad, logits = ctx.saved_tensors
+    apply_grad = _apply_grad if compiled or torch.is_grad_enabled() else _apply_grad_impl
+    return (apply_grad(grad_loss, grad, logits, spec.class_axis),) + nothing
+
+
+def _register_autograd(name: str, spec: _Spec) -> None:
     def setup_context(ctx: Any, inputs: Tuple[Any, ...], output: Tuple[Tensor, Tensor, Tensor]) -> None:
-        _, grad, stats = output
-        ctx.mark_non_differentiable(grad, stats)
-        # The gradient and statistics outputs get no gradient: None, not tensors of zeros.
-        ctx.set_materialize_grads(False)
-        ctx.recompute = not inputs[with_grad_index]
-        if ctx.recompute:
-            ctx.save_for_backward(*inputs[:tensor_count])
-            ctx.arguments = list(inputs[tensor_count:])
-        else:
-            ctx.save_for_backward(grad, inputs[0])
+        _setup_context(spec, ctx, inputs, output)
 
     def backward(ctx: Any, grad_loss: Optional[Tensor], _grad: Any, _stats: Any) -> Tuple[Optional[Tensor], ...]:
-        if grad_loss is None:  # the loss itself got no gradient (materialize_grads is off)
-            return (None,) * len(ctx.needs_input_grad)
-        for index, argument in data_arguments:
-            if ctx.needs_input_grad[index]:
-                raise RuntimeError("focalloss.torch differentiates with respect to the logits only; %s requires "
-                                   "grad (detach it)" % argument)
-        if ctx.recompute:
-            arguments = list(ctx.arguments)
-            arguments[with_grad_index - tensor_count] = True
-            arguments[-1] = False
-            logits = ctx.saved_tensors[0]
-            _, grad, _ = op(*ctx.saved_tensors, *arguments)
-        else:
-            grad, logits = ctx.saved_tensors
-        logits_grad = _apply_grad(grad_loss, grad, logits, class_axis) if ctx.needs_input_grad[0] else None
-        return (logits_grad,) + (None,) * (len(ctx.needs_input_grad) - 1)
+        return _backward(spec, ctx, ctx.needs_input_grad, grad_loss, compiled=True)
 
     torch.library.register_autograd(name, backward, setup_context=setup_context)
 
 
-_register_autograd("focalloss::sigmoid_focal_loss", _sigmoid_op, 4, 11,
-                   ((1, "targets"), (2, "weights"), (3, "normalizer")), class_axis=False)
-_register_autograd("focalloss::softmax_focal_loss", _softmax_op, 5, 11,
-                   ((1, "target"), (2, "alpha"), (3, "weights"), (4, "normalizer")), class_axis=True)
+class _EagerFused(torch.autograd.Function):
+    """An operator in eager mode: its implementation called directly, with the same autograd
+    formula as its custom operator's (forward(ctx, spec, *the operator's arguments))."""
+
+    @staticmethod
+    def forward(ctx: Any, spec: _Spec, *inputs: Any) -> Tuple[Tensor, Tensor, Tensor]:
+        output: Tuple[Tensor, Tensor, Tensor] = spec.impl(*inputs)
+        ctx.spec = spec
+        _setup_context(spec, ctx, inputs, output)
+        return output
+
+    @staticmethod
+    def backward(ctx: Any, grad_loss: Optional[Tensor], _grad: Any, _stats: Any) -> Tuple[Optional[Tensor], ...]:
+        return (None,) + _backward(ctx.spec, ctx, ctx.needs_input_grad[1:], grad_loss, compiled=False)
+
+
+_SIGMOID = _Spec(_sigmoid_impl, _sigmoid_op, 4, 11, ((1, "targets"), (2, "weights"), (3, "normalizer")), False)
+_SOFTMAX = _Spec(_softmax_impl, _softmax_op, 5, 11, ((1, "target"), (2, "alpha"), (3, "weights"), (4, "normalizer")),
+                 True)
+_register_autograd("focalloss::sigmoid_focal_loss", _SIGMOID)
+_register_autograd("focalloss::softmax_focal_loss", _SOFTMAX)
+
+#: False sends eager calls through the custom operators too (the tests run both ways).
+_EAGER_FAST_PATH = True
+
+
+def _call(spec: _Spec, *arguments: Any) -> Tuple[Tensor, Tensor, Tensor]:
+    """The operator: through its custom operator when compiling, else through _EagerFused."""
+    if _EAGER_FAST_PATH and not torch.compiler.is_compiling():
+        return _EagerFused.apply(spec, *arguments)  # type: ignore[no-any-return]
+    return spec.op(*arguments)  # type: ignore[no-any-return]
 
 
 # ---- Argument checks (what the operators' schemas cannot say clearly) ---------------------------
@@ -360,9 +425,9 @@ def _sigmoid_call(inputs: Tensor, targets: Tensor, from_labels: bool, ignore_ind
     gamma = _frontend._real("gamma", gamma)
     reduction, threads, precision, return_stats, recompute = _options(reduction, num_threads, precision,
                                                                       return_stats, recompute)
-    loss, _, stats = _sigmoid_op(inputs, targets, _optional_tensor("weights", weights), _normalizer(normalizer),
-                                 alpha, gamma, reduction, from_labels, ignore_index, threads, precision,
-                                 _needs_grad(inputs, recompute), return_stats)
+    loss, _, stats = _call(_SIGMOID, inputs, targets, _optional_tensor("weights", weights), _normalizer(normalizer),
+                           alpha, gamma, reduction, from_labels, ignore_index, threads, precision,
+                           _needs_grad(inputs, recompute), return_stats)
     return _result(loss, stats, return_stats)
 
 
@@ -416,9 +481,9 @@ def softmax_focal_loss(input: Tensor, target: Tensor, alpha: Union[None, Tensor,
     label_smoothing = _frontend._real("label_smoothing", label_smoothing)
     reduction, threads, precision, return_stats, recompute = _options(reduction, num_threads, precision,
                                                                       return_stats, recompute)
-    loss, _, stats = _softmax_op(input, target, alpha, _optional_tensor("weights", weights), _normalizer(normalizer),
-                                 gamma, reduction, ignore_index, label_smoothing, threads, precision,
-                                 _needs_grad(input, recompute), return_stats)
+    loss, _, stats = _call(_SOFTMAX, input, target, alpha, _optional_tensor("weights", weights),
+                           _normalizer(normalizer), gamma, reduction, ignore_index, label_smoothing, threads,
+                           precision, _needs_grad(input, recompute), return_stats)
     if unbatched and reduction == "none":
         loss = loss.squeeze(0)
     return _result(loss, stats, return_stats)
@@ -475,9 +540,9 @@ class FocalLoss(torch.nn.Module):
 
     def forward(self, input: Tensor, target: Tensor, weights: Optional[Tensor] = None,
                 normalizer: Union[None, Number, Tensor] = None) -> Any:
+        normalizer = self.normalizer if normalizer is None else normalizer
         return softmax_focal_loss(input, target, self.alpha, self.gamma, self.reduction, self.ignore_index,
-                                  self.label_smoothing, normalizer=self.normalizer if normalizer is None else normalizer,
-                                  weights=weights, num_threads=self.num_threads, precision=self.precision,
+                                  self.label_smoothing, normalizer=normalizer, weights=weights, num_threads=self.num_threads, precision=self.precision,
                                   return_stats=self.return_stats, recompute=self.recompute)
 
     def extra_repr(self) -> str:

@@ -58,6 +58,15 @@ def _inductor_cache(tmp_path_factory):
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = old
 
 
+@pytest.fixture(params=["eager", "custom-op"])
+def both_paths(request, monkeypatch):
+    """Eager calls go through a plain autograd.Function (fast) or, as under torch.compile, through
+    the torch.library custom operators: the same implementation and autograd formula, each path
+    tested."""
+    monkeypatch.setattr(fl, "_EAGER_FAST_PATH", request.param == "eager")
+    return request.param
+
+
 def _data(shape, dtype=torch.float64, soft=False, seed=0, scale=3.0):
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(shape, dtype=dtype, generator=generator) * scale
@@ -156,6 +165,7 @@ def test_softmax_gamma_0_is_cross_entropy(reduction, shape, weight, smoothing):
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 @pytest.mark.parametrize("gamma", [0.5, 2.0, 4.5])
+@pytest.mark.usefixtures("both_paths")
 def test_softmax_focal_matches_reference(reduction, gamma):
     generator = torch.Generator().manual_seed(int(gamma * 10))
     x = (torch.randn(6, 4, 3, 2, dtype=torch.float64, generator=generator) * 3).requires_grad_()
@@ -169,6 +179,7 @@ def test_softmax_focal_matches_reference(reduction, gamma):
     _close(_grad(ours, x), _grad(theirs, x), rtol=1e-10, atol=1e-15)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_softmax_unbatched_and_module():
     x = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
     y = torch.tensor(2)
@@ -214,6 +225,7 @@ def test_inputs_read_without_copy():
     assert fl._numpy(b).__array_interface__["data"][0] == b.data_ptr()
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_weights_normalizer_labels_stats():
     x, t = _data((12, 4, 5), seed=5)
     w = torch.rand(12, 5, dtype=torch.float64)
@@ -237,6 +249,7 @@ def test_weights_normalizer_labels_stats():
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 @pytest.mark.parametrize("recompute", [False, True])
+@pytest.mark.usefixtures("both_paths")
 def test_gradcheck(reduction, recompute):
     x, t = _data((6, 3, 2), soft=True, scale=2.0)
     x.requires_grad_()
@@ -252,6 +265,7 @@ def test_gradcheck(reduction, recompute):
         lambda x: fl.sigmoid_focal_loss_from_labels(x, labels, reduction=reduction, recompute=recompute), (x,))
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_strided_inputs():
     """Non-contiguous (a transpose, a step) and broadcast (stride 0) tensors: their values, as
     torchvision reads them."""
@@ -276,6 +290,7 @@ def test_strided_inputs():
     _close(g, h)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_data_requiring_grad_raises_not_zero():
     x, t = _data((4, 3))
     x.requires_grad_()
@@ -294,6 +309,7 @@ def test_data_requiring_grad_raises_not_zero():
     assert layer.weight.grad is not None and torch.isfinite(layer.weight.grad).all()
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_double_backward_raises():
     x, t = _data((4, 3))
     x.requires_grad_()
@@ -305,6 +321,7 @@ def test_double_backward_raises():
             g.pow(2).sum().backward()
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_what_the_backward_pass_keeps():
     """Kept mode saves one new tensor, the gradient; recompute saves only tensors the caller
     already has (and the backward pass gives the same gradient)."""
@@ -322,6 +339,7 @@ def test_what_the_backward_pass_keeps():
         _close(_grad(loss, x), _grad(torchvision.ops.sigmoid_focal_loss(x, t, reduction="mean"), x))
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_no_grad_and_inference_mode():
     x, t = _data((10, 3))
     expected = torchvision.ops.sigmoid_focal_loss(x, t)
