@@ -521,9 +521,8 @@ test: test-wheel
 # The sdist built from source as a user would: `pip install focalloss-X.Y.Z.tar.gz` into a fresh
 # venv (build/sdist-venv; pip fetches setuptools and wheel for the isolated build), a full release
 # build of the library by Swift (7 minutes here on 2 cores, 500 s of CPU), then the smoke test
-# without Swift. Not part of `make test` (docs/install.md): `make test-wheel` and the slow Python
-# test already build the package through setup.py and check the sdist's contents; this adds only
-# the build from the native/ copy, for 7 to 12 minutes.
+# without Swift. Part of `make test`: 7 to 12 minutes, for the build from the sdist's own native/
+# copy (`make test-wheel` and the slow Python test build from the checkout's tree).
 SDIST_VENV     := $(BUILD_DIR)/sdist-venv
 test-sdist: sdist
 	rm -rf $(SDIST_VENV)
@@ -532,6 +531,8 @@ test-sdist: sdist
 	cd / && for backend in ctypes extension; do \
 	    $(NO_SWIFT_ENV) FOCALLOSS_BACKEND=$$backend $(CURDIR)/$(SDIST_VENV)/bin/python -I \
 	        $(CURDIR)/tools/wheel_smoke.py --checkout $(CURDIR) || exit 1; done
+
+test: test-sdist
 
 # The type information the wheel ships (py.typed, bindings/python/focalloss/*.pyi): mypy.stubtest
 # checks the stubs against the runtime package (every public name, signature and default; the

@@ -258,8 +258,26 @@ def _backward(spec: _Spec, ctx: Any, needs_input_grad: Sequence[bool], grad_loss
         _, grad, _ = (spec.op if compiled else spec.impl)(*ctx.saved_tensors, *arguments)
     else:
         grad, logits = ctx.saved_tensors
-    apply_grad = _apply_grad if compiled or torch.is_grad_enabled() else _apply_grad_impl
-    return (apply_grad(grad_loss, grad, logits, spec.class_axis),) + nothing
+    if compiled or torch.is_grad_enabled():
+        return (_apply_grad(grad_loss, grad, logits, spec.class_axis),) + nothing
+    if not _keep_graph():
+        # Eager, and this graph is freed after this pass: the gradient buffer is this call's own
+        # (kept or just recomputed) and nothing reads it again, so it becomes the logits' gradient
+        # as it is (upstream 1, the usual loss.backward()) or scaled in place, without a new
+        # tensor of the logits' size.
+        if grad_loss.dim() == 0:
+            return (grad if grad_loss.item() == 1.0 else grad.mul_(grad_loss),) + nothing
+        return (grad.mul_(grad_loss.unsqueeze(1) if spec.class_axis else grad_loss),) + nothing
+    return (_apply_grad_impl(grad_loss, grad, logits, spec.class_axis),) + nothing
+
+
+def _keep_graph() -> bool:
+    """Whether the running backward pass keeps the graph (retain_graph=True): then the kept
+    gradient is read again by the next pass and must stay as it is. True when torch cannot say."""
+    try:
+        return bool(torch._C._autograd._get_current_graph_task_keep_graph())
+    except (AttributeError, RuntimeError):
+        return True
 
 
 def _register_autograd(name: str, spec: _Spec) -> None:

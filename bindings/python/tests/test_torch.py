@@ -340,6 +340,33 @@ def test_what_the_backward_pass_keeps():
 
 
 @pytest.mark.usefixtures("both_paths")
+@pytest.mark.parametrize("recompute", [False, True])
+def test_upstream_and_retained_graphs(recompute):
+    """The kept gradient becomes the logits' gradient as it is, or scaled in place, only when the
+    graph is freed after the pass: with retain_graph a second pass (and a third, through
+    autograd.grad) sees it unchanged."""
+    x, t = _data((16, 4))
+    x.requires_grad_()
+    expected = _grad(torchvision.ops.sigmoid_focal_loss(x, t, reduction="mean"), x)
+    loss = fl.sigmoid_focal_loss(x, t, reduction="mean", recompute=recompute)
+    (loss * 3).backward(retain_graph=True)
+    _close(x.grad, 3 * expected)
+    loss.backward(retain_graph=True)
+    _close(x.grad, 4 * expected)
+    (g,) = torch.autograd.grad(loss, x)   # graph freed by this pass
+    _close(g, expected)
+    y = torch.tensor([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3])
+    upstream = torch.linspace(-1, 2, 16, dtype=torch.float64)
+    loss = fl.softmax_focal_loss(x, y, reduction="none", recompute=recompute)
+    (g1,) = torch.autograd.grad(loss, x, upstream, retain_graph=True)
+    (g2,) = torch.autograd.grad(loss, x, upstream)
+    reference = _softmax_reference(x, y, None, 2.0, "none", -100, 0.0)
+    (expected,) = torch.autograd.grad(reference, x, upstream)
+    _close(g1, expected, rtol=1e-10)
+    _close(g2, expected, rtol=1e-10)
+
+
+@pytest.mark.usefixtures("both_paths")
 def test_no_grad_and_inference_mode():
     x, t = _data((10, 3))
     expected = torchvision.ops.sigmoid_focal_loss(x, t)
