@@ -240,7 +240,8 @@ def _backward(spec: _Spec, ctx: Any, needs_input_grad: Sequence[bool], grad_loss
               compiled: bool) -> Tuple[Optional[Tensor], ...]:
     """The gradients of the operator's arguments. The multiplication by the upstream gradient is
     focalloss::apply_grad, whose own derivative raises, when a graph is being built for a second
-    derivative (create_graph) or compiled; a plain multiplication otherwise."""
+    derivative (create_graph); a plain multiplication otherwise (under torch.compile the compiler
+    fuses it, and its compiled backward refuses a second derivative itself)."""
     nothing: Tuple[Optional[Tensor], ...] = (None,) * (len(needs_input_grad) - 1)
     if grad_loss is None:  # the loss itself got no gradient (materialize_grads is off)
         return (None,) + nothing
@@ -258,9 +259,9 @@ def _backward(spec: _Spec, ctx: Any, needs_input_grad: Sequence[bool], grad_loss
         _, grad, _ = (spec.op if compiled else spec.impl)(*ctx.saved_tensors, *arguments)
     else:
         grad, logits = ctx.saved_tensors
-    if compiled or torch.is_grad_enabled():
+    if torch.is_grad_enabled():
         return (_apply_grad(grad_loss, grad, logits, spec.class_axis),) + nothing
-    if not _keep_graph():
+    if not compiled and not _keep_graph():
         # Eager, and this graph is freed after this pass: the gradient buffer is this call's own
         # (kept or just recomputed) and nothing reads it again, so it becomes the logits' gradient
         # as it is (upstream 1, the usual loss.backward()) or scaled in place, without a new

@@ -421,6 +421,17 @@ def test_compile_fullgraph(loss_name):
         _close(a, b)
 
 
+def test_compiled_double_backward_raises():
+    torch._dynamo.reset()
+    x, t = _data((6, 3))
+    x.requires_grad_()
+    compiled = torch.compile(lambda a: fl.sigmoid_focal_loss(a, t, reduction="sum"), fullgraph=True)
+    (g,) = torch.autograd.grad(compiled(x), x, create_graph=True)
+    _close(g, _grad(torchvision.ops.sigmoid_focal_loss(x, t, reduction="sum"), x))
+    with pytest.raises(RuntimeError, match="double backward"):
+        g.pow(2).sum().backward()
+
+
 def test_training_loop_matches_torchvision():
     """A few SGD steps of an MLP on the focal loss: ours and torchvision's runs stay together to
     rounding (float64), and the loss goes down."""
