@@ -23,7 +23,7 @@ and alpha are data, and asking for their gradient raises (detach them). The seco
 from __future__ import annotations
 
 import numbers
-from typing import Any, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -213,8 +213,8 @@ torch.library.register_autograd("focalloss::apply_grad", _apply_grad_backward)
 
 class _Spec(NamedTuple):
     """An operator and where its arguments are: the first tensor_count are tensors (the logits
-    first), argument with_grad_index is with_grad and the last is with_stats; data_arguments
-    names the tensors that are data (their gradient is refused)."""
+    first, the normalizer last), argument with_grad_index is with_grad and the last is
+    with_stats; data_arguments names the tensors that are data (their gradient is refused)."""
     impl: Any
     op: Any
     tensor_count: int
@@ -224,52 +224,66 @@ class _Spec(NamedTuple):
 
 
 def _setup_context(spec: _Spec, ctx: Any, inputs: Tuple[Any, ...], output: Tuple[Tensor, Tensor, Tensor]) -> None:
-    _, grad, stats = output
+    loss, grad, stats = output
     ctx.mark_non_differentiable(grad, stats)
     # The gradient and statistics outputs get no gradient: None, not tensors of zeros.
     ctx.set_materialize_grads(False)
     ctx.recompute = not inputs[spec.with_grad_index]
+    normalizer = inputs[spec.tensor_count - 1]
+    kept_loss = loss if normalizer is not None else None  # a 0-d mean: for the normalizer's gradient
     if ctx.recompute:
-        ctx.save_for_backward(*inputs[:spec.tensor_count])
+        ctx.save_for_backward(*inputs[:spec.tensor_count], kept_loss)
         ctx.arguments = list(inputs[spec.tensor_count:])
     else:
-        ctx.save_for_backward(grad, inputs[0])
+        ctx.save_for_backward(grad, inputs[0], normalizer, kept_loss)
 
 
 def _backward(spec: _Spec, ctx: Any, needs_input_grad: Sequence[bool], grad_loss: Optional[Tensor],
               compiled: bool) -> Tuple[Optional[Tensor], ...]:
-    """The gradients of the operator's arguments. The multiplication by the upstream gradient is
-    focalloss::apply_grad, whose own derivative raises, when a graph is being built for a second
-    derivative (create_graph); a plain multiplication otherwise (under torch.compile the compiler
-    fuses it, and its compiled backward refuses a second derivative itself)."""
-    nothing: Tuple[Optional[Tensor], ...] = (None,) * (len(needs_input_grad) - 1)
+    """The gradients of the operator's arguments: the logits' (the kept gradient times the upstream
+    one) and a normalizer tensor's (the mean is sum / n: -loss / n times the upstream gradient);
+    every other argument is data, whose gradient is refused."""
+    gradients: List[Optional[Tensor]] = [None] * len(needs_input_grad)
     if grad_loss is None:  # the loss itself got no gradient (materialize_grads is off)
-        return (None,) + nothing
+        return tuple(gradients)
     for index, argument in spec.data_arguments:
         if needs_input_grad[index]:
-            raise RuntimeError("focalloss.torch differentiates with respect to the logits only; %s requires grad "
-                               "(detach it)" % argument)
-    if not needs_input_grad[0]:
-        return (None,) + nothing
-    if ctx.recompute:
-        arguments = list(ctx.arguments)
-        arguments[spec.with_grad_index - spec.tensor_count] = True
-        arguments[-1] = False
-        logits = ctx.saved_tensors[0]
-        _, grad, _ = (spec.op if compiled else spec.impl)(*ctx.saved_tensors, *arguments)
-    else:
-        grad, logits = ctx.saved_tensors
+            raise RuntimeError("focalloss.torch differentiates with respect to the logits (and a normalizer "
+                               "tensor) only; %s requires grad (detach it)" % argument)
+    saved = ctx.saved_tensors
+    normalizer_index = spec.tensor_count - 1
+    if needs_input_grad[normalizer_index]:
+        normalizer, loss = saved[normalizer_index if ctx.recompute else 2], saved[-1]
+        gradients[normalizer_index] = -(grad_loss * loss) / normalizer
+    if needs_input_grad[0]:
+        if ctx.recompute:
+            arguments = list(ctx.arguments)
+            arguments[spec.with_grad_index - spec.tensor_count] = True
+            arguments[-1] = False
+            logits = saved[0]
+            _, grad, _ = (spec.op if compiled else spec.impl)(*saved[:spec.tensor_count], *arguments)
+        else:
+            grad, logits = saved[0], saved[1]
+        gradients[0] = _logits_gradient(spec, grad_loss, grad, logits, compiled)
+    return tuple(gradients)
+
+
+def _logits_gradient(spec: _Spec, grad_loss: Tensor, grad: Tensor, logits: Tensor, compiled: bool) -> Tensor:
+    """grad times the upstream gradient. focalloss::apply_grad, whose own derivative raises, when
+    a graph is being built for a second derivative (create_graph); a plain multiplication
+    otherwise (under torch.compile the compiler fuses it, and its compiled backward refuses a
+    second derivative itself)."""
     if torch.is_grad_enabled():
-        return (_apply_grad(grad_loss, grad, logits, spec.class_axis),) + nothing
+        return _apply_grad(grad_loss, grad, logits, spec.class_axis)  # type: ignore[no-any-return]
     if not compiled and not _keep_graph():
         # Eager, and this graph is freed after this pass: the gradient buffer is this call's own
         # (kept or just recomputed) and nothing reads it again, so it becomes the logits' gradient
         # as it is (upstream 1, the usual loss.backward()) or scaled in place, without a new
         # tensor of the logits' size.
         if grad_loss.dim() == 0:
-            return (grad if grad_loss.item() == 1.0 else grad.mul_(grad_loss),) + nothing
-        return (grad.mul_(grad_loss.unsqueeze(1) if spec.class_axis else grad_loss),) + nothing
-    return (_apply_grad_impl(grad_loss, grad, logits, spec.class_axis),) + nothing
+            return grad if grad_loss.item() == 1.0 else grad.mul_(grad_loss)
+        return grad.mul_(grad_loss.unsqueeze(1) if spec.class_axis else grad_loss)
+    return _apply_grad_impl(grad_loss, grad, logits, spec.class_axis)
 
 
 def _keep_graph() -> bool:
@@ -307,9 +321,8 @@ class _EagerFused(torch.autograd.Function):
         return (None,) + _backward(ctx.spec, ctx, ctx.needs_input_grad[1:], grad_loss, compiled=False)
 
 
-_SIGMOID = _Spec(_sigmoid_impl, _sigmoid_op, 4, 11, ((1, "targets"), (2, "weights"), (3, "normalizer")), False)
-_SOFTMAX = _Spec(_softmax_impl, _softmax_op, 5, 11, ((1, "target"), (2, "alpha"), (3, "weights"), (4, "normalizer")),
-                 True)
+_SIGMOID = _Spec(_sigmoid_impl, _sigmoid_op, 4, 11, ((1, "targets"), (2, "weights")), False)
+_SOFTMAX = _Spec(_softmax_impl, _softmax_op, 5, 11, ((1, "target"), (2, "alpha"), (3, "weights")), True)
 _register_autograd("focalloss::sigmoid_focal_loss", _SIGMOID)
 _register_autograd("focalloss::softmax_focal_loss", _SOFTMAX)
 
@@ -348,7 +361,7 @@ def _optional_tensor(name: str, value: Any) -> Optional[Tensor]:
 
 def _normalizer(value: Any) -> Optional[Tensor]:
     """None, or the normalizer as a float64 0-d tensor (a number, or a one-element tensor such as
-    an all-reduced count of positives; its value is read, it is not differentiated)."""
+    an all-reduced count of positives; a tensor that requires grad gets d loss / d n = -loss / n)."""
     if value is None:
         return None
     if isinstance(value, Tensor):

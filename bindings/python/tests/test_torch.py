@@ -310,6 +310,29 @@ def test_data_requiring_grad_raises_not_zero():
 
 
 @pytest.mark.usefixtures("both_paths")
+@pytest.mark.parametrize("recompute", [False, True])
+def test_normalizer_gradient(recompute):
+    """A normalizer tensor that requires grad gets the mean's derivative, -loss / n (checked by
+    gradcheck and against torchvision's sum / n); one that does not is only read."""
+    x, t = _data((5, 3))
+    x.requires_grad_()
+    n = torch.tensor(2.5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda x, n: fl.sigmoid_focal_loss(x, t, reduction="mean", normalizer=n, recompute=recompute), (x, n))
+    y = torch.tensor([0, 2, 1, -100, 2])
+    assert torch.autograd.gradcheck(
+        lambda x, n: fl.softmax_focal_loss(x, y, reduction="mean", normalizer=n, recompute=recompute), (x, n))
+    ours = torch.autograd.grad(fl.sigmoid_focal_loss(x, t, reduction="mean", normalizer=n, recompute=recompute),
+                               (x, n))
+    theirs = torch.autograd.grad(torchvision.ops.sigmoid_focal_loss(x, t, reduction="sum") / n, (x, n))
+    _close(ours[0], theirs[0])
+    _close(ours[1], theirs[1])
+    n32 = torch.tensor([3.0], requires_grad=True)   # a one-element float32 tensor: its own dtype back
+    fl.softmax_focal_loss(x, y, normalizer=n32).backward()
+    assert n32.grad.dtype == torch.float32 and n32.grad.shape == (1,) and n32.grad.item() < 0
+
+
+@pytest.mark.usefixtures("both_paths")
 def test_double_backward_raises():
     x, t = _data((4, 3))
     x.requires_grad_()
