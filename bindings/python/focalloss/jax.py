@@ -203,92 +203,75 @@ def _zero_cotangent(array: Optional[jax.Array]) -> Any:
     return jnp.zeros_like(array)
 
 
+def _operator(config: Any, library: Callable[..., Any], data_name: str, class_axis: bool) -> Callable[..., jax.Array]:
+    """The custom_vjp function of one configuration: operator(logits, data, weights, normalizer),
+    data the targets (sigmoid) or labels (softmax). `library(logits, data, weights, normalizer,
+    return_grad)` is the numpy API's call with the configuration's static parameters; the loss of
+    "none" has the logits' shape, or the data's with class_axis (the softmax's one loss per
+    position, whose cotangent is broadcast over the class axis 1)."""
+
+    def host(with_grad: bool) -> Callable[..., Any]:
+        def call(logits: Any, data: Any, weights: Any, normalizer: Any) -> Any:
+            logits = _host(logits)
+            result = library(logits, _host(data), _host(weights), _host_normalizer(config, normalizer), with_grad)
+            return _host_results(result, logits.dtype, with_grad)
+        return call
+
+    def loss_shape(logits: Any, data: Any) -> Tuple[int, ...]:
+        if config.reduction != "none":
+            return ()
+        return tuple(data.shape if class_axis else logits.shape)
+
+    def run(logits: jax.Array, data: jax.Array, weights: Optional[jax.Array], normalizer: Optional[jax.Array],
+            with_grad: bool) -> Any:
+        return jax.pure_callback(host(with_grad), _results(loss_shape(logits, data), logits, with_grad), logits, data,
+                                 weights, normalizer, vmap_method="sequential")
+
+    @jax.custom_vjp
+    def operator(logits: jax.Array, data: jax.Array, weights: Optional[jax.Array],
+                 normalizer: Optional[jax.Array]) -> jax.Array:
+        return run(logits, data, weights, normalizer, False)  # type: ignore[no-any-return]
+
+    def forward(logits: Any, data: Any, weights: Any, normalizer: Any) -> Tuple[jax.Array, Any]:
+        logits, data, weights, normalizer = _primals(("logits", logits, False), (data_name, data, True),
+                                                   ("weights", weights, True), ("normalizer", normalizer, False))
+        loss, grad = run(logits, data, weights, normalizer, True)
+        kept_loss = loss if normalizer is not None else None
+        return loss, (grad, kept_loss, data, weights, normalizer)
+
+    def backward(residuals: Any, g: jax.Array) -> Tuple[Any, ...]:
+        grad, loss, data, weights, normalizer = residuals
+        g = _upstream(g, loss_shape(grad, data), grad.dtype)
+        # "none": one loss per element (sigmoid) or per position (softmax), depending on its own
+        # logit or its position's C logits only: elementwise, or broadcast over the class axis.
+        upstream = jnp.expand_dims(g, 1) if class_axis and g.ndim > 0 else g
+        return (upstream * grad, _zero_cotangent(data), _zero_cotangent(weights),
+                _normalizer_cotangent(normalizer, loss, g))
+
+    operator.defvjp(forward, backward, symbolic_zeros=True)
+    return operator
+
+
 # One custom_vjp function per configuration, cached, so that jax.jit sees the same function (and
 # reuses its compilation) every time the same static parameters come back. Bounded: a schedule
 # that changes gamma every step makes a new operator (and a new compilation) each time anyway.
 @functools.lru_cache(maxsize=256)
 def _sigmoid_operator(config: _SigmoidConfig) -> Callable[..., jax.Array]:
-    def host(with_grad: bool) -> Callable[..., Any]:
-        def call(logits: Any, targets: Any, weights: Any, normalizer: Any) -> Any:
-            logits = _host(logits)
-            result = _focalloss.sigmoid_focal_loss(
-                logits, _host(targets), config.alpha, config.gamma, config.reduction,
-                normalizer=_host_normalizer(config, normalizer), return_grad=with_grad,
-                num_threads=config.num_threads, precision=config.precision, weights=_host(weights))
-            return _host_results(result, logits.dtype, with_grad)
-        return call
-
-    def run(logits: jax.Array, targets: jax.Array, weights: Optional[jax.Array], normalizer: Optional[jax.Array],
-            with_grad: bool) -> Any:
-        loss_shape = logits.shape if config.reduction == "none" else ()
-        return jax.pure_callback(host(with_grad), _results(loss_shape, logits, with_grad), logits, targets, weights,
-                                 normalizer, vmap_method="sequential")
-
-    @jax.custom_vjp
-    def operator(logits: jax.Array, targets: jax.Array, weights: Optional[jax.Array],
-                 normalizer: Optional[jax.Array]) -> jax.Array:
-        return run(logits, targets, weights, normalizer, False)  # type: ignore[no-any-return]
-
-    def forward(logits: Any, targets: Any, weights: Any, normalizer: Any) -> Tuple[jax.Array, Any]:
-        logits, targets, weights, normalizer = _primals(("logits", logits, False), ("targets", targets, True),
-                                                      ("weights", weights, True), ("normalizer", normalizer, False))
-        loss, grad = run(logits, targets, weights, normalizer, True)
-        kept_loss = loss if normalizer is not None else None
-        return loss, (grad, kept_loss, targets, weights, normalizer)
-
-    def backward(residuals: Any, g: jax.Array) -> Tuple[Any, ...]:
-        grad, loss, targets, weights, normalizer = residuals
-        g = _upstream(g, grad.shape if config.reduction == "none" else (), grad.dtype)
-        # "none": one loss per element, each depending on its own logit only: elementwise.
-        return (g * grad, _zero_cotangent(targets), _zero_cotangent(weights),
-                _normalizer_cotangent(normalizer, loss, g))
-
-    operator.defvjp(forward, backward, symbolic_zeros=True)
-    return operator
+    def library(logits: Any, targets: Any, weights: Any, normalizer: Optional[float], with_grad: bool) -> Any:
+        return _focalloss.sigmoid_focal_loss(
+            logits, targets, config.alpha, config.gamma, config.reduction, normalizer=normalizer,
+            return_grad=with_grad, num_threads=config.num_threads, precision=config.precision, weights=weights)
+    return _operator(config, library, "targets", class_axis=False)
 
 
 @functools.lru_cache(maxsize=256)
 def _softmax_operator(config: _SoftmaxConfig) -> Callable[..., jax.Array]:
-    def host(with_grad: bool) -> Callable[..., Any]:
-        def call(logits: Any, labels: Any, weights: Any, normalizer: Any) -> Any:
-            logits = _host(logits)
-            result = _focalloss.softmax_focal_loss(
-                logits, _host(labels), config.alpha, config.gamma, config.reduction, ignore_index=config.ignore_index,
-                label_smoothing=config.label_smoothing, normalizer=_host_normalizer(config, normalizer),
-                return_grad=with_grad, num_threads=config.num_threads, precision=config.precision,
-                weights=_host(weights))
-            return _host_results(result, logits.dtype, with_grad)
-        return call
-
-    def run(logits: jax.Array, labels: jax.Array, weights: Optional[jax.Array], normalizer: Optional[jax.Array],
-            with_grad: bool) -> Any:
-        loss_shape = labels.shape if config.reduction == "none" else ()
-        return jax.pure_callback(host(with_grad), _results(loss_shape, logits, with_grad), logits, labels, weights,
-                                 normalizer, vmap_method="sequential")
-
-    @jax.custom_vjp
-    def operator(logits: jax.Array, labels: jax.Array, weights: Optional[jax.Array],
-                 normalizer: Optional[jax.Array]) -> jax.Array:
-        return run(logits, labels, weights, normalizer, False)  # type: ignore[no-any-return]
-
-    def forward(logits: Any, labels: Any, weights: Any, normalizer: Any) -> Tuple[jax.Array, Any]:
-        logits, labels, weights, normalizer = _primals(("logits", logits, False), ("labels", labels, True),
-                                                      ("weights", weights, True), ("normalizer", normalizer, False))
-        loss, grad = run(logits, labels, weights, normalizer, True)
-        kept_loss = loss if normalizer is not None else None
-        return loss, (grad, kept_loss, labels, weights, normalizer)
-
-    def backward(residuals: Any, g: jax.Array) -> Tuple[Any, ...]:
-        grad, loss, labels, weights, normalizer = residuals
-        g = _upstream(g, labels.shape if config.reduction == "none" else (), grad.dtype)
-        # "none": one loss per position (n, d1, ...), depending on that position's C logits only:
-        # its cotangent multiplies the position's gradient row, broadcast over the class axis 1.
-        upstream = jnp.expand_dims(g, 1) if g.ndim > 0 else g
-        return (upstream * grad, _zero_cotangent(labels), _zero_cotangent(weights),
-                _normalizer_cotangent(normalizer, loss, g))
-
-    operator.defvjp(forward, backward, symbolic_zeros=True)
-    return operator
+    def library(logits: Any, labels: Any, weights: Any, normalizer: Optional[float], with_grad: bool) -> Any:
+        return _focalloss.softmax_focal_loss(
+            logits, labels, config.alpha, config.gamma, config.reduction, ignore_index=config.ignore_index,
+            label_smoothing=config.label_smoothing, normalizer=normalizer, return_grad=with_grad,
+            num_threads=config.num_threads, precision=config.precision, weights=weights)
+    return _operator(config, library, "labels", class_axis=True)
 
 
 # ---- Validation ---------------------------------------------------------------------------------

@@ -37,3 +37,22 @@ def assert_grad_close(actual, expected, scale, dtype, ulps=F32_ULPS):
     else:
         ok = (ulps32(actual, expected) <= ulps) | (err <= 1e-7 * scale)
         assert np.all(ok), (actual[~ok], expected[~ok])
+
+
+def framework(module, what):
+    """The optional framework `module`, imported; without it the calling tests skip, except under
+    CI (CI set in the environment), where they fail: `make test` installs every framework into
+    build/test-venv, and a test that needs one never silently skips there. `what` names what goes
+    untested."""
+    import importlib
+    import os
+
+    import pytest
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("%s is not installed, so %s goes untested: `make test` runs the Python suite on "
+                        "build/test-venv, which has it" % (module, what), pytrace=False)
+        pytest.skip("%s is not installed" % module, allow_module_level=True)

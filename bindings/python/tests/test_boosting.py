@@ -32,7 +32,6 @@ them these tests skip, except under CI (CI set in the environment), where they f
 installs them.
 """
 
-import importlib
 import json
 import os
 import pickle
@@ -45,17 +44,12 @@ import pytest
 import focalloss
 import focalloss.lightgbm
 import focalloss.xgboost
+import checks
 import reference
 
 
 def _framework(module):
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("%s is not installed, so the boosting adapters go untested: `make test` runs the Python suite "
-                        "on build/test-venv, which has it" % module)
-        pytest.skip("%s is not installed" % module)
+    return checks.framework(module, "the boosting adapters")
 
 
 @pytest.fixture(scope="module")

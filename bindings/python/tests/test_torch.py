@@ -26,21 +26,12 @@ import sys
 import numpy as np
 import pytest
 
+import checks
 import focalloss
 
 
-def _framework(module):
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("%s is not installed, so focalloss.torch goes untested: `make test` runs the Python suite on "
-                        "build/test-venv, which has it" % module)
-        pytest.skip("%s is not installed" % module)
-
-
-torch = _framework("torch")
-torchvision = _framework("torchvision")
+torch = checks.framework("torch", "focalloss.torch")
+torchvision = checks.framework("torchvision", "focalloss.torch")
 F = torch.nn.functional
 fl = importlib.import_module("focalloss.torch")
 
