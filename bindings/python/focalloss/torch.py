@@ -381,6 +381,16 @@ def _options(reduction: Any, num_threads: Any, precision: Any, return_stats: Any
             _frontend._flag("return_stats", return_stats), _frontend._flag("recompute", recompute))
 
 
+def _autocast(*tensors: Optional[Tensor]) -> Tuple[Any, ...]:
+    """Under torch.autocast on the CPU, the tensors in float32, as autocast computes torch's own
+    losses (binary_cross_entropy_with_logits, cross_entropy; so torchvision's function too): a
+    bfloat16 or float16 model's logits give a float32 loss, their gradient flowing back through
+    the cast. Outside autocast, the tensors as they are."""
+    if not torch.is_autocast_enabled("cpu"):
+        return tensors
+    return tuple(None if t is None or not t.is_floating_point() else t.float() for t in tensors)
+
+
 def _needs_grad(logits: Tensor, recompute: bool) -> bool:
     return torch.is_grad_enabled() and logits.requires_grad and not recompute
 
@@ -457,7 +467,8 @@ def _sigmoid_call(inputs: Tensor, targets: Tensor, from_labels: bool, ignore_ind
     gamma = _frontend._real("gamma", gamma)
     reduction, threads, precision, return_stats, recompute = _options(reduction, num_threads, precision,
                                                                       return_stats, recompute)
-    loss, _, stats = _call(_SIGMOID, inputs, targets, _optional_tensor("weights", weights), _normalizer(normalizer),
+    inputs, targets, weights = _autocast(inputs, targets, _optional_tensor("weights", weights))
+    loss, _, stats = _call(_SIGMOID, inputs, targets, weights, _normalizer(normalizer),
                            alpha, gamma, reduction, from_labels, ignore_index, threads, precision,
                            _needs_grad(inputs, recompute), return_stats)
     return _result(loss, stats, return_stats)
@@ -513,9 +524,10 @@ def softmax_focal_loss(input: Tensor, target: Tensor, alpha: Union[None, Tensor,
     label_smoothing = _frontend._real("label_smoothing", label_smoothing)
     reduction, threads, precision, return_stats, recompute = _options(reduction, num_threads, precision,
                                                                       return_stats, recompute)
-    loss, _, stats = _call(_SOFTMAX, input, target, alpha, _optional_tensor("weights", weights),
-                           _normalizer(normalizer), gamma, reduction, ignore_index, label_smoothing, threads,
-                           precision, _needs_grad(input, recompute), return_stats)
+    input, weights = _autocast(input, _optional_tensor("weights", weights))
+    loss, _, stats = _call(_SOFTMAX, input, target, alpha, weights, _normalizer(normalizer), gamma, reduction,
+                           ignore_index, label_smoothing, threads, precision, _needs_grad(input, recompute),
+                           return_stats)
     if unbatched and reduction == "none":
         loss = loss.squeeze(0)
     return _result(loss, stats, return_stats)

@@ -446,6 +446,31 @@ def test_compiled_double_backward_raises():
         g.pow(2).sum().backward()
 
 
+@pytest.mark.usefixtures("both_paths")
+def test_autocast():
+    """Under torch.autocast a bfloat16 model's logits give a float32 loss, as cross_entropy's
+    (autocast runs torch's losses in float32) and torchvision's (whose sigmoid stays in bfloat16,
+    so it is compared on the logits cast to float32: what the whole loss in float32 gives), and
+    the gradient flows back through the cast to the bfloat16 logits."""
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(6, 4)
+    x = torch.randn(8, 6)
+    t = (torch.rand(8, 4) < 0.3).float()
+    y = torch.tensor([0, 1, 2, 3, 0, 1, 2, 3])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = layer(x)
+        assert logits.dtype == torch.bfloat16
+        pairs = [(fl.sigmoid_focal_loss(logits, t, reduction="sum"),
+                  torchvision.ops.sigmoid_focal_loss(logits.float(), t, reduction="sum")),
+                 (fl.softmax_focal_loss(logits, y, gamma=0.0), F.cross_entropy(logits, y))]
+    for ours, theirs in pairs:
+        assert ours.dtype == theirs.dtype == torch.float32
+        _close(ours, theirs, rtol=1e-5, atol=1e-6)
+        (g,) = torch.autograd.grad(ours, layer.weight, retain_graph=True)
+        (h,) = torch.autograd.grad(theirs, layer.weight, retain_graph=True)
+        _close(g, h, rtol=1e-4, atol=1e-5)
+
+
 def test_training_loop_matches_torchvision():
     """A few SGD steps of an MLP on the focal loss: ours and torchvision's runs stay together to
     rounding (float64), and the loss goes down."""
