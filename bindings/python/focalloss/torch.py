@@ -8,16 +8,20 @@
 The forward pass computes the loss and its gradient in one fused pass of the library and keeps the
 gradient (one tensor of the logits' shape and dtype) for the backward pass, which multiplies it by
 the upstream gradient; ``recompute=True`` keeps nothing and runs the library again in the backward
-pass instead. The functions are ``torch.library`` custom operators (``focalloss::sigmoid_focal_loss``,
-``focalloss::softmax_focal_loss``) with fake implementations: ``torch.compile(fullgraph=True)``
-compiles a model using them without a graph break.
+pass instead; when the backward pass frees the graph the kept gradient becomes the logits'
+gradient itself. Under ``torch.compile`` the functions are ``torch.library`` custom operators
+(``focalloss::sigmoid_focal_loss``, ``focalloss::softmax_focal_loss``) with fake implementations:
+``torch.compile(fullgraph=True)`` compiles a model using them without a graph break; eager calls
+reach the same implementation and autograd formula through a plain ``torch.autograd.Function``.
 
 CPU tensors only: a tensor on another device is a ValueError naming it (never a silent copy).
 float32 and float64 (and float16; bfloat16 when ml_dtypes is installed, which the library's numpy
 API uses for it) are read and written without copies when contiguous; a non-contiguous or
-broadcast tensor is copied once. The gradient flows to the logits only: targets, labels, weights
-and alpha are data, and asking for their gradient raises (detach them). The second derivative
-(double backward) raises too. Importing this module imports torch; ``import focalloss`` does not.
+broadcast tensor is copied once; under ``torch.autocast`` the losses compute in float32, as
+torch's own. The gradient flows to the logits (and to a normalizer tensor): targets, labels,
+weights and alpha are data, and asking for their gradient raises (detach them). The second
+derivative (double backward) raises too. Importing this module imports torch; ``import
+focalloss`` does not.
 """
 
 from __future__ import annotations
