@@ -40,8 +40,6 @@ from focalloss._frontend import FocalStats
 __all__ = ["sigmoid_focal_loss", "sigmoid_focal_loss_from_labels", "softmax_focal_loss", "SigmoidFocalLoss",
            "FocalLoss", "FocalStats"]
 
-_REDUCTIONS = ("none", "sum", "mean")
-_PRECISIONS = ("exact", "fast")
 _FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 _INT_DTYPES = (torch.int64, torch.int32)
 _EMPTY_SHAPE = (0,)
@@ -379,8 +377,8 @@ def _normalizer(value: Any) -> Optional[Tensor]:
 
 def _options(reduction: Any, num_threads: Any, precision: Any, return_stats: Any, recompute: Any) -> \
         Tuple[str, int, str, bool, bool]:
-    _frontend._choice("reduction", reduction, dict.fromkeys(_REDUCTIONS))
-    _frontend._choice("precision", precision, dict.fromkeys(_PRECISIONS))
+    _frontend._reduction(reduction)  # the numpy API's checks and messages
+    _frontend._precision(precision)
     return (str(reduction), _frontend._threads(num_threads), str(precision),
             _frontend._flag("return_stats", return_stats), _frontend._flag("recompute", recompute))
 
@@ -454,7 +452,8 @@ def sigmoid_focal_loss_from_labels(inputs: Tensor, labels: Tensor, alpha: Option
     Other arguments as for ``sigmoid_focal_loss``."""
     inputs = _logits("inputs", inputs)
     labels = _cpu_tensor("labels", labels)
-    ignore_index = _frontend._integer("ignore_index", ignore_index, -(2**63), 2**63 - 1)
+    ignore_index = _frontend._integer("ignore_index", ignore_index, _frontend._INT64_MIN,
+                                      _frontend._INT64_MAX)
     return _sigmoid_call(inputs, labels, True, ignore_index, alpha, gamma, reduction, normalizer, weights,
                          num_threads, precision, return_stats, recompute)
 
@@ -524,7 +523,8 @@ def softmax_focal_loss(input: Tensor, target: Tensor, alpha: Union[None, Tensor,
         else:
             alpha = torch.tensor(list(alpha), dtype=torch.float64)
     gamma = _frontend._real("gamma", gamma)
-    ignore_index = _frontend._integer("ignore_index", ignore_index, -(2**63), 2**63 - 1)
+    ignore_index = _frontend._integer("ignore_index", ignore_index, _frontend._INT64_MIN,
+                                      _frontend._INT64_MAX)
     label_smoothing = _frontend._real("label_smoothing", label_smoothing)
     reduction, threads, precision, return_stats, recompute = _options(reduction, num_threads, precision,
                                                                       return_stats, recompute)
