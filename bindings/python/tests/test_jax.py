@@ -149,6 +149,16 @@ def test_import_focalloss_does_not_import_jax():
 
 # ---- Against optax and the jnp reference, float64 ------------------------------------------------
 
+def _check_vjp(ours, theirs, x):
+    """ours(x) against theirs(x) in float64: the loss, and the pullback of one random cotangent."""
+    loss, pullback = jax.vjp(ours, x)
+    expected, expected_pullback = jax.vjp(theirs, x)
+    assert loss.dtype == jnp.float64 and loss.shape == expected.shape
+    _close(loss, expected)
+    g = _cotangent(loss.shape, jnp.float64)
+    _close(pullback(g)[0], expected_pullback(g)[0])
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("alpha", [0.25, None, 0.7])
 @pytest.mark.parametrize("gamma", GAMMAS)
@@ -157,12 +167,7 @@ def test_sigmoid_matches_optax(x64, reduction, alpha, gamma, soft):
     x, t = _sigmoid_data((6, 5), soft=soft)
     ours = jax.jit(lambda x: fl.sigmoid_focal_loss(x, t, alpha, gamma, reduction))
     theirs = lambda x: sigmoid_reference(x, t, alpha, gamma, reduction)  # noqa: E731
-    loss, pullback = jax.vjp(ours, x)
-    expected, expected_pullback = jax.vjp(theirs, x)
-    assert loss.dtype == jnp.float64 and loss.shape == expected.shape
-    _close(loss, expected)
-    g = _cotangent(loss.shape, jnp.float64)
-    _close(pullback(g)[0], expected_pullback(g)[0])
+    _check_vjp(ours, theirs, x)
 
 
 def test_sigmoid_default_arguments_are_torchvisions(x64):
@@ -181,12 +186,7 @@ def test_softmax_matches_reference(x64, reduction, gamma, alpha, label_smoothing
     kwargs = dict(alpha=alpha, gamma=gamma, reduction=reduction, label_smoothing=label_smoothing)
     ours = jax.jit(lambda x: fl.softmax_focal_loss(x, y, **kwargs))
     theirs = lambda x: softmax_reference(x, y, **kwargs)  # noqa: E731
-    loss, pullback = jax.vjp(ours, x)
-    expected, expected_pullback = jax.vjp(theirs, x)
-    assert loss.dtype == jnp.float64 and loss.shape == expected.shape
-    _close(loss, expected)
-    g = _cotangent(loss.shape, jnp.float64)
-    _close(pullback(g)[0], expected_pullback(g)[0])
+    _check_vjp(ours, theirs, x)
 
 
 def test_softmax_ignore_index_and_2d(x64):
@@ -270,11 +270,8 @@ def test_sigmoid_weights(x64, reduction, per_position):
     x, t = _sigmoid_data((4, 3, 2))
     shape = (4, 2) if per_position else (4, 3, 2)
     w = jnp.asarray(_rng(3).uniform(0, 2, size=shape))
-    loss, pullback = jax.vjp(lambda x: fl.sigmoid_focal_loss(x, t, reduction=reduction, weights=w), x)
-    expected, expected_pullback = jax.vjp(lambda x: sigmoid_reference(x, t, reduction=reduction, weights=w), x)
-    _close(loss, expected)
-    g = _cotangent(loss.shape, jnp.float64)
-    _close(pullback(g)[0], expected_pullback(g)[0])
+    _check_vjp(lambda x: fl.sigmoid_focal_loss(x, t, reduction=reduction, weights=w),
+               lambda x: sigmoid_reference(x, t, reduction=reduction, weights=w), x)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -282,11 +279,7 @@ def test_softmax_weights(x64, reduction):
     x, y = _softmax_data((6, 4, 2))
     w = jnp.asarray(_rng(4).uniform(0, 2, size=(6, 2)))
     kwargs = dict(alpha=[1.0, 2.0, 0.5, 1.5], reduction=reduction, weights=w)
-    loss, pullback = jax.vjp(lambda x: fl.softmax_focal_loss(x, y, **kwargs), x)
-    expected, expected_pullback = jax.vjp(lambda x: softmax_reference(x, y, **kwargs), x)
-    _close(loss, expected)
-    g = _cotangent(loss.shape, jnp.float64)
-    _close(pullback(g)[0], expected_pullback(g)[0])
+    _check_vjp(lambda x: fl.softmax_focal_loss(x, y, **kwargs), lambda x: softmax_reference(x, y, **kwargs), x)
 
 
 # ---- Cotangents of the data inputs --------------------------------------------------------------
