@@ -95,6 +95,13 @@ $(BUILD_DIR)/test_grad_hess_c: Tests/c/test_grad_hess.c include/focalloss.h $(LI
 $(BUILD_DIR)/test_grad_hess_cxx: Tests/c/test_grad_hess.c include/focalloss.h $(LIB)
 	$(CXX) -std=c++11 $(C_TEST_FLAGS) -x c++ Tests/c/test_grad_hess.c -x none -o $@ $(LINK_LIB)
 
+# The focal family (FL*, asymmetric, quality focal, varifocal) and Poly-1, as C and as C++.
+$(BUILD_DIR)/test_family_c: Tests/c/test_family.c include/focalloss.h $(LIB)
+	$(CC) -std=c99 $(C_TEST_FLAGS) Tests/c/test_family.c -o $@ $(LINK_LIB)
+
+$(BUILD_DIR)/test_family_cxx: Tests/c/test_family.c include/focalloss.h $(LIB)
+	$(CXX) -std=c++11 $(C_TEST_FLAGS) -x c++ Tests/c/test_family.c -x none -o $@ $(LINK_LIB)
+
 # The f16 and bf16 functions against their f64 twins, as C and as C++.
 $(BUILD_DIR)/test_half_c: Tests/c/test_half.c include/focalloss.h $(LIB)
 	$(CC) -std=c99 $(C_TEST_FLAGS) Tests/c/test_half.c -o $@ $(LINK_LIB)
@@ -116,13 +123,16 @@ test-swift:
 
 test-c: $(BUILD_DIR)/header_c99.o $(BUILD_DIR)/header_cxx.o $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_api_cxx \
         $(BUILD_DIR)/test_weights_c $(BUILD_DIR)/test_weights_cxx $(BUILD_DIR)/test_half_c $(BUILD_DIR)/test_half_cxx \
-        $(BUILD_DIR)/test_grad_hess_c $(BUILD_DIR)/test_grad_hess_cxx $(BUILD_DIR)/test_alloc $(BUILD_DIR)/speed_builds
+        $(BUILD_DIR)/test_grad_hess_c $(BUILD_DIR)/test_grad_hess_cxx $(BUILD_DIR)/test_family_c $(BUILD_DIR)/test_family_cxx \
+        $(BUILD_DIR)/test_alloc $(BUILD_DIR)/speed_builds
 	./$(BUILD_DIR)/test_api_c
 	./$(BUILD_DIR)/test_api_cxx
 	./$(BUILD_DIR)/test_weights_c
 	./$(BUILD_DIR)/test_weights_cxx
 	./$(BUILD_DIR)/test_grad_hess_c
 	./$(BUILD_DIR)/test_grad_hess_cxx
+	./$(BUILD_DIR)/test_family_c
+	./$(BUILD_DIR)/test_family_cxx
 	./$(BUILD_DIR)/test_half_c
 	./$(BUILD_DIR)/test_half_cxx
 	./$(BUILD_DIR)/test_alloc
@@ -133,6 +143,8 @@ test-c: $(BUILD_DIR)/header_c99.o $(BUILD_DIR)/header_cxx.o $(BUILD_DIR)/test_ap
 	FOCALLOSS_INSTRUCTION_SET=avx2 ./$(BUILD_DIR)/test_weights_c
 	FOCALLOSS_INSTRUCTION_SET=baseline ./$(BUILD_DIR)/test_grad_hess_c
 	FOCALLOSS_INSTRUCTION_SET=avx2 ./$(BUILD_DIR)/test_grad_hess_c
+	FOCALLOSS_INSTRUCTION_SET=baseline ./$(BUILD_DIR)/test_family_c
+	FOCALLOSS_INSTRUCTION_SET=avx2 ./$(BUILD_DIR)/test_family_c
 	FOCALLOSS_INSTRUCTION_SET=baseline ./$(BUILD_DIR)/test_half_c
 	FOCALLOSS_INSTRUCTION_SET=avx2 ./$(BUILD_DIR)/test_half_c
 	# The build-against-build timer of docs/performance.md runs (one round on a small input).
@@ -227,6 +239,10 @@ $(BUILD_DIR)/asan/test_grad_hess: Tests/c/test_grad_hess.c include/focalloss.h $
 	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ \
 	    -L$(@D) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
 
+$(BUILD_DIR)/asan/test_family: Tests/c/test_family.c include/focalloss.h $(ASAN_LIB)
+	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ \
+	    -L$(@D) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
+
 $(BUILD_DIR)/asan/test_half: Tests/c/test_half.c include/focalloss.h $(ASAN_LIB)
 	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ \
 	    -L$(@D) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
@@ -264,13 +280,14 @@ test-swift-sanitizers:
 # The C tests under ASan + UBSan (library built with ASan), the concurrency test plain and
 # under TSan (library built with TSan).
 test-sanitizers: $(BUILD_DIR)/asan/test_api $(BUILD_DIR)/asan/test_weights $(BUILD_DIR)/asan/test_half \
-                 $(BUILD_DIR)/asan/test_grad_hess \
+                 $(BUILD_DIR)/asan/test_grad_hess $(BUILD_DIR)/asan/test_family \
                  $(BUILD_DIR)/test_concurrency \
                  $(BUILD_DIR)/tsan/test_concurrency
 	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ./$(BUILD_DIR)/asan/test_api
 	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ./$(BUILD_DIR)/asan/test_weights
 	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ./$(BUILD_DIR)/asan/test_half
 	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ./$(BUILD_DIR)/asan/test_grad_hess
+	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ./$(BUILD_DIR)/asan/test_family
 	./$(BUILD_DIR)/test_concurrency
 	$(SAN_ENV) TSAN_OPTIONS=halt_on_error=1 ./$(BUILD_DIR)/tsan/test_concurrency
 
@@ -288,12 +305,14 @@ fuzz: $(BUILD_DIR)/asan/fuzz_api
 
 # valgrind memcheck on the shipped library through the C tests: no error, no definite leak.
 # test_weights_c --light: every weighted function, layout, reduction and error, fewer large calls
-# (9 s under valgrind instead of 36); test_grad_hess_c --light likewise (20 s).
-test-valgrind: $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_weights_c $(BUILD_DIR)/test_grad_hess_c $(BUILD_DIR)/test_concurrency
+# (9 s under valgrind instead of 36); test_grad_hess_c --light likewise (20 s); test_family_c --light (25 s).
+test-valgrind: $(BUILD_DIR)/test_api_c $(BUILD_DIR)/test_weights_c $(BUILD_DIR)/test_grad_hess_c $(BUILD_DIR)/test_family_c \
+               $(BUILD_DIR)/test_concurrency
 	$(NEED) valgrind:valgrind
 	valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite ./$(BUILD_DIR)/test_api_c
 	valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite ./$(BUILD_DIR)/test_weights_c --light
 	valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite ./$(BUILD_DIR)/test_grad_hess_c --light
+	valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite ./$(BUILD_DIR)/test_family_c --light
 	valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite ./$(BUILD_DIR)/test_concurrency
 
 # A million small calls and thousands of short-lived threads with a flat resident set.

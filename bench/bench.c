@@ -6,7 +6,8 @@
  * of the sigmoid and the softmax (sigmoid_grad_hess, softmax_grad_hess: per-position weights,
  * both outputs, exact Hessian; float32 and float64), and three shapes (detection head 131072 x 80,
  * segmentation (8, 19, 128, 128), small 1024 x 10) it prints one tab-separated line per
- * precision tier (float32, float16, bfloat16: exact and fast; float64: exact, the only tier it has):
+ * precision tier (float32, float16, bfloat16: exact and fast; float64: exact, the only tier it has),
+ * then the focal family's rows (Poly-1 on both families, FL*, ASL, QFL, VFL; float32):
  *
  *   family dtype precision shape elements melem_1thread melem_allcores floor_melem_allcores latency_us
  *
@@ -55,6 +56,7 @@ typedef struct {
     double loss[1];  /* room for one float or one double */
     int threads;
     focal_precision precision;
+    int relative;    /* the focal family's rows: 1 Poly-1, 2 FL*, 3 ASL, 4 QFL, 5 VFL; 0 the focal loss */
 } bench_case;
 
 static double now(void) {
@@ -184,7 +186,34 @@ static void run_library(const bench_case *bc_const) {
     opt.reduction = sopt.reduction = FOCAL_REDUCTION_SUM;
     opt.num_threads = sopt.num_threads = bc->threads;
     opt.precision = sopt.precision = bc->precision;
-    if (bc->hess) {
+    if (bc->relative == 1) opt.poly1_epsilon = sopt.poly1_epsilon = 1.0;
+    if (bc->relative > 1) {
+        /* The focal family, float32 (the sigmoid's dense inputs, targets made soft by
+         * soften_targets), no weights. */
+#define STATS , NULL
+#define FAMILY_CALL(name, o) \
+    focal_##name##_f32(&o, 1, bc->elements, 1, bc->logits, bc->targets, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL, \
+                       (float *)bc->loss, bc->grad, NULL)
+        if (bc->relative == 2) {
+            focal_sigmoid_star_options o = FOCAL_SIGMOID_STAR_OPTIONS_INIT;
+            o.reduction = FOCAL_REDUCTION_SUM; o.num_threads = bc->threads; o.gamma = 2; o.beta = 1;
+            s = FAMILY_CALL(sigmoid_star, o);
+        } else if (bc->relative == 3) {
+            focal_asymmetric_options o = FOCAL_ASYMMETRIC_OPTIONS_INIT;
+            o.reduction = FOCAL_REDUCTION_SUM; o.num_threads = bc->threads;
+            s = FAMILY_CALL(asymmetric, o);
+        } else if (bc->relative == 4) {
+            focal_quality_options o = FOCAL_QUALITY_OPTIONS_INIT;
+            o.reduction = FOCAL_REDUCTION_SUM; o.num_threads = bc->threads;
+            s = FAMILY_CALL(quality, o);
+        } else {
+            focal_varifocal_options o = FOCAL_VARIFOCAL_OPTIONS_INIT;
+            o.reduction = FOCAL_REDUCTION_SUM; o.num_threads = bc->threads;
+            s = FAMILY_CALL(varifocal, o);
+        }
+#undef FAMILY_CALL
+#undef STATS
+    } else if (bc->hess) {
         /* Gradient and Hessian (float32 or float64), per-position weights, the exact Hessian. */
         if (bc->fam == SIGMOID)
             s = bc->type == F32
@@ -350,6 +379,40 @@ int main(int argc, char **argv) {
                     fflush(stdout);
                 }
                 free_case(&bc);
+            }
+        }
+    }
+    /* The focal family (issue 14), float32, sum: Poly-1 (epsilon 1) on the sigmoid and the
+     * softmax, FL* (gamma 2, beta 1), ASL, QFL and VFL (their defaults). The family computes in
+     * double in both tiers: one row each; Poly-1 rows in both tiers. Positive targets are IoU
+     * scores in [0.3, 1) for QFL and VFL (soft), 1 for the others. */
+    {
+        static const char *const names[] = {"", "poly1", "sigmoid_star", "asymmetric", "quality", "varifocal"};
+        for (int r = 1; r <= 5; r++) {
+            for (int f = 0; f <= (r == 1 ? 1 : 0); f++) {
+                for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+                    bench_case bc;
+                    make_case(&bc, (family)f, F32, shapes[s]);
+                    bc.relative = r;
+                    if (r >= 4)
+                        for (int64_t i = 0; i < bc.elements; i++)
+                            if (((float *)bc.targets)[i] == 1) ((float *)bc.targets)[i] = (float)(0.3 + 0.7 * uniform());
+                    double melem = (double)bc.elements * 1e-6;
+                    bc.threads = bc.elements >= 65536 ? all : 1;
+                    double floor_time = median_seconds(run_floor, &bc, rounds);
+                    for (int p = 0; p < (r == 1 ? 2 : 1); p++) {
+                        bc.precision = p == 0 ? FOCAL_PRECISION_EXACT : FOCAL_PRECISION_FAST;
+                        bc.threads = 1;
+                        double one = median_seconds(run_library, &bc, rounds);
+                        bc.threads = 0;
+                        double every = median_seconds(run_library, &bc, rounds);
+                        printf("%s%s\tfloat32\t%s\t%s\t%lld\t%.1f\t%.1f\t%.1f\t%.2f\n", r == 1 ? (f == 0 ? "sigmoid_" : "softmax_") : "",
+                               names[r], p == 0 ? "exact" : "fast", shapes[s].name, (long long)bc.elements, melem / one,
+                               melem / every, melem / floor_time, one * 1e6);
+                        fflush(stdout);
+                    }
+                    free_case(&bc);
+                }
             }
         }
     }

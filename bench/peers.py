@@ -10,7 +10,9 @@ Python package `focalloss` (extension and ctypes backends), then prints one tabl
 the sigmoid from integer labels (sigmoid_labels) share the sigmoid's peer measurements, and the
 rows of the _weighted functions (sigmoid_weighted, ...) those of their unweighted family. The
 gradient-and-Hessian rows (sigmoid_grad_hess, softmax_grad_hess) are timed against numpy's
-textbook gradient and Hessian only (the PyTorch peers have no Hessian to time).
+textbook gradient and Hessian only (the PyTorch peers have no Hessian to time), and the focal
+family's rows (sigmoid_poly1, softmax_poly1, sigmoid_star, asymmetric, quality, varifocal) against
+numpy's textbook version of each loss (torchvision and kornia have none of them).
 
     peers.py BENCH_OUTPUT [--json FILE]
 
@@ -125,6 +127,80 @@ def numpy_softmax_grad_hess(x, y):
     grad = d1 * (onehot - p)
     hess = d2 * (onehot - p) ** 2 - d1 * p * (1 - p)
     return grad, hess
+
+
+# The focal family's rows (issue 14): numpy's textbook loss + gradient of each, the parameters of
+# bench.c's rows (Poly-1 epsilon 1; FL* gamma 2, beta 1; ASL, QFL, VFL at their defaults; QFL and
+# VFL positives soft). No PyTorch peer has them in torchvision or kornia: their columns show "-".
+EPSILON = 1.0
+
+
+def numpy_poly1_sigmoid(x, t):
+    loss, grad = numpy_sigmoid(x, t)
+    p = 1 / (1 + np.exp(-x))
+    m = p * (1 - t) + (1 - p) * t
+    return loss + (EPSILON * m ** (GAMMA + 1)).sum(), grad + EPSILON * (GAMMA + 1) * m ** GAMMA * p * (1 - p) * (1 - 2 * t)
+
+
+def numpy_poly1_softmax(x, y):
+    loss, grad = numpy_softmax(x, y)
+    z = x - x.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    py = np.take_along_axis(p, y[:, None], axis=1)
+    m = 1 - py
+    k = -EPSILON * (GAMMA + 1) * m ** GAMMA * py
+    extra = -p * k
+    np.put_along_axis(extra, y[:, None], np.take_along_axis(extra, y[:, None], axis=1) + k, axis=1)
+    return loss + (EPSILON * m ** (GAMMA + 1)).sum(), grad + extra
+
+
+def numpy_sigmoid_star(x, t, gamma=2.0, beta=1.0):
+    s = 2 * t - 1
+    z = gamma * s * x + beta
+    return (np.logaddexp(0, -z) / gamma).sum(), -s / (1 + np.exp(z))
+
+
+def numpy_asymmetric(x, t, gp=1.0, gn=4.0, clip=0.05):
+    p = 1 / (1 + np.exp(-x))
+    neg = np.minimum(1 - p + clip, 1)
+    pt = p * t + (1 - neg) * (1 - t)
+    g = gp * t + gn * (1 - t)
+    w = (1 - pt) ** g
+    a = t * np.log(np.maximum(p, 1e-8)) + (1 - t) * np.log(np.maximum(neg, 1e-8))
+    dneg = np.where(1 - p + clip < 1, -p * (1 - p), 0)
+    dpt = t * p * (1 - p) - (1 - t) * dneg
+    da = t * (1 - p) + (1 - t) * dneg / neg
+    grad = -(g * (1 - pt) ** np.maximum(g - 1, 0) * -dpt * a + w * da)
+    return -(w * a).sum(), grad
+
+
+def numpy_quality(x, t, beta=2.0):
+    p = 1 / (1 + np.exp(-x))
+    bce = np.logaddexp(0, x) - x * t
+    d = p - t
+    return (np.abs(d) ** beta * bce).sum(), np.abs(d) ** beta * d + beta * np.abs(d) ** (beta - 1) * np.sign(d) * p * (1 - p) * bce
+
+
+def numpy_varifocal(x, t, alpha=0.75, gamma=2.0):
+    p = 1 / (1 + np.exp(-x))
+    bce = np.logaddexp(0, x) - x * t
+    pos = t > 0
+    w = np.where(pos, t, alpha * p ** gamma)
+    grad = np.where(pos, t * (p - t), alpha * p ** gamma * (p + gamma * (1 - p) * bce))
+    return (w * bce).sum(), grad
+
+
+FAMILY_REFERENCES = {"sigmoid_poly1": numpy_poly1_sigmoid, "softmax_poly1": numpy_poly1_softmax,
+                     "sigmoid_star": numpy_sigmoid_star, "asymmetric": numpy_asymmetric, "quality": numpy_quality,
+                     "varifocal": numpy_varifocal}
+
+
+def family_inputs(name, x, t):
+    """bench.c's family inputs: QFL and VFL positives soft (IoU scores in [0.3, 1))."""
+    if name in ("quality", "varifocal"):
+        rng = np.random.default_rng(7)
+        t = np.where(t == 1, rng.uniform(0.3, 1.0, size=t.shape), 0).astype(t.dtype)
+    return x, t
 
 
 # ---- PyTorch peers ---------------------------------------------------------------------------
@@ -328,20 +404,29 @@ def main():
         # _weighted rows against the peers' unweighted calls (torchvision has no weights).
         # The gradient-and-Hessian rows against numpy's textbook gradient and Hessian alone.
         grad_hess = row["family"].endswith("_grad_hess")
+        relative = FAMILY_REFERENCES.get(row["family"])
         family = row["family"].removesuffix("_weighted").removesuffix("_grad_hess")
         family = "sigmoid" if family == "sigmoid_labels" else family
-        case = family, row["dtype"], row["shape"], grad_hess
+        if relative is not None:
+            family = "softmax" if row["family"] == "softmax_poly1" else "sigmoid"
+        case = row["family"] if relative is not None else family, row["dtype"], row["shape"], grad_hess
         if case not in measured:
             dtype = np.float32 if row["dtype"] == "float32" else np.float64
             x, t = make_inputs(family, dtype, SHAPES[row["shape"]])
+            if relative is not None:
+                x, t = family_inputs(row["family"], x, t)
+                if x.ndim == 4 and family == "softmax":  # (N, C, H, W): the reference takes rows
+                    x, t = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1]), t.reshape(-1)
             melem = row["elements"] * 1e-6
-            if grad_hess:
+            if relative is not None:
+                ref = relative
+            elif grad_hess:
                 ref = numpy_sigmoid_grad_hess if family == "sigmoid" else numpy_softmax_grad_hess
             else:
                 ref = numpy_sigmoid if family == "sigmoid" else numpy_softmax
             speeds = {"numpy": melem / median_seconds(lambda: ref(x, t))}
             for name in peer_names:
-                fn = None if grad_hess else peers.get(name, {}).get(family)
+                fn = None if grad_hess or relative is not None else peers.get(name, {}).get(family)
                 seconds = time_torch(torch, fn, x, t) if fn is not None else None
                 speeds[name] = melem / seconds if seconds else None
             measured[case] = speeds

@@ -116,7 +116,12 @@ typedef enum focal_status {
     FOCAL_ERROR_INVALID_WEIGHT = 13,
     /* hessian (the _grad_hess functions) is not one of the focal_hessian
      * values. */
-    FOCAL_ERROR_INVALID_HESSIAN = 14
+    FOCAL_ERROR_INVALID_HESSIAN = 14,
+    /* A loss parameter other than alpha and gamma is out of its range (the
+     * message names it): poly1_epsilon, beta, margin; or a parameter is set
+     * where the function does not support it (poly1_epsilon other than 0 with
+     * label smoothing, or with the _grad_hess and _init_score functions). */
+    FOCAL_ERROR_INVALID_PARAMETER = 15
 } focal_status;
 
 /* A static, NUL-terminated name and one-line description of a status, e.g.
@@ -181,9 +186,11 @@ typedef enum focal_precision {
  * header declared them) is still accepted, read only up to its own end, and
  * computes with FOCAL_PRECISION_EXACT. focal_sigmoid_options version 3
  * appended `ignore_index` (for the labels functions); a version 2 struct
- * gets its default, -100. */
-#define FOCAL_SIGMOID_OPTIONS_VERSION 3
-#define FOCAL_SOFTMAX_OPTIONS_VERSION 2
+ * gets its default, -100. Version 4 of focal_sigmoid_options and version 3
+ * of focal_softmax_options appended `poly1_epsilon`; an older struct gets 0
+ * (the plain focal loss). */
+#define FOCAL_SIGMOID_OPTIONS_VERSION 4
+#define FOCAL_SOFTMAX_OPTIONS_VERSION 3
 
 /* Options of the sigmoid focal loss. Initialise with
  * focal_sigmoid_options_init() or FOCAL_SIGMOID_OPTIONS_INIT, then set the
@@ -215,10 +222,16 @@ typedef struct focal_sigmoid_options {
     /* Version 3. The labels functions (focal_sigmoid_labels_*) only: a label
      * equal to this leaves its position out. Default -100 (mmdet's, torch's). */
     int64_t ignore_index;
+    /* Version 4. Poly-1 (Leng et al., ICLR 2022): the loss becomes
+     *     alpha_t * BCE * (1 - p_t)^gamma + poly1_epsilon * (1 - p_t)^(gamma + 1)
+     * (alpha_t weighs the focal term only, as the paper's code). Finite and
+     * >= -1 / (gamma + 1); 0 (the default) is the focal loss, bit for bit.
+     * The _grad_hess and _init_score functions need 0. */
+    double poly1_epsilon;
 } focal_sigmoid_options;
 
 #define FOCAL_SIGMOID_OPTIONS_INIT \
-    { FOCAL_SIGMOID_OPTIONS_VERSION, FOCAL_REDUCTION_NONE, 0.25, 2.0, 0, 0.0, 0, 0, FOCAL_PRECISION_EXACT, -100 }
+    { FOCAL_SIGMOID_OPTIONS_VERSION, FOCAL_REDUCTION_NONE, 0.25, 2.0, 0, 0.0, 0, 0, FOCAL_PRECISION_EXACT, -100, 0.0 }
 
 /* Options of the softmax focal loss. Initialise with
  * focal_softmax_options_init() or FOCAL_SOFTMAX_OPTIONS_INIT. */
@@ -251,13 +264,20 @@ typedef struct focal_softmax_options {
     int32_t accumulate_grad;
     /* Version 2. As in focal_sigmoid_options. Default FOCAL_PRECISION_EXACT. */
     focal_precision precision;
+    /* Version 3. Poly-1: each position's loss becomes
+     *     a_y (1 - p_y)^gamma (-log p_y) + poly1_epsilon * (1 - p_y)^(gamma + 1)
+     * (a_y weighs the focal term only; the mean's divisor is unchanged).
+     * Finite and >= -1 / (gamma + 1); 0 (the default) is the focal loss, bit
+     * for bit. Needs label_smoothing = 0; the _grad_hess and _init_score
+     * functions need 0. */
+    double poly1_epsilon;
 } focal_softmax_options;
 
 #define FOCAL_SOFTMAX_OPTIONS_INIT \
-    { FOCAL_SOFTMAX_OPTIONS_VERSION, FOCAL_REDUCTION_MEAN, 2.0, 0, -100, 0.0, 0, 0.0, 0, 0, FOCAL_PRECISION_EXACT }
+    { FOCAL_SOFTMAX_OPTIONS_VERSION, FOCAL_REDUCTION_MEAN, 2.0, 0, -100, 0.0, 0, 0.0, 0, 0, FOCAL_PRECISION_EXACT, 0.0 }
 
 /* Fill *options with the defaults above for the given struct version
- * (pass FOCAL_SIGMOID_OPTIONS_VERSION; 1, 2 or 3), writing only the fields that
+ * (pass FOCAL_SIGMOID_OPTIONS_VERSION; 1 to 4), writing only the fields that
  * version has. Errors: FOCAL_ERROR_NULL_POINTER,
  * FOCAL_ERROR_INVALID_OPTIONS_VERSION (nothing written). */
 focal_status focal_sigmoid_options_init(focal_sigmoid_options *options, uint32_t version);
@@ -341,7 +361,7 @@ typedef struct focal_stats {
  * Errors: FOCAL_ERROR_NULL_POINTER, _INVALID_SHAPE, _TARGET_OUT_OF_RANGE,
  * _INVALID_ALPHA, _INVALID_GAMMA, _INVALID_NORMALIZER, _INVALID_REDUCTION,
  * _INVALID_OPTIONS_VERSION, _INVALID_THREAD_COUNT, _OVERLAPPING_BUFFERS,
- * _INVALID_PRECISION. */
+ * _INVALID_PRECISION, _INVALID_PARAMETER (poly1_epsilon). */
 focal_status focal_sigmoid_f32(const focal_sigmoid_options *options, int64_t count,
                                const float *logits, const float *targets,
                                const float *grad_loss, float *loss, float *grad_logits);
@@ -714,6 +734,297 @@ focal_status focal_softmax_weighted_bf16_i32(const focal_softmax_options *option
                                             focal_stats *stats);
 
 /* ------------------------------------------------------------------------ */
+/* The focal family: FL*, asymmetric, quality focal and varifocal losses     */
+/* ------------------------------------------------------------------------ */
+
+/* Four relatives of the sigmoid focal loss, each elementwise in a logit x and
+ * a target t in [0, 1] (hard or soft), with s = sigmoid(x) and
+ * BCE(x, t) = -t log s - (1 - t) log(1 - s). Each is computed in log space
+ * with the focal loss's guarantees: finite for every finite logit and every
+ * admissible parameter, 1 - s never formed by subtraction, no eps clamp,
+ * infinite logits taken as limits (the loss may be +inf, the gradient is
+ * finite), a NaN logit NaN for its element only. docs/math.md gives each
+ * definition, its source, its derivative and where it departs from the
+ * peers' code.
+ *
+ * Every function of the family has the shape of focal_sigmoid_weighted_f32:
+ *
+ *     focal_<loss>_<dtype>(options, batch, classes, inner, logits, targets,
+ *                          weights, weights_layout, grad_loss, loss,
+ *                          grad_logits, stats)
+ *
+ * logits and targets (batch, classes, inner), any factorisation of the
+ * element count for per-element weights (a flat array of n is 1, n, 1);
+ * weights NULL or finite and >= 0, per element or per position (a weight of 0
+ * gives loss 0 and gradient 0 whatever the logit); reduction NONE, SUM or MEAN
+ * (MEAN divides by the element count, or by the normalizer); grad_loss,
+ * grad_logits, accumulate_grad, num_threads and stats (positives = the sum
+ * of the targets) as there. Nothing is written on any error.
+ *
+ * Precision: the exact tier's bounds (float32 within 2 ulps, float64 within
+ * 1e-10 relative of the exact value; a gradient of a soft target whose terms
+ * have opposite signs relative to their magnitude, as the focal loss's;
+ * docs/accuracy.md). These losses compute in double in both tiers:
+ * FOCAL_PRECISION_FAST is accepted and gives the exact tier's results.
+ *
+ * Errors: FOCAL_ERROR_NULL_POINTER, _INVALID_SHAPE (also an unknown
+ * weights_layout), _TARGET_OUT_OF_RANGE, _INVALID_ALPHA, _INVALID_GAMMA,
+ * _INVALID_PARAMETER, _INVALID_WEIGHT, _INVALID_NORMALIZER,
+ * _INVALID_REDUCTION, _INVALID_OPTIONS_VERSION, _INVALID_THREAD_COUNT,
+ * _OVERLAPPING_BUFFERS, _INVALID_PRECISION. */
+
+/* The options struct versions of the family. */
+#define FOCAL_SIGMOID_STAR_OPTIONS_VERSION 1
+#define FOCAL_ASYMMETRIC_OPTIONS_VERSION 1
+#define FOCAL_QUALITY_OPTIONS_VERSION 1
+#define FOCAL_VARIFOCAL_OPTIONS_VERSION 1
+
+/* FL* (Lin et al. 2017, appendix A; fvcore.nn.sigmoid_focal_loss_star): with
+ * x_t = (2t - 1) x,
+ *
+ *     loss = alpha_t * (-log sigmoid(gamma x_t + beta)) / gamma.
+ *
+ * At gamma = 1, beta = 0 it is BCE(x, t). Defaults are fvcore's. */
+typedef struct focal_sigmoid_star_options {
+    /* FOCAL_SIGMOID_STAR_OPTIONS_VERSION. */
+    uint32_t version;
+    /* Default FOCAL_REDUCTION_NONE. */
+    focal_reduction reduction;
+    /* Weight of the positive class in [0, 1], alpha_t = alpha t +
+     * (1 - alpha)(1 - t); FOCAL_ALPHA_DISABLED (-1, the default) disables. */
+    double alpha;
+    /* gamma > 0, finite. Default 1. */
+    double gamma;
+    /* beta, finite (any sign). Default 0. */
+    double beta;
+    /* As in focal_sigmoid_options. Defaults 0. */
+    int32_t use_normalizer;
+    double normalizer;
+    int32_t num_threads;
+    int32_t accumulate_grad;
+    /* Default FOCAL_PRECISION_EXACT. */
+    focal_precision precision;
+} focal_sigmoid_star_options;
+
+#define FOCAL_SIGMOID_STAR_OPTIONS_INIT \
+    { FOCAL_SIGMOID_STAR_OPTIONS_VERSION, FOCAL_REDUCTION_NONE, -1.0, 1.0, 0.0, 0, 0.0, 0, 0, FOCAL_PRECISION_EXACT }
+
+/* The asymmetric loss (Ridnik et al., ICCV 2021; timm's
+ * AsymmetricLossMultiLabel without its eps clamp): with the probability
+ * margin m, p_m = max(s - m, 0) (formed without cancellation),
+ *
+ *     t = 1:  loss = -(1 - s)^gamma_pos log s
+ *     t = 0:  loss = -p_m^gamma_neg log(1 - p_m)   (0 where s <= m)
+ *
+ * and for a soft t timm's mixture: u = t (1 - s) + (1 - t) p_m,
+ * g = gamma_pos t + gamma_neg (1 - t),
+ * loss = -u^g [t log s + (1 - t) log(1 - p_m)]. No alpha: the asymmetry is
+ * the two gammas. With gamma_pos = gamma_neg = gamma and m = 0 it is the
+ * sigmoid focal loss without alpha. timm returns the sum (or the sum over the
+ * batch size): use FOCAL_REDUCTION_SUM, or MEAN with the normalizer. */
+typedef struct focal_asymmetric_options {
+    /* FOCAL_ASYMMETRIC_OPTIONS_VERSION. */
+    uint32_t version;
+    /* Default FOCAL_REDUCTION_NONE. */
+    focal_reduction reduction;
+    /* Focusing of the positives, finite and >= 0. Default 1 (timm's). */
+    double gamma_pos;
+    /* Focusing of the negatives, finite and >= 0. Default 4 (timm's). */
+    double gamma_neg;
+    /* The probability margin m (timm's clip) in [0, 1]. Default 0.05. */
+    double margin;
+    int32_t use_normalizer;
+    double normalizer;
+    int32_t num_threads;
+    int32_t accumulate_grad;
+    focal_precision precision;
+} focal_asymmetric_options;
+
+#define FOCAL_ASYMMETRIC_OPTIONS_INIT \
+    { FOCAL_ASYMMETRIC_OPTIONS_VERSION, FOCAL_REDUCTION_NONE, 1.0, 4.0, 0.05, 0, 0.0, 0, 0, FOCAL_PRECISION_EXACT }
+
+/* The quality focal loss (Li et al., NeurIPS 2020, GFL; mmdet's
+ * quality_focal_loss on dense targets): a soft target y in [0, 1] (an IoU
+ * score for the positive class, 0 elsewhere),
+ *
+ *     loss = |y - s|^beta * BCE(x, y),
+ *
+ * |y - s| formed without cancellation. At beta = 0 it is BCE. Where s = y
+ * exactly and 0 < beta <= 1 the loss has no derivative (a cusp): the
+ * gradient there is 0 (mmdet's autograd gives 0 at beta = 1, NaN below).
+ * mmdet sums each row over the classes before its mean: its 'mean' is
+ * FOCAL_REDUCTION_MEAN with normalizer = the number of rows. */
+typedef struct focal_quality_options {
+    /* FOCAL_QUALITY_OPTIONS_VERSION. */
+    uint32_t version;
+    /* Default FOCAL_REDUCTION_NONE. */
+    focal_reduction reduction;
+    /* beta, finite and >= 0. Default 2 (GFL's). */
+    double beta;
+    int32_t use_normalizer;
+    double normalizer;
+    int32_t num_threads;
+    int32_t accumulate_grad;
+    focal_precision precision;
+} focal_quality_options;
+
+#define FOCAL_QUALITY_OPTIONS_INIT \
+    { FOCAL_QUALITY_OPTIONS_VERSION, FOCAL_REDUCTION_NONE, 2.0, 0, 0.0, 0, 0, FOCAL_PRECISION_EXACT }
+
+/* The varifocal loss (Zhang et al., CVPR 2021, VarifocalNet; mmdet's
+ * varifocal_loss): a target q in [0, 1] (the IoU-aware classification score
+ * of a positive, 0 for a negative),
+ *
+ *     q > 0:  loss = w * BCE(x, q),  w = q (iou_weighted) or 1
+ *     q = 0:  loss = alpha * s^gamma * BCE(x, 0)
+ */
+typedef struct focal_varifocal_options {
+    /* FOCAL_VARIFOCAL_OPTIONS_VERSION. */
+    uint32_t version;
+    /* Default FOCAL_REDUCTION_NONE. */
+    focal_reduction reduction;
+    /* Weight of the negatives, finite and >= 0. Default 0.75. */
+    double alpha;
+    /* Focusing of the negatives, finite and >= 0. Default 2. */
+    double gamma;
+    /* Non-zero (the default, 1): positives weighted by their target q;
+     * zero: by 1. */
+    int32_t iou_weighted;
+    int32_t use_normalizer;
+    double normalizer;
+    int32_t num_threads;
+    int32_t accumulate_grad;
+    focal_precision precision;
+} focal_varifocal_options;
+
+#define FOCAL_VARIFOCAL_OPTIONS_INIT \
+    { FOCAL_VARIFOCAL_OPTIONS_VERSION, FOCAL_REDUCTION_NONE, 0.75, 2.0, 1, 0, 0.0, 0, 0, FOCAL_PRECISION_EXACT }
+
+/* Fill *options with the defaults above for the given struct version (pass
+ * the header's FOCAL_<LOSS>_OPTIONS_VERSION). Errors as
+ * focal_sigmoid_options_init. */
+focal_status focal_sigmoid_star_options_init(focal_sigmoid_star_options *options, uint32_t version);
+focal_status focal_asymmetric_options_init(focal_asymmetric_options *options, uint32_t version);
+focal_status focal_quality_options_init(focal_quality_options *options, uint32_t version);
+focal_status focal_varifocal_options_init(focal_varifocal_options *options, uint32_t version);
+
+/* FL* (focal_sigmoid_star_options), per dtype. */
+focal_status focal_sigmoid_star_f32(const focal_sigmoid_star_options *options,
+                                    int64_t batch, int64_t classes, int64_t inner,
+                                    const float *logits, const float *targets,
+                                    const float *weights, focal_weights_layout weights_layout,
+                                    const float *grad_loss, float *loss, float *grad_logits,
+                                    focal_stats *stats);
+
+focal_status focal_sigmoid_star_f64(const focal_sigmoid_star_options *options,
+                                    int64_t batch, int64_t classes, int64_t inner,
+                                    const double *logits, const double *targets,
+                                    const double *weights, focal_weights_layout weights_layout,
+                                    const double *grad_loss, double *loss, double *grad_logits,
+                                    focal_stats *stats);
+
+focal_status focal_sigmoid_star_f16(const focal_sigmoid_star_options *options,
+                                    int64_t batch, int64_t classes, int64_t inner,
+                                    const focal_f16 *logits, const focal_f16 *targets,
+                                    const focal_f16 *weights, focal_weights_layout weights_layout,
+                                    const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits,
+                                    focal_stats *stats);
+
+focal_status focal_sigmoid_star_bf16(const focal_sigmoid_star_options *options,
+                                     int64_t batch, int64_t classes, int64_t inner,
+                                     const focal_bf16 *logits, const focal_bf16 *targets,
+                                     const focal_bf16 *weights, focal_weights_layout weights_layout,
+                                     const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits,
+                                     focal_stats *stats);
+
+/* The asymmetric loss (focal_asymmetric_options), per dtype. */
+focal_status focal_asymmetric_f32(const focal_asymmetric_options *options,
+                                  int64_t batch, int64_t classes, int64_t inner,
+                                  const float *logits, const float *targets,
+                                  const float *weights, focal_weights_layout weights_layout,
+                                  const float *grad_loss, float *loss, float *grad_logits,
+                                  focal_stats *stats);
+
+focal_status focal_asymmetric_f64(const focal_asymmetric_options *options,
+                                  int64_t batch, int64_t classes, int64_t inner,
+                                  const double *logits, const double *targets,
+                                  const double *weights, focal_weights_layout weights_layout,
+                                  const double *grad_loss, double *loss, double *grad_logits,
+                                  focal_stats *stats);
+
+focal_status focal_asymmetric_f16(const focal_asymmetric_options *options,
+                                  int64_t batch, int64_t classes, int64_t inner,
+                                  const focal_f16 *logits, const focal_f16 *targets,
+                                  const focal_f16 *weights, focal_weights_layout weights_layout,
+                                  const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits,
+                                  focal_stats *stats);
+
+focal_status focal_asymmetric_bf16(const focal_asymmetric_options *options,
+                                   int64_t batch, int64_t classes, int64_t inner,
+                                   const focal_bf16 *logits, const focal_bf16 *targets,
+                                   const focal_bf16 *weights, focal_weights_layout weights_layout,
+                                   const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits,
+                                   focal_stats *stats);
+
+/* The quality focal loss (focal_quality_options), per dtype. */
+focal_status focal_quality_f32(const focal_quality_options *options,
+                               int64_t batch, int64_t classes, int64_t inner,
+                               const float *logits, const float *targets,
+                               const float *weights, focal_weights_layout weights_layout,
+                               const float *grad_loss, float *loss, float *grad_logits,
+                               focal_stats *stats);
+
+focal_status focal_quality_f64(const focal_quality_options *options,
+                               int64_t batch, int64_t classes, int64_t inner,
+                               const double *logits, const double *targets,
+                               const double *weights, focal_weights_layout weights_layout,
+                               const double *grad_loss, double *loss, double *grad_logits,
+                               focal_stats *stats);
+
+focal_status focal_quality_f16(const focal_quality_options *options,
+                               int64_t batch, int64_t classes, int64_t inner,
+                               const focal_f16 *logits, const focal_f16 *targets,
+                               const focal_f16 *weights, focal_weights_layout weights_layout,
+                               const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits,
+                               focal_stats *stats);
+
+focal_status focal_quality_bf16(const focal_quality_options *options,
+                                int64_t batch, int64_t classes, int64_t inner,
+                                const focal_bf16 *logits, const focal_bf16 *targets,
+                                const focal_bf16 *weights, focal_weights_layout weights_layout,
+                                const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits,
+                                focal_stats *stats);
+
+/* The varifocal loss (focal_varifocal_options), per dtype. */
+focal_status focal_varifocal_f32(const focal_varifocal_options *options,
+                                 int64_t batch, int64_t classes, int64_t inner,
+                                 const float *logits, const float *targets,
+                                 const float *weights, focal_weights_layout weights_layout,
+                                 const float *grad_loss, float *loss, float *grad_logits,
+                                 focal_stats *stats);
+
+focal_status focal_varifocal_f64(const focal_varifocal_options *options,
+                                 int64_t batch, int64_t classes, int64_t inner,
+                                 const double *logits, const double *targets,
+                                 const double *weights, focal_weights_layout weights_layout,
+                                 const double *grad_loss, double *loss, double *grad_logits,
+                                 focal_stats *stats);
+
+focal_status focal_varifocal_f16(const focal_varifocal_options *options,
+                                 int64_t batch, int64_t classes, int64_t inner,
+                                 const focal_f16 *logits, const focal_f16 *targets,
+                                 const focal_f16 *weights, focal_weights_layout weights_layout,
+                                 const focal_f16 *grad_loss, focal_f16 *loss, focal_f16 *grad_logits,
+                                 focal_stats *stats);
+
+focal_status focal_varifocal_bf16(const focal_varifocal_options *options,
+                                  int64_t batch, int64_t classes, int64_t inner,
+                                  const focal_bf16 *logits, const focal_bf16 *targets,
+                                  const focal_bf16 *weights, focal_weights_layout weights_layout,
+                                  const focal_bf16 *grad_loss, focal_bf16 *loss, focal_bf16 *grad_logits,
+                                  focal_stats *stats);
+
+/* ------------------------------------------------------------------------ */
 /* Gradient and Hessian (gradient boosting)                                  */
 /* ------------------------------------------------------------------------ */
 
@@ -756,9 +1067,10 @@ typedef enum focal_hessian {
  * limits (finite gradient and Hessian); a NaN logit gives NaN for its
  * element only.
  *
- * options      NULL for the defaults. Only alpha, gamma, num_threads and
- *              precision are read; reduction, normalizer, accumulate_grad and
- *              ignore_index do not apply.
+ * options      NULL for the defaults. Only alpha, gamma, num_threads,
+ *              precision and poly1_epsilon (which must be 0) are read;
+ *              reduction, normalizer, accumulate_grad and ignore_index do not
+ *              apply.
  * hessian      a focal_hessian value.
  * weights      NULL or values finite and >= 0, laid out by weights_layout
  *              (per element, or per position: a sample weight of a row).
@@ -800,8 +1112,8 @@ focal_status focal_sigmoid_grad_hess_f64(const focal_sigmoid_options *options, f
  * position. Rows holding NaN or +inf give NaN for the whole position.
  *
  * options      NULL for the defaults. Only gamma, alpha, ignore_index,
- *              label_smoothing (which must be 0), num_threads and precision
- *              are read.
+ *              label_smoothing and poly1_epsilon (which must be 0),
+ *              num_threads and precision are read.
  * grad, hess   outputs of batch * classes * inner values; either may be NULL.
  *
  * Errors: as focal_sigmoid_grad_hess_f32, plus
@@ -844,8 +1156,8 @@ focal_status focal_softmax_grad_hess_f64_i32(const focal_softmax_options *option
  * where nothing pulls it down; NaN where nothing weighs at all (no
  * positions, or every weight 0).
  *
- * options      NULL for the defaults. Only alpha, gamma and num_threads are
- *              read.
+ * options      NULL for the defaults. Only alpha, gamma, num_threads and
+ *              poly1_epsilon (which must be 0) are read.
  * targets      batch * classes * inner values in [0, 1].
  * weights      NULL or values finite and >= 0, laid out by weights_layout.
  * scores       output: classes values.
@@ -877,7 +1189,8 @@ focal_status focal_sigmoid_init_score_f64(const focal_sigmoid_options *options,
  * position ignored or weighing 0: nothing to fit).
  *
  * options      NULL for the defaults. Only gamma, alpha, ignore_index,
- *              label_smoothing (which must be 0) and num_threads are read.
+ *              label_smoothing and poly1_epsilon (which must be 0) and
+ *              num_threads are read.
  * targets      batch * inner labels in [0, classes) or ignore_index.
  * weights      NULL or batch * inner values finite and >= 0.
  * scores       output: classes values.

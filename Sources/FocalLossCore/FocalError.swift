@@ -16,6 +16,7 @@ public struct FocalError: Error, Equatable, Sendable {
         case invalidPrecision
         case invalidWeight
         case invalidHessian
+        case invalidParameter
     }
 
     public let kind: Kind

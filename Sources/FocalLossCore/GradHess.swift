@@ -252,12 +252,25 @@ func validatedSigmoidParameters(_ options: SigmoidFocalOptions) throws(FocalErro
         throw FocalError(.invalidAlpha, "alpha = \(alpha) must be in [0, 1], or -1 to disable weighting")
     }
     try validateGamma(options.gamma)
+    try refusePoly1(options.poly1Epsilon)
+    guard options.family == nil else {
+        throw FocalError(.invalidParameter, "the gradient-and-Hessian and init-score functions compute the focal loss: no family loss")
+    }
     return try validatedThreadCount(options.threads)
+}
+
+/// The gradient-and-Hessian and init-score functions have no Poly-1 term: ε must be 0.
+func refusePoly1(_ epsilon: Double) throws(FocalError) {
+    guard epsilon == 0 else {
+        throw FocalError(.invalidParameter,
+                         "poly1_epsilon = \(epsilon): the gradient-and-Hessian and init-score functions take none (0)")
+    }
 }
 
 /// gamma, alpha, label smoothing (0 only) and the thread count of a softmax call.
 func validatedSoftmaxParameters(_ options: SoftmaxFocalOptions, classes: Int) throws(FocalError) -> Int {
     try validateGamma(options.gamma)
+    try refusePoly1(options.poly1Epsilon)
     guard options.labelSmoothing == 0 else {
         throw FocalError(.invalidLabelSmoothing,
                          "label_smoothing = \(options.labelSmoothing): the gradient-and-Hessian and init-score functions take none (0)")

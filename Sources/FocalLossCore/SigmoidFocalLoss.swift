@@ -18,10 +18,21 @@ public struct SigmoidFocalOptions: Sendable {
     /// The labels entry points only: a label equal to this leaves its position out (loss 0,
     /// gradient 0, not counted by the mean). Default −100, as mmdet and torch.
     public var ignoreIndex: Int64 = -100
+    /// Poly-1's ε: the loss `α_t·B·(1 − p_t)^γ + ε·(1 − p_t)^{γ+1}`; finite and ≥ −1/(γ + 1).
+    /// 0 is the focal loss, bit for bit.
+    public var poly1Epsilon: Double = 0
+    /// Another loss of the focal family instead (issue 14), with its own parameters: alpha,
+    /// gamma and poly1Epsilon are then not read. nil: the focal loss.
+    public var family: SigmoidFamilyLoss? = nil
     /// The kernels' instruction set; `InstructionSet.selected` unless a test asks for another.
     var instructionSet = InstructionSet.selected
 
     public init() {}
+
+    /// Options for a family loss, everything else at its default.
+    public init(family: SigmoidFamilyLoss) {
+        self.family = family
+    }
 }
 
 /// The sigmoid focal loss and its gradient in one pass (DESIGN §1.1): validation here, the
@@ -145,7 +156,7 @@ public enum SigmoidFocalLoss {
             gradient: gradLogits?.baseAddress, upstream: reduction == .none ? gradLoss?.baseAddress : nil,
             scale: plan.gradientScale(upstream: scalarUpstream, divisor: divisor),
             accumulate: options.accumulateGradient, alpha: options.alpha, gamma: options.gamma,
-            weights: weights?.elementWeights)
+            weights: weights?.elementWeights, poly1: options.poly1, family: options.family)
         let kernel = T.sigmoidKernel(kernels, options.precision)
         let total = Parallel.sum(count: n, grain: grain, threads: threads) { kernel(arguments, $0) }
         if reduction != .none {
@@ -159,17 +170,64 @@ extension SigmoidFocalLoss {
     /// The options both sigmoid entry points check first: the reduction's plan and the thread count.
     static func validated(_ options: SigmoidFocalOptions) throws(FocalError) -> (plan: ReductionPlan, threads: Int) {
         let plan = try ReductionPlan(reduction: options.reduction, normalizer: options.normalizer)
-        if let alpha = options.alpha, !(alpha >= 0 && alpha <= 1) {
-            throw FocalError(.invalidAlpha, "alpha = \(alpha) must be in [0, 1], or -1 to disable weighting")
+        if let family = options.family {
+            try validateFamily(family)
+        } else {
+            if let alpha = options.alpha, !(alpha >= 0 && alpha <= 1) {
+                throw FocalError(.invalidAlpha, "alpha = \(alpha) must be in [0, 1], or -1 to disable weighting")
+            }
+            try validateGamma(options.gamma)
+            try validatePoly1(options.poly1Epsilon, gamma: options.gamma)
         }
-        try validateGamma(options.gamma)
         return (plan, try validatedThreadCount(options.threads))
+    }
+
+    /// The parameters of a family loss, each error naming its parameter.
+    static func validateFamily(_ family: SigmoidFamilyLoss) throws(FocalError) {
+        switch family {
+        case let .focalStar(alpha, gamma, beta):
+            if let alpha, !(alpha >= 0 && alpha <= 1) {
+                throw FocalError(.invalidAlpha, "alpha = \(alpha) must be in [0, 1], or -1 to disable weighting")
+            }
+            guard gamma.isFinite, gamma > 0 else {
+                throw FocalError(.invalidGamma, "gamma = \(gamma) must be finite and > 0 (FL* divides by it)")
+            }
+            guard beta.isFinite else { throw FocalError(.invalidParameter, "beta = \(beta) must be finite") }
+        case let .asymmetric(gammaPositive, gammaNegative, margin):
+            try validateGamma(gammaPositive, name: "gamma_pos")
+            try validateGamma(gammaNegative, name: "gamma_neg")
+            guard margin >= 0 && margin <= 1 else {
+                throw FocalError(.invalidParameter, "margin = \(margin) must be in [0, 1]")
+            }
+        case let .quality(beta):
+            guard beta.isFinite, beta >= 0 else {
+                throw FocalError(.invalidParameter, "beta = \(beta) must be finite and >= 0")
+            }
+        case let .varifocal(alpha, gamma, _):
+            guard alpha.isFinite, alpha >= 0 else {
+                throw FocalError(.invalidAlpha, "alpha = \(alpha) must be finite and >= 0")
+            }
+            try validateGamma(gamma)
+        }
     }
 }
 
-func validateGamma(_ gamma: Double) throws(FocalError) {
+extension SigmoidFocalOptions {
+    /// Poly-1's ε for the kernels: nil for 0 (the focal loss's own code path).
+    var poly1: Double? { poly1Epsilon == 0 ? nil : poly1Epsilon }
+}
+
+/// Poly-1's ε: finite and ≥ −1/(γ + 1) (Leng et al.: the loss stays ≥ 0 near p_t = 1 without α).
+func validatePoly1(_ epsilon: Double, gamma: Double) throws(FocalError) {
+    guard epsilon.isFinite, epsilon >= -1 / (gamma + 1) else {
+        throw FocalError(.invalidParameter,
+                         "poly1_epsilon = \(epsilon) must be finite and >= -1 / (gamma + 1) = \(-1 / (gamma + 1))")
+    }
+}
+
+func validateGamma(_ gamma: Double, name: String = "gamma") throws(FocalError) {
     guard gamma.isFinite, gamma >= 0 else {
-        throw FocalError(.invalidGamma, "gamma = \(gamma) must be finite and >= 0")
+        throw FocalError(.invalidGamma, "\(name) = \(gamma) must be finite and >= 0")
     }
 }
 

@@ -135,6 +135,9 @@ extension SigmoidFocalLoss {
         let classes = Int(classes64), inner = Int(inner64), positions = counts.targets, n = counts.logits
         let reduction = options.reduction
         let (plan, threads) = try validated(options)
+        guard options.family == nil else {
+            throw FocalError(.invalidParameter, "the labels functions compute the focal loss: no family loss")
+        }
         let reducedCount = reduction == .none ? n : 1
         try expectCount(logits.count, n, "logits")
         try expectCount(labels.count, positions, "labels")
@@ -193,7 +196,7 @@ extension SigmoidFocalLoss {
             gradient: gradLogits?.baseAddress, upstream: reduction == .none ? gradLoss?.baseAddress : nil,
             scale: plan.gradientScale(upstream: scalarUpstream, divisor: divisor),
             accumulate: options.accumulateGradient, alpha: options.alpha, gamma: options.gamma,
-            weights: weights?.elementWeights)
+            weights: weights?.elementWeights, poly1: options.poly1)
         let kernel = T.sigmoidLabelsKernel(options.instructionSet.kernels, Label.self, options.precision)
         // The dense call's chunks over the kept elements; each chunk's first element located.
         let chunks = Parallel.chunking(count: kept, grain: grain)

@@ -20,6 +20,9 @@ public struct SoftmaxFocalOptions {
     /// The precision tier (see `Precision`): `.fast` computes a float32 call's per-element
     /// exponentials and gradients in float32; with label smoothing it gives the exact tier's results.
     public var precision = Precision.exact
+    /// Poly-1's ε: each position's loss `α_y·(1 − p_y)^γ·(−log p_y) + ε·(1 − p_y)^{γ+1}`;
+    /// finite and ≥ −1/(γ + 1), with label smoothing 0. 0 is the focal loss, bit for bit.
+    public var poly1Epsilon: Double = 0
     /// The kernels' instruction set; `InstructionSet.selected` unless a test asks for another.
     var instructionSet = InstructionSet.selected
 
@@ -162,6 +165,11 @@ public enum SoftmaxFocalLoss {
         guard epsilon >= 0 && epsilon <= 1 else {
             throw FocalError(.invalidLabelSmoothing, "label_smoothing = \(epsilon) must be in [0, 1]")
         }
+        try validatePoly1(options.poly1Epsilon, gamma: options.gamma)
+        guard options.poly1Epsilon == 0 || epsilon == 0 else {
+            throw FocalError(.invalidParameter,
+                             "poly1_epsilon = \(options.poly1Epsilon) needs label_smoothing = 0 (it is \(epsilon))")
+        }
         let weights = options.alpha
         if let weights {
             try expectCount(weights.count, classes, "alpha")
@@ -225,7 +233,8 @@ public enum SoftmaxFocalLoss {
             loss: reduction == .none ? loss.baseAddress : nil, gradient: gradLogits?.baseAddress,
             upstream: reduction == .none ? gradLoss?.baseAddress : nil,
             scale: plan.gradientScale(upstream: scalarUpstream, divisor: divisor),
-            accumulate: options.accumulateGradient, positionWeights: positionWeights?.baseAddress)
+            accumulate: options.accumulateGradient, positionWeights: positionWeights?.baseAddress,
+            poly1: options.poly1Epsilon == 0 ? nil : options.poly1Epsilon)
         // Smoothing puts a class term (exp, expm1, log) on every element, which the fast tier
         // does not take into float32 yet: such calls run the exact kernel.
         let precision = epsilon == 0 ? options.precision : .exact

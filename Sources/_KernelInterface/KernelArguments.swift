@@ -29,6 +29,22 @@ public struct ElementWeights<T>: @unchecked Sendable {
     }
 }
 
+/// A relative of the sigmoid focal loss (issue 14), elementwise in a logit and a target in
+/// [0, 1], with its parameters (validated by the core). The kernels compute each in double in
+/// both tiers; the derivations are beside their element functions (FamilyKernel.swift).
+public enum SigmoidFamilyLoss: Sendable, Equatable {
+    /// FL* (Lin et al. 2017, appendix A): `α_t·softplus(−(γ·x_t + β))/γ`, γ > 0.
+    case focalStar(alpha: Double?, gamma: Double, beta: Double)
+    /// The asymmetric loss (Ridnik et al. 2021; timm's AsymmetricLossMultiLabel): focusing γ+
+    /// and γ−, probability margin m ∈ [0, 1].
+    case asymmetric(gammaPositive: Double, gammaNegative: Double, margin: Double)
+    /// The quality focal loss (Li et al. 2020): `|y − σ(x)|^β·BCE(x, y)`, β ≥ 0.
+    case quality(beta: Double)
+    /// The varifocal loss (Zhang et al. 2021): `w·BCE(x, q)` for q > 0 (w = q or 1),
+    /// `α·σ(x)^γ·BCE(x, 0)` for q = 0.
+    case varifocal(alpha: Double, gamma: Double, iouWeighted: Bool)
+}
+
 /// One sigmoid call's buffers and parameters; a kernel computes elements `range` of it.
 public struct SigmoidKernelArguments<T>: @unchecked Sendable {
     public var logits: UnsafePointer<T>
@@ -45,13 +61,18 @@ public struct SigmoidKernelArguments<T>: @unchecked Sendable {
     public var gamma: Double
     /// Each element's weight, multiplying its loss and derivative, or nil for none (all ones).
     public var weights: ElementWeights<T>?
+    /// Poly-1's ε (the term `ε·(1 − p_t)^{γ+1}`), or nil for the plain focal loss (ε = 0).
+    public var poly1: Double?
+    /// Another loss of the family instead of the focal loss (alpha, gamma and poly1 unused), or nil.
+    public var family: SigmoidFamilyLoss?
 
     public init(logits: UnsafePointer<T>, targets: UnsafePointer<T>, loss: UnsafeMutablePointer<T>?,
                 gradient: UnsafeMutablePointer<T>?, upstream: UnsafePointer<T>?, scale: Double,
-                accumulate: Bool, alpha: Double?, gamma: Double, weights: ElementWeights<T>? = nil) {
+                accumulate: Bool, alpha: Double?, gamma: Double, weights: ElementWeights<T>? = nil,
+                poly1: Double? = nil, family: SigmoidFamilyLoss? = nil) {
         self.logits = logits; self.targets = targets; self.loss = loss; self.gradient = gradient
         self.upstream = upstream; self.scale = scale; self.accumulate = accumulate
-        self.alpha = alpha; self.gamma = gamma; self.weights = weights
+        self.alpha = alpha; self.gamma = gamma; self.weights = weights; self.poly1 = poly1; self.family = family
     }
 }
 
@@ -77,15 +98,17 @@ public struct SoftmaxKernelArguments<T, Target>: @unchecked Sendable {
     /// One weight per position (the targets' layout) multiplying its loss and gradient, or nil
     /// for none; a weight of 0 leaves the position out as `ignoreIndex` does.
     public var positionWeights: UnsafePointer<T>?
+    /// Poly-1's ε (the term `ε·(1 − p_y)^{γ+1}`, label smoothing 0), or nil for ε = 0.
+    public var poly1: Double?
 
     public init(logits: UnsafePointer<T>, targets: UnsafePointer<Target>, classes: Int, inner: Int,
                 weights: UnsafePointer<Double>?, labelSmoothing: Double, ignoreIndex: Int64, gamma: Double,
                 loss: UnsafeMutablePointer<T>?, gradient: UnsafeMutablePointer<T>?, upstream: UnsafePointer<T>?,
-                scale: Double, accumulate: Bool, positionWeights: UnsafePointer<T>? = nil) {
+                scale: Double, accumulate: Bool, positionWeights: UnsafePointer<T>? = nil, poly1: Double? = nil) {
         self.logits = logits; self.targets = targets; self.classes = classes; self.inner = inner
         self.weights = weights; self.labelSmoothing = labelSmoothing; self.ignoreIndex = ignoreIndex
         self.gamma = gamma; self.loss = loss; self.gradient = gradient; self.upstream = upstream
-        self.scale = scale; self.accumulate = accumulate; self.positionWeights = positionWeights
+        self.scale = scale; self.accumulate = accumulate; self.positionWeights = positionWeights; self.poly1 = poly1
     }
 }
 
@@ -115,15 +138,17 @@ public struct SigmoidLabelsKernelArguments<T, Label>: @unchecked Sendable {
     public var gamma: Double
     /// The elements' weights in memory's index space (offset 0), or nil for none.
     public var weights: ElementWeights<T>?
+    /// Poly-1's ε, or nil for ε = 0 (as `SigmoidKernelArguments.poly1`).
+    public var poly1: Double?
 
     public init(logits: UnsafePointer<T>, labels: UnsafePointer<Label>, batch: Int, classes: Int, inner: Int,
                 ignoreIndex: Int64, anyIgnored: Bool, loss: UnsafeMutablePointer<T>?,
                 gradient: UnsafeMutablePointer<T>?, upstream: UnsafePointer<T>?, scale: Double, accumulate: Bool,
-                alpha: Double?, gamma: Double, weights: ElementWeights<T>? = nil) {
+                alpha: Double?, gamma: Double, weights: ElementWeights<T>? = nil, poly1: Double? = nil) {
         self.logits = logits; self.labels = labels; self.batch = batch; self.classes = classes
         self.inner = inner; self.ignoreIndex = ignoreIndex; self.anyIgnored = anyIgnored; self.loss = loss
         self.gradient = gradient; self.upstream = upstream; self.scale = scale; self.accumulate = accumulate
-        self.alpha = alpha; self.gamma = gamma; self.weights = weights
+        self.alpha = alpha; self.gamma = gamma; self.weights = weights; self.poly1 = poly1
     }
 }
 

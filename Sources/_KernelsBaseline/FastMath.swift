@@ -161,6 +161,14 @@ public enum FastMath {
     /// Estrin's scheme (see `reduced`), coefficients from tools/fit_log1p.py.
     @inline(__always)
     static func log1pUnit(_ e: Double, short: Bool) -> Double {
+        mulAdd(e * log1pUnitRemainder(e, short: short), e, e)
+    }
+
+    /// `h(e) = (log1p(e) − e) / e²` for e ∈ [0, 1], the polynomial of `log1pUnit` (in
+    /// [−½, log 2 − 1]): `log1pUnit(e) = e + e²·h(e)`. Poly-1 forms `log1p(e) − e/(1 + e)`
+    /// from it without cancellation.
+    @inline(__always)
+    static func log1pUnitRemainder(_ e: Double, short: Bool = false) -> Double {
         let e2 = e * e, e4 = e2 * e2, e8 = e4 * e4
         let h: Double
         if short {
@@ -188,7 +196,7 @@ public enum FastMath {
             let d0 = mulAdd(b1, e4, b0), d1 = mulAdd(b3, e4, b2)
             h = mulAdd(b4, e8 * e8, mulAdd(d1, e8, d0))
         }
-        return mulAdd(e * h, e, e)
+        return h
     }
 
     // MARK: Float tier

@@ -30,11 +30,18 @@ import _KernelInterface
 /// constants at each call site: blocks of hard targets skip the soft-target work entirely, and
 /// blocks without an infinite logit the selects that take the limits at ±∞ (`limits`).
 /// For finite logits both forms give the same bits.
+///
+/// Poly-1 (`poly`, ε ≠ 0) adds `ε·m^{γ+1}` to the loss and its derivative
+/// `ε·(γ + 1)·m^γ·dm/dx`, `dm/dx = (1 − 2t)·s·s̄`; hard targets take `sigmoidHardPolyElement`.
 @inline(__always)
 func sigmoidFocalElement<T: KernelScalar, Law: FocusingLaw>(
-    _: T.Type, _ x: Double, _ t: Double, _ e: Double, soft: Bool, limits: Bool, alpha: Double?, gamma: Double, law: Law
+    _: T.Type, _ x: Double, _ t: Double, _ e: Double, soft: Bool, limits: Bool, alpha: Double?, gamma: Double, law: Law,
+    poly: Double? = nil
 ) -> (loss: Double, derivative: Double) {
     if !soft {
+        if let poly {
+            return sigmoidHardPolyElement(T.self, x, t, e, limits: limits, alpha: alpha, gamma: gamma, law: law, epsilon: poly)
+        }
         return sigmoidHardElement(ExactArithmetic<T>.self, x, t, e, limits: limits, alpha: alpha, gamma: gamma, law: law)
     }
     let ax = abs(x)
@@ -61,9 +68,64 @@ func sigmoidFocalElement<T: KernelScalar, Law: FocusingLaw>(
     // B·r → 0 at an infinite logit, where B = ∞ and r = 0 (r ~ e^{−|x|}); for a finite
     // logit r = 0 only where it underflowed or t = ½, and B·r is 0 too.
     let bR = limits && r == 0 ? 0 : bce * r
-    let derivative = alphaT * focus * (dBCE + gamma * bR)
+    var derivative = alphaT * focus * (dBCE + gamma * bR)
+    var total = loss
+    if let poly {
+        // Soft t: m ≥ min(t, 1 − t) > 0 and B ≥ −log p_t ≥ m, so `α_t·B + ε·m` cancels only
+        // where the loss itself changes sign (ε < −α_t). A hard target in the block takes the
+        // hard form (`sigmoidHardPolyElement`, which avoids the cancellation near p_t = 1), so
+        // its bits do not depend on its block's other targets.
+        let hardPoly = sigmoidHardPolyElement(T.self, x, hard ? t : 1, e, limits: limits, alpha: alpha, gamma: gamma,
+                                              law: law, epsilon: poly)
+        total = hard ? hardPoly.loss : loss + poly * focus * m
+        derivative = hard ? hardPoly.derivative : derivative + poly * (gamma + 1) * focus * ((1 - 2 * t) * s * sBar)
+    }
     // ±∞ logits are taken as limits above: loss 0 or +∞, gradient finite. A NaN logit poisons
     // its own element only (DESIGN §1.4).
+    let defined = ax <= .infinity
+    return (defined ? total : .nan, defined ? derivative : .nan)
+}
+
+/// Poly-1 for a hard target, in double: `m^γ·(α_t·B + ε·m)` and its derivative, with
+/// `x_t = (2t − 1)·x`, `p_t = σ(x_t)`, `m = σ(−x_t)`, `B = −log p_t`:
+///   `∂ℓ/∂x_t = −m^γ·[α_t·(m + γ·p_t·B) + ε·(γ + 1)·p_t·m]`.
+/// Where x agrees with its target (m small) `α_t·B + ε·m` and the bracket cancel when
+/// `α_t + ε ≈ 0` (ε = −1 at γ = 0 without α is `−log p − (1 − p) ≈ m²/2`). They are formed
+/// from `D = B − m = log1p(e) − e/(1 + e) = e²·(h(e) + 1/(1 + e))` (`h` the polynomial of
+/// log1p, `e = e^{−|x|}`; the sum is in [0.19, 0.5], no cancellation):
+///   `α_t·B + ε·m = (α_t + ε)·m + α_t·D`,
+///   bracket `= (γ + 1)(α_t + ε)·m − (α_t·γ + ε·(γ + 1))·m² + α_t·γ·p_t·D`
+/// (`p_t·m = m − m²`). Where x disagrees (m ≥ ½) the direct forms cancel only where the loss
+/// or its derivative changes sign.
+@inline(__always)
+func sigmoidHardPolyElement<T: KernelScalar, Law: FocusingLaw>(
+    _: T.Type, _ x: Double, _ t: Double, _ e: Double, limits: Bool, alpha: Double?, gamma: Double, law: Law,
+    epsilon: Double
+) -> (loss: Double, derivative: Double) {
+    let ax = abs(x)
+    let big = 1 / (1 + e)       // σ(|x|)
+    let small = e * big         // σ(−|x|)
+    let positive = t == 1
+    let agrees = (x >= 0) == positive  // x_t ≥ 0
+    let h = FastMath.log1pUnitRemainder(e)
+    let log1pE = mulAdd(e * h, e, e)
+    let pT = agrees ? big : small
+    let m = agrees ? small : big
+    let bce = agrees ? log1pE : log1pE + ax
+    let focus = law.focus(ExactArithmetic<T>.self, m, logHi: agrees ? -ax : 0, logLo: -log1pE)
+    let alphaT: Double = alpha.map { positive ? $0 : 1 - $0 } ?? 1
+    let d = e * e * (h + big)   // B − m where x agrees
+    let sum = alphaT + epsilon
+    let agreeing = mulAdd(sum, m, alphaT * d)
+    let lossFactor = agrees ? agreeing : mulAdd(alphaT, bce, epsilon * m)
+    // At an infinite logit against its target B = ∞ (m = 1): the loss is +∞ whatever ε
+    // (ε·m is finite), and 0·∞ where α_t = 0 is the limit of the finite ε·m^{γ+1} term.
+    let loss = limits && bce == .infinity ? (alphaT == 0 ? epsilon * focus : .infinity) : focus * lossFactor
+    let pTB = limits && pT == 0 ? 0 : pT * bce
+    let agreeingSlope = (gamma + 1) * sum * m - (alphaT * gamma + epsilon * (gamma + 1)) * (m * m) + alphaT * gamma * (pT * d)
+    let disagreeingSlope = alphaT * (m + gamma * pTB) + epsilon * (gamma + 1) * (pT * m)
+    let dt = -focus * (agrees ? agreeingSlope : disagreeingSlope)
+    let derivative = positive ? dt : -dt
     let defined = ax <= .infinity
     return (defined ? loss : .nan, defined ? derivative : .nan)
 }
@@ -134,6 +196,9 @@ let sigmoidBlock = 256
 /// blocks of hard targets in arithmetic `A` (the precision tier), blocks with a soft target in
 /// the exact tier's double.
 func sigmoidChunk<T: KernelScalar, A: Arithmetic>(_ a: SigmoidKernelArguments<T>, _ range: Range<Int>, _: A.Type) -> CompensatedSum {
+    if let family = a.family { return familyChunk(a, range, family) }
+    // Poly-1 computes in the exact tier's double whatever the tier (docs/accuracy.md).
+    if a.poly1 != nil && A.self != ExactArithmetic<T>.self { return sigmoidChunk(a, range, ExactArithmetic<T>.self) }
     switch FocusingLawChoice(gamma: a.gamma) {
     case .square: return sigmoidChunk(a, range, A.self, law: SquareLaw())
     case .integer(let law) where law.exponent > A.largestSquaredExponent:
@@ -160,16 +225,31 @@ func sigmoidChunk<T: KernelScalar, A: Arithmetic, Law: FocusingLaw>(
                 softTargets |= T.softTargetKey(t[i])
                 infiniteLogits |= x[i].magnitude == .infinity ? 1 : 0
             }
-            if softTargets != 0 {
+            // (A `let`: a nested function capturing the `var` itself would box it on the heap.)
+            let soft = softTargets != 0
+            if soft || a.poly1 != nil {
+                // Soft targets, and Poly-1's blocks (in double: `sigmoidChunk` hands them to the
+                // exact tier).
                 let losses = buffer, derivatives = losses + sigmoidBlock, exps = derivatives + sigmoidBlock
                 // e^{−|x|} first, in its own loop: two short dependency chains instead of one
                 // long one, so the out-of-order core overlaps many more iterations of each.
                 forEach(count) { i in exps[i] = T.exp(-abs(x[i].double)) }
-                @inline(__always) func elements(limits: Bool) {
+                @inline(__always) func elements(limits: Bool, soft: Bool, poly: Double?) {
                     forEach(count) { i in
                         (losses[i], derivatives[i]) = sigmoidFocalElement(
-                            T.self, x[i].double, t[i].double, exps[i], soft: true, limits: limits, alpha: a.alpha,
-                            gamma: a.gamma, law: law)
+                            T.self, x[i].double, t[i].double, exps[i], soft: soft, limits: limits, alpha: a.alpha,
+                            gamma: a.gamma, law: law, poly: poly)
+                    }
+                }
+                @inline(__always) func elements(limits: Bool) {
+                    if let poly = a.poly1 {
+                        if soft {
+                            elements(limits: limits, soft: true, poly: poly)
+                        } else {
+                            elements(limits: limits, soft: false, poly: poly)
+                        }
+                    } else {
+                        elements(limits: limits, soft: true, poly: nil)
                     }
                 }
                 if infiniteLogits != 0 { elements(limits: true) } else { elements(limits: false) }

@@ -113,7 +113,7 @@ func sigmoidLabelsChunk<T: KernelScalar, Label: FixedWidthInteger, A: Arithmetic
                     logits: a.logits + memory, targets: UnsafePointer(t), loss: a.loss.map { $0 + memory },
                     gradient: a.gradient.map { $0 + memory }, upstream: a.upstream.map { $0 + memory },
                     scale: a.scale, accumulate: a.accumulate, alpha: a.alpha, gamma: a.gamma,
-                    weights: a.weights?.shifted(by: memory))
+                    weights: a.weights?.shifted(by: memory), poly1: a.poly1)
                 block = sigmoidChunk(dense, 0 ..< count, A.self)
             } else {
                 var offset = 0
@@ -136,7 +136,7 @@ func sigmoidLabelsChunk<T: KernelScalar, Label: FixedWidthInteger, A: Arithmetic
                     logits: UnsafePointer(x), targets: UnsafePointer(t), loss: a.loss == nil ? nil : loss,
                     gradient: a.gradient == nil ? nil : gradient, upstream: a.upstream == nil ? nil : UnsafePointer(upstream),
                     scale: a.scale, accumulate: a.accumulate, alpha: a.alpha, gamma: a.gamma,
-                    weights: a.weights == nil ? nil : .perElement(UnsafePointer(weights)))
+                    weights: a.weights == nil ? nil : .perElement(UnsafePointer(weights)), poly1: a.poly1)
                 block = sigmoidChunk(dense, 0 ..< count, A.self)
                 // Scatter the results, run by run.
                 offset = 0

@@ -29,6 +29,32 @@ struct SoftmaxClassTerm {
     }
 }
 
+/// Poly-1's target-class terms: `ℓ = a·f(u) + ε·m^{γ+1}` and `K = a·f'(u) − ε·(γ + 1)·m^γ·p`
+/// for `u = log p`, `m = 1 − p`, `a = a_y` (the focal term's weight). Near p = 1 with
+/// `a + ε ≈ 0` both cancel (ε = −1 at γ = 0, a = 1: `−log p − (1 − p) ≈ m²/2`), so they are
+/// written around it, with `−u − m = Σ_{k≥2} m^k/k` and `1 + p·ρ = (m + p·u)/m =
+/// Σ_{k≥2} m^{k−1}/(k(k − 1))` (ρ = u/m) as series where m < 2^-10 (truncation below 2^-52
+/// relative) and directly above (at most 11 bits cancel):
+///   `ℓ = m^γ·[(a + ε)·m + a·(−u − m)]`,
+///   `K = −m^γ·[(γ + 1)·(a + ε) − a·γ·(1 + p·ρ) − ε·(γ + 1)·m]`.
+@inline(__always)
+func poly1TargetTerms(_ term: SoftmaxClassTerm, logP u: Double, weight a: Double, epsilon: Double, gamma: Double)
+    -> (value: Double, k: Double) {
+    let m = term.m, p = term.p
+    let small = m < 0x1p-10
+    let tail = small ? m * m * (0.5 + m * (1.0 / 3 + m * (0.25 + m * (0.2 + m * (1.0 / 6))))) : -u - m
+    let rho = m > 0 ? u / m : -1
+    let onePlusPRho = small
+        ? m * (0.5 + m * (1.0 / 6 + m * (1.0 / 12 + m * (1.0 / 20 + m * (1.0 / 30 + m * (1.0 / 42))))))
+        : (p == 0 ? 1 : 1 + p * rho)
+    let sum = a + epsilon
+    // A target logit of −∞ (u = −∞, m = 1): the focal term is +∞ unless a = 0.
+    let focal = a == 0 ? 0 : a * tail
+    let value = term.focus * (sum * m + focal)
+    let k = -term.focus * ((gamma + 1) * sum - a * gamma * onePlusPRho - epsilon * (gamma + 1) * m)
+    return (value, k)
+}
+
 // The softmax focal loss and its gradient (DESIGN §1.2), per target position, with
 // `a_c = α_c·q_c` and `D_c = f'(log p_c)`:
 //   `ℓ = Σ_c a_c·f(log p_c)` and, since `∂ log p_c / ∂x_j = [c = j] − p_j`,
@@ -253,8 +279,21 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
 
     /// The target class's terms: ℓ = a_y·f(log p_y) and K = a_y·D_y, all there is without
     /// smoothing (where the other classes' `k` is 0).
+    ///
+    /// Poly-1 (ε ≠ 0) adds `ε·m^{γ+1}` (unweighted by a_y) to ℓ and its derivative in u,
+    /// `−ε·(γ + 1)·m^γ·p`, to K (`poly1TargetTerms`).
     @inline(__always)
     func targetTerms(_ count: Int) {
+        if let epsilon = a.poly1 {
+            forEach(count) { j in
+                let term = SoftmaxClassTerm(logP: logPY[j], gamma: a.gamma, law: law)
+                (value[j], kTarget[j]) = poly1TargetTerms(term, logP: logPY[j], weight: weightY[j], epsilon: epsilon,
+                                                          gamma: a.gamma)
+                k[j] = 0
+                targetM[j] = term.m
+            }
+            return
+        }
         forEach(count) { j in
             let term = SoftmaxClassTerm(logP: logPY[j], gamma: a.gamma, law: law)
             value[j] = weightY[j] == 0 ? 0 : weightY[j] * term.value

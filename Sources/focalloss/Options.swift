@@ -24,7 +24,8 @@ public func focal_sigmoid_options_init(_ options: UnsafeMutablePointer<focal_sig
             num_threads: Int32(defaults.threads),
             accumulate_grad: defaults.accumulateGradient ? 1 : 0,
             precision: cPrecision(defaults.precision),
-            ignore_index: defaults.ignoreIndex),
+            ignore_index: defaults.ignoreIndex,
+            poly1_epsilon: defaults.poly1Epsilon),
             to: options, bytes: sigmoidOptionsSize(version))
     }
 }
@@ -46,7 +47,8 @@ public func focal_softmax_options_init(_ options: UnsafeMutablePointer<focal_sof
             normalizer: 0,
             num_threads: Int32(defaults.threads),
             accumulate_grad: defaults.accumulateGradient ? 1 : 0,
-            precision: cPrecision(defaults.precision)),
+            precision: cPrecision(defaults.precision),
+            poly1_epsilon: defaults.poly1Epsilon),
             to: options, bytes: softmaxOptionsSize(version))
     }
 }
@@ -60,17 +62,23 @@ func checkVersion(_ version: UInt32, supported: UInt32, of structName: String) t
 }
 
 /// The size in bytes of a struct of `version`: version 1 ends where `precision` begins,
-/// version 2 where `ignore_index` does.
+/// version 2 where `ignore_index` does, version 3 where `poly1_epsilon` does.
 func sigmoidOptionsSize(_ version: UInt32) -> Int {
     switch version {
     case 1: return MemoryLayout<focal_sigmoid_options>.offset(of: \.precision)!
     case 2: return MemoryLayout<focal_sigmoid_options>.offset(of: \.ignore_index)!
+    case 3: return MemoryLayout<focal_sigmoid_options>.offset(of: \.poly1_epsilon)!
     default: return MemoryLayout<focal_sigmoid_options>.size
     }
 }
 
+/// Version 1 ends where `precision` begins, version 2 where `poly1_epsilon` does.
 func softmaxOptionsSize(_ version: UInt32) -> Int {
-    version == 1 ? MemoryLayout<focal_softmax_options>.offset(of: \.precision)! : MemoryLayout<focal_softmax_options>.size
+    switch version {
+    case 1: return MemoryLayout<focal_softmax_options>.offset(of: \.precision)!
+    case 2: return MemoryLayout<focal_softmax_options>.offset(of: \.poly1_epsilon)!
+    default: return MemoryLayout<focal_softmax_options>.size
+    }
 }
 
 /// The first `bytes` bytes of `value` into `destination`.
@@ -139,6 +147,7 @@ func sigmoidOptions(_ options: UnsafePointer<focal_sigmoid_options>?,
     core.threads = Int(c.num_threads)
     core.accumulateGradient = c.accumulate_grad != 0
     if fields.contains(.precision) { core.precision = try corePrecision(c.precision) }
+    core.poly1Epsilon = c.poly1_epsilon
     return core
 }
 
@@ -168,5 +177,6 @@ func softmaxOptions(_ options: UnsafePointer<focal_softmax_options>?, classes: I
     core.threads = Int(c.num_threads)
     core.accumulateGradient = c.accumulate_grad != 0
     if fields.contains(.precision) { core.precision = try corePrecision(c.precision) }
+    core.poly1Epsilon = c.poly1_epsilon
     return core
 }

@@ -29,6 +29,7 @@ func status(of kind: FocalError.Kind) -> focal_status {
     case .invalidPrecision: return FOCAL_ERROR_INVALID_PRECISION
     case .invalidWeight: return FOCAL_ERROR_INVALID_WEIGHT
     case .invalidHessian: return FOCAL_ERROR_INVALID_HESSIAN
+    case .invalidParameter: return FOCAL_ERROR_INVALID_PARAMETER
     }
 }
 
@@ -50,6 +51,7 @@ public func focal_status_string(_ status: focal_status) -> UnsafePointer<CChar>!
     case FOCAL_ERROR_INVALID_PRECISION: return cString("FOCAL_ERROR_INVALID_PRECISION: precision must be FOCAL_PRECISION_EXACT or FOCAL_PRECISION_FAST")
     case FOCAL_ERROR_INVALID_WEIGHT: return cString("FOCAL_ERROR_INVALID_WEIGHT: weights must be finite and >= 0")
     case FOCAL_ERROR_INVALID_HESSIAN: return cString("FOCAL_ERROR_INVALID_HESSIAN: hessian must be FOCAL_HESSIAN_EXACT, _CLIPPED or _APPROXIMATE")
+    case FOCAL_ERROR_INVALID_PARAMETER: return cString("FOCAL_ERROR_INVALID_PARAMETER: a loss parameter (poly1_epsilon, beta, margin) is out of range or not supported here")
     default: return cString("FOCAL_ERROR_UNKNOWN: unknown status")
     }
 }

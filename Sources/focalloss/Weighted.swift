@@ -78,9 +78,22 @@ func sigmoidWeighted<T>(
     _ gradLogits: UnsafeMutablePointer<T>?, _ stats: UnsafeMutablePointer<focal_stats>?,
     kernel: SigmoidWeightedKernel<T>
 ) -> focal_status {
+    sigmoidWeighted(readOptions: { () throws(FocalError) in try sigmoidOptions(options) }, batch, classes, inner,
+                    logits, targets, weights, layout, gradLoss, loss, gradLogits, stats, kernel: kernel)
+}
+
+/// `sigmoidWeighted` with the core's options from `readOptions` (the family's entry points
+/// read their own structs).
+func sigmoidWeighted<T>(
+    readOptions: () throws(FocalError) -> SigmoidFocalOptions, _ batch: Int64, _ classes: Int64, _ inner: Int64,
+    _ logits: UnsafePointer<T>?, _ targets: UnsafePointer<T>?, _ weights: UnsafePointer<T>?,
+    _ layout: focal_weights_layout, _ gradLoss: UnsafePointer<T>?, _ loss: UnsafeMutablePointer<T>?,
+    _ gradLogits: UnsafeMutablePointer<T>?, _ stats: UnsafeMutablePointer<focal_stats>?,
+    kernel: SigmoidWeightedKernel<T>
+) -> focal_status {
     withStatus { () throws(FocalError) in
         let counts = try SoftmaxFocalLoss.elementCounts(batch: batch, classes: classes, inner: inner, emptyClasses: true)
-        let core = try sigmoidOptions(options)
+        let core = try readOptions()
         let coreLayout = try coreLayout(layout)
         let buffers = try WeightedBuffers(
             logits: logits, weights: weights, gradLoss: gradLoss, loss: loss, gradLogits: gradLogits, stats: stats,

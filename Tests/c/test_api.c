@@ -122,13 +122,20 @@ static void test_options_init(void) {
     focal_softmax_options xo, xi = FOCAL_SOFTMAX_OPTIONS_INIT;
     memset(&so, 0x5a, sizeof so);
     CHECK(focal_sigmoid_options_init(&so, FOCAL_SIGMOID_OPTIONS_VERSION) == FOCAL_OK, "init");
-    CHECK(so.version == 3 && so.reduction == FOCAL_REDUCTION_NONE && so.alpha == 0.25 && so.gamma == 2.0 &&
+    CHECK(so.version == 4 && so.reduction == FOCAL_REDUCTION_NONE && so.alpha == 0.25 && so.gamma == 2.0 &&
           so.use_normalizer == 0 && so.num_threads == 0 && so.accumulate_grad == 0 &&
-          so.precision == FOCAL_PRECISION_EXACT && so.ignore_index == -100, "sigmoid defaults");
+          so.precision == FOCAL_PRECISION_EXACT && so.ignore_index == -100 && so.poly1_epsilon == 0,
+          "sigmoid defaults");
     CHECK(so.version == si.version && so.reduction == si.reduction && so.alpha == si.alpha && so.gamma == si.gamma &&
           so.use_normalizer == si.use_normalizer && so.normalizer == si.normalizer && so.num_threads == si.num_threads &&
-          so.accumulate_grad == si.accumulate_grad && so.precision == si.precision && so.ignore_index == si.ignore_index,
-          "sigmoid INIT macro equals _init");
+          so.accumulate_grad == si.accumulate_grad && so.precision == si.precision && so.ignore_index == si.ignore_index &&
+          so.poly1_epsilon == si.poly1_epsilon, "sigmoid INIT macro equals _init");
+    /* Version 3 writes the fields before `poly1_epsilon` only. */
+    memset(&so, 0x5a, sizeof so);
+    CHECK(focal_sigmoid_options_init(&so, 3) == FOCAL_OK, "init version 3");
+    CHECK(so.version == 3 && so.ignore_index == -100 &&
+          all_bytes((const unsigned char *)&so + offsetof(focal_sigmoid_options, poly1_epsilon),
+                    sizeof so - offsetof(focal_sigmoid_options, poly1_epsilon), 0x5a), "sigmoid version 3 prefix only");
     /* Version 2 writes the fields before `ignore_index` only. */
     memset(&so, 0x5a, sizeof so);
     CHECK(focal_sigmoid_options_init(&so, 2) == FOCAL_OK, "init version 2");
@@ -137,12 +144,18 @@ static void test_options_init(void) {
                     sizeof so - offsetof(focal_sigmoid_options, ignore_index), 0x5a), "sigmoid version 2 prefix only");
     memset(&xo, 0x5a, sizeof xo);
     CHECK(focal_softmax_options_init(&xo, FOCAL_SOFTMAX_OPTIONS_VERSION) == FOCAL_OK, "init");
-    CHECK(xo.version == 2 && xo.reduction == FOCAL_REDUCTION_MEAN && xo.gamma == 2.0 && xo.alpha == NULL &&
+    CHECK(xo.version == 3 && xo.reduction == FOCAL_REDUCTION_MEAN && xo.gamma == 2.0 && xo.alpha == NULL &&
           xo.ignore_index == -100 && xo.label_smoothing == 0 && xo.use_normalizer == 0 && xo.num_threads == 0 &&
-          xo.accumulate_grad == 0 && xo.precision == FOCAL_PRECISION_EXACT, "softmax defaults");
+          xo.accumulate_grad == 0 && xo.precision == FOCAL_PRECISION_EXACT && xo.poly1_epsilon == 0, "softmax defaults");
     CHECK(xo.reduction == xi.reduction && xo.gamma == xi.gamma && xo.alpha == xi.alpha && xo.ignore_index == xi.ignore_index &&
-          xo.label_smoothing == xi.label_smoothing && xo.normalizer == xi.normalizer && xo.precision == xi.precision,
-          "softmax INIT macro equals _init");
+          xo.label_smoothing == xi.label_smoothing && xo.normalizer == xi.normalizer && xo.precision == xi.precision &&
+          xo.poly1_epsilon == xi.poly1_epsilon, "softmax INIT macro equals _init");
+    /* Version 2 writes the fields before `poly1_epsilon` only. */
+    memset(&xo, 0x5a, sizeof xo);
+    CHECK(focal_softmax_options_init(&xo, 2) == FOCAL_OK, "init version 2");
+    CHECK(xo.version == 2 && xo.precision == FOCAL_PRECISION_EXACT &&
+          all_bytes((const unsigned char *)&xo + offsetof(focal_softmax_options, poly1_epsilon),
+                    sizeof xo - offsetof(focal_softmax_options, poly1_epsilon), 0x5a), "softmax version 2 prefix only");
     /* Version 1 writes the version 1 fields only: the bytes from `precision` on are untouched. */
     memset(&so, 0x5a, sizeof so);
     CHECK(focal_sigmoid_options_init(&so, 1) == FOCAL_OK, "init version 1");
@@ -156,10 +169,10 @@ static void test_options_init(void) {
                     sizeof xo - offsetof(focal_softmax_options, precision), 0x5a), "softmax version 1 prefix only");
     /* Errors write nothing. */
     memset(&so, 0x5a, sizeof so);
-    CHECK(focal_sigmoid_options_init(&so, 4) == FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version 4");
+    CHECK(focal_sigmoid_options_init(&so, 5) == FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version 5");
     CHECK(so.version == 0x5a5a5a5a, "untouched");
-    CHECK(strstr(focal_last_error_message(), "version = 4") != NULL, "%s", focal_last_error_message());
-    CHECK(focal_softmax_options_init(&xo, 3) == FOCAL_ERROR_INVALID_OPTIONS_VERSION, "softmax version 3");
+    CHECK(strstr(focal_last_error_message(), "version = 5") != NULL, "%s", focal_last_error_message());
+    CHECK(focal_softmax_options_init(&xo, 4) == FOCAL_ERROR_INVALID_OPTIONS_VERSION, "softmax version 4");
     CHECK(focal_softmax_options_init(&xo, 0) == FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version 0");
     CHECK(focal_sigmoid_options_init(NULL, 1) == FOCAL_ERROR_NULL_POINTER, "NULL");
     CHECK(focal_softmax_options_init(NULL, 1) == FOCAL_ERROR_NULL_POINTER, "NULL");
@@ -386,8 +399,8 @@ static void test_sigmoid_errors(void) {
     sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_REDUCTION, "reduction = 7", __LINE__);
     o = base; o.version = 0;
     sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version = 0", __LINE__);
-    o.version = 4;
-    sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version = 4", __LINE__);
+    o.version = 5;
+    sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version = 5", __LINE__);
     o = base; o.precision = (focal_precision)2;
     sigmoid_fails(&o, 4, x, t, FOCAL_ERROR_INVALID_PRECISION, "precision = 2", __LINE__);
     o.precision = (focal_precision)-1;

@@ -473,8 +473,8 @@ static void test_constants(void) {
               FOCAL_HESSIAN_APPROXIMATE == 2, "values");
     CHECK(FOCAL_HESSIAN_FLOOR == 1e-6, "FOCAL_HESSIAN_FLOOR %g", FOCAL_HESSIAN_FLOOR);
     CHECK(strncmp(s, "FOCAL_ERROR_INVALID_HESSIAN", 27) == 0 && strlen(s) > 29, "status string of 14: %s", s);
-    CHECK(strncmp(focal_status_string((focal_status)15), "FOCAL_ERROR_UNKNOWN", 19) == 0, "15 is unknown: %s",
-          focal_status_string((focal_status)15));
+    CHECK(strncmp(focal_status_string((focal_status)16), "FOCAL_ERROR_UNKNOWN", 19) == 0, "16 is unknown: %s",
+          focal_status_string((focal_status)16));
 }
 
 /* The references agree with central differences of the loss (and of their own gradient), and
@@ -1512,14 +1512,14 @@ static void test_errors(void) {
         }
         /* The options' version, thread count and (grad_hess) precision. */
         {
-            static const uint32_t versions[] = {0, 99, 4, 0xFFFFFFFFu};
+            static const uint32_t versions[] = {0, 99, 5, 0xFFFFFFFFu};
             options bo = o;
             args b = a;
             b.so = &bo.s; b.xo = &bo.x;
             for (k = 0; k < 4; ++k) {
                 bo = o;
                 bo.s.version = bo.x.version = versions[k];
-                if (softmax && versions[k] == 4) bo.x.version = 3;
+                if (softmax && versions[k] == 5) bo.x.version = 4;
                 expect_failure(fn, &b, FOCAL_ERROR_INVALID_OPTIONS_VERSION, "version", NULL, __LINE__);
             }
             bo = o;

@@ -520,7 +520,7 @@ static void test_strings_and_init(void) {
           focal_status_string(FOCAL_ERROR_INVALID_WEIGHT));
     CHECK(strlen(focal_status_string(FOCAL_ERROR_INVALID_WEIGHT)) > 28, "a description: %s",
           focal_status_string(FOCAL_ERROR_INVALID_WEIGHT));
-    CHECK(strncmp(focal_status_string((focal_status)15), "FOCAL_ERROR_UNKNOWN", 19) == 0, "15 is unknown");
+    CHECK(strncmp(focal_status_string((focal_status)16), "FOCAL_ERROR_UNKNOWN", 19) == 0, "16 is unknown");
     CHECK(FOCAL_ERROR_INVALID_WEIGHT == 13 && FOCAL_WEIGHTS_PER_ELEMENT == 0 && FOCAL_WEIGHTS_PER_POSITION == 1, "values");
     CHECK(st.version == FOCAL_STATS_VERSION && FOCAL_STATS_VERSION == 1 && st.positives == 0 && st.weight_sum == 0 &&
           st.divisor == 0, "FOCAL_STATS_INIT");

@@ -51,6 +51,13 @@ def sp(x):
     return mp.log1p(mp.exp(x))
 
 
+def smt(x, t):
+    """s(x) - t as s(x)(1 - t) - s(-x) t: for a hard target s(-x) or s(x) exactly, so that a
+    gradient of ~e^-|x| is not the difference of two numbers near 1 (whose 60 digits would leave
+    too few of it at |x| beyond ~60)."""
+    return s(x) * (1 - t) - s(-x) * t
+
+
 def bce(x, t):
     out = mpf(0)
     if t != 0:
@@ -110,7 +117,7 @@ def poly1_sigmoid(x, t, gamma, eps, alpha=None):
         b = bce(x, t)
         du = s(x) * s(-x) * (1 - 2 * t)
         loss = at * b * pw(u, gamma) + eps * pw(u, gamma + 1)
-        dfl = (s(x) - t) * pw(u, gamma)
+        dfl = smt(x, t) * pw(u, gamma)
         if gamma != 0:
             dfl += gamma * pw(u, gamma - 1) * du * b
         grad = at * dfl + eps * (gamma + 1) * pw(u, gamma) * du
@@ -219,7 +226,7 @@ def asl(x, t, gamma_pos, gamma_neg, margin):
 def qfl(x, y, beta):
     with _prec():
         x, y, beta = _m(x), _m(y), _m(beta)
-        d = s(x) - y
+        d = smt(x, y)
         b = bce(x, y)
         loss = pw(abs(d), beta) * b
         if d == 0:
@@ -244,7 +251,7 @@ def vfl(x, q, alpha=0.75, gamma=2.0, iou_weighted=True):
         x, q, alpha, gamma = _m(x), _m(q), _m(alpha), _m(gamma)
         if q > 0:
             w = q if iou_weighted else mpf(1)
-            return w * bce(x, q), w * (s(x) - q)
+            return w * bce(x, q), w * smt(x, q)
         f = pw(s(x), gamma)
         return alpha * f * sp(x), alpha * f * (s(x) + gamma * s(-x) * sp(x))
 

@@ -4,6 +4,7 @@
     loss = focalloss.sigmoid_focal_loss(logits, targets)                  # torchvision's defaults
     loss, grad = focalloss.softmax_focal_loss(logits, labels, gamma=2.0, return_grad=True)
     loss, stats = focalloss.sigmoid_focal_loss(logits, targets, weights=w, return_stats=True)
+    loss = focalloss.asymmetric_loss(logits, targets, reduction="sum")    # and FL*, QFL, VFL, Poly-1
 
 Two backends behave identically, bit for bit: ``extension`` (a CPython extension that
 releases the GIL) and ``ctypes``. ``FOCALLOSS_BACKEND=ctypes|extension`` picks one; the
@@ -53,7 +54,8 @@ _softmax_plain = getattr(_backend, "softmax_plain", None)
 
 
 def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none", *, normalizer=None,
-                       return_grad=False, num_threads=None, precision="exact", weights=None, return_stats=False):
+                       return_grad=False, num_threads=None, precision="exact", weights=None, return_stats=False,
+                       poly1_epsilon=0.0):
     """Sigmoid focal loss (binary and multi-label), as ``torchvision.ops.sigmoid_focal_loss``.
 
     Per element, with ``p = sigmoid(x)`` and target ``t`` in [0, 1] (hard 0/1 or soft)::
@@ -64,7 +66,10 @@ def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none",
 
     computed in log space: finite and accurate for every finite logit and every gamma >= 0. With
     ``weights``, element j's loss and gradient are ``w_j`` times these (a weight of 0 gives 0
-    whatever the logit, NaN and infinities included).
+    whatever the logit, NaN and infinities included). With ``poly1_epsilon`` it is the Poly-1
+    focal loss (Leng et al., ICLR 2022)::
+
+        loss = alpha_t * BCEWithLogits(x, t) * (1 - p_t) ** gamma + poly1_epsilon * (1 - p_t) ** (gamma + 1)
 
     Args:
         logits: numpy array of float16, bfloat16 (``ml_dtypes.bfloat16``), float32 or float64, any
@@ -92,6 +97,10 @@ def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none",
         return_stats: also return a ``FocalStats``: positives (the sum of the targets),
             weight_sum (the sum of every element's weight) and divisor (the mean's divisor or the
             normalizer for "mean", 1.0 otherwise).
+        poly1_epsilon: the Poly-1 coefficient (the paper's epsilon), finite and
+            >= -1 / (gamma + 1) (the bound that keeps the loss >= 0 without alpha); alpha_t weighs
+            the focal term only, as in the paper's code. 0 (the default) is the focal loss, bit
+            for bit.
 
     Returns:
         The loss: an array of the logits' shape for "none", otherwise a numpy scalar of the
@@ -102,22 +111,22 @@ def sigmoid_focal_loss(logits, targets, alpha=0.25, gamma=2.0, reduction="none",
         TypeError: an argument of the wrong type, or an array of the wrong dtype (nothing is
             converted to another dtype).
         ValueError: a wrong shape, an unknown reduction, or a value out of range (alpha, gamma,
-            normalizer, a target outside [0, 1], a weight negative, NaN or infinite,
-            num_threads < 0, an unknown precision), with the library's message.
+            normalizer, poly1_epsilon, a target outside [0, 1], a weight negative, NaN or
+            infinite, num_threads < 0, an unknown precision), with the library's message.
     """
     if _sigmoid_plain is not None and weights is None and return_stats is False:
         result = _sigmoid_plain(logits, targets, alpha, gamma, reduction, normalizer, return_grad, num_threads,
-                                precision)
+                                precision, weights, return_stats, poly1_epsilon)
         if result is not NotImplemented:
             return result
     return _frontend.sigmoid_focal_loss(_backend, logits, targets, alpha, gamma, reduction, normalizer=normalizer,
                                         return_grad=return_grad, num_threads=num_threads, precision=precision,
-                                        weights=weights, return_stats=return_stats)
+                                        weights=weights, return_stats=return_stats, poly1_epsilon=poly1_epsilon)
 
 
 def sigmoid_focal_loss_from_labels(logits, labels, alpha=0.25, gamma=2.0, reduction="none", *, ignore_index=-100,
                                    normalizer=None, return_grad=False, num_threads=None, precision="exact",
-                                   weights=None, return_stats=False):
+                                   weights=None, return_stats=False, poly1_epsilon=0.0):
     """Sigmoid focal loss from integer labels (mmdet's and mmcv's convention), without a one-hot.
 
     Each position's label ``y`` makes class ``y`` its positive and every other class
@@ -142,6 +151,7 @@ def sigmoid_focal_loss_from_labels(logits, labels, alpha=0.25, gamma=2.0, reduct
         return_stats: also return a ``FocalStats``: positives (the positions whose label is a
             class in [0, C)), weight_sum (the kept elements' weights) and divisor (the mean's
             divisor or the normalizer for "mean", 1.0 otherwise).
+        poly1_epsilon: the Poly-1 coefficient, as for ``sigmoid_focal_loss``. Default 0.
 
     Returns:
         The loss: an array of the logits' shape for "none", otherwise a numpy scalar of the
@@ -152,18 +162,19 @@ def sigmoid_focal_loss_from_labels(logits, labels, alpha=0.25, gamma=2.0, reduct
         TypeError: wrong argument types or dtypes (float16/bfloat16/float32/float64 logits,
             int32/int64 labels, weights of another dtype than the logits').
         ValueError: wrong shapes, an unknown reduction, or a value out of range (a label outside
-            [0, C] that is not ignore_index, alpha, gamma, normalizer, a weight negative, NaN or
-            infinite, num_threads < 0, an unknown precision), with the library's message.
+            [0, C] that is not ignore_index, alpha, gamma, normalizer, poly1_epsilon, a weight
+            negative, NaN or infinite, num_threads < 0, an unknown precision), with the library's
+            message.
     """
     return _frontend.sigmoid_focal_loss_from_labels(
         _backend, logits, labels, alpha, gamma, reduction, ignore_index=ignore_index, normalizer=normalizer,
         return_grad=return_grad, num_threads=num_threads, precision=precision, weights=weights,
-        return_stats=return_stats)
+        return_stats=return_stats, poly1_epsilon=poly1_epsilon)
 
 
 def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean", *, ignore_index=-100,
                        label_smoothing=0.0, normalizer=None, return_grad=False, num_threads=None,
-                       precision="exact", weights=None, return_stats=False):
+                       precision="exact", weights=None, return_stats=False, poly1_epsilon=0.0):
     """Softmax focal loss (multi-class). At gamma = 0 it is exactly
     ``torch.nn.functional.cross_entropy(x, y, weight=alpha, ignore_index=..., label_smoothing=...,
     reduction=...)``.
@@ -173,7 +184,10 @@ def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean",
 
         loss = - sum_c a_c q_c (1 - p_c) ** gamma log p_c
 
-    and 0 where the target equals ``ignore_index``.
+    and 0 where the target equals ``ignore_index``. With ``poly1_epsilon`` (and no label smoothing)
+    it is the Poly-1 focal loss (Leng et al., ICLR 2022)::
+
+        loss = - a_y (1 - p_y) ** gamma log p_y + poly1_epsilon (1 - p_y) ** (gamma + 1)
 
     Args:
         logits: numpy array of float16, bfloat16 (``ml_dtypes.bfloat16``), float32 or float64 of
@@ -204,6 +218,9 @@ def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean",
             the non-ignored positions, the mean's own divisor), weight_sum (the sum of their
             weights) and divisor (the mean's divisor or the normalizer for "mean", 1.0
             otherwise).
+        poly1_epsilon: the Poly-1 coefficient, finite and >= -1 / (gamma + 1); alpha weighs the
+            focal term only and the mean's divisor is unchanged. Needs label_smoothing = 0.
+            0 (the default) is the focal loss, bit for bit.
 
     Returns:
         The loss: an array of the targets' shape for "none", otherwise a numpy scalar of the
@@ -215,19 +232,178 @@ def softmax_focal_loss(logits, targets, alpha=None, gamma=2.0, reduction="mean",
         TypeError: wrong argument types or dtypes (float16/bfloat16/float32/float64 logits,
             int32/int64 targets, weights of another dtype than the logits').
         ValueError: wrong shapes, an unknown reduction, or a value out of range (a target
-            outside [0, C), a negative class weight, gamma, label_smoothing, normalizer, a
-            weight negative, NaN or infinite, num_threads < 0, an unknown precision), with the
-            library's message.
+            outside [0, C), a negative class weight, gamma, label_smoothing, normalizer,
+            poly1_epsilon (also any other than 0 with label_smoothing > 0), a weight negative,
+            NaN or infinite, num_threads < 0, an unknown precision), with the library's message.
     """
     if _softmax_plain is not None and weights is None and return_stats is False:
         result = _softmax_plain(logits, targets, alpha, gamma, reduction, ignore_index, label_smoothing, normalizer,
-                                return_grad, num_threads, precision)
+                                return_grad, num_threads, precision, weights, return_stats, poly1_epsilon)
         if result is not NotImplemented:
             return result
     return _frontend.softmax_focal_loss(_backend, logits, targets, alpha, gamma, reduction, ignore_index=ignore_index,
                                         label_smoothing=label_smoothing, normalizer=normalizer,
                                         return_grad=return_grad, num_threads=num_threads, precision=precision,
+                                        weights=weights, return_stats=return_stats, poly1_epsilon=poly1_epsilon)
+
+
+# ---- The focal family: FL*, asymmetric, quality focal and varifocal losses ----------------------
+#
+# Four elementwise relatives of the sigmoid focal loss, with its calling conventions (dense
+# targets in [0, 1], weights per element or per position, reductions, normalizer, gradient,
+# statistics, the four storage types): one front-end path (_frontend.sigmoid_family) and one
+# backend entry (sigmoid_family) serve them all.
+
+_FAMILY_ARRAYS = """
+        logits: numpy array of float16, bfloat16 (``ml_dtypes.bfloat16``), float32 or float64, any
+            shape ((N, C, d1, ...) for per-position weights). float16 and bfloat16 results are
+            within 1 ulp of their type (computed wider, rounded once).
+        targets: array of the logits' shape and dtype, values in [0, 1]."""
+
+_FAMILY_OPTIONS = """
+        reduction: "none" (one loss per element, default), "sum", or "mean" (sum / element
+            count).
+        normalizer, return_grad, num_threads, weights, return_stats: as for
+            ``sigmoid_focal_loss`` (a weight of 0 gives loss and gradient 0 whatever the logit;
+            the statistics' positives are the sum of the targets).
+        precision: "exact" or "fast"; these losses compute in double in both tiers, so "fast"
+            gives the exact results (float32 within 2 ulps, float64 within 1e-10 relative)."""
+
+_FAMILY_RETURNS = """
+    Returns:
+        The loss: an array of the logits' shape for "none", otherwise a numpy scalar of the
+        logits' dtype; ``(loss, grad)`` with ``return_grad=True``; the ``FocalStats`` appended
+        with ``return_stats=True``: ``(loss, stats)`` or ``(loss, grad, stats)``.
+
+    Raises:
+        TypeError: an argument of the wrong type, or an array of the wrong dtype (nothing is
+            converted to another dtype).
+        ValueError: a wrong shape, an unknown reduction, or a value out of range
+            (%s, normalizer, a target outside [0, 1], a weight negative, NaN or
+            infinite, num_threads < 0, an unknown precision), with the library's message
+            naming it.
+    """
+
+
+def _family_doc(function, parameters):
+    """Completes a family function's docstring: the arguments every family loss shares at
+    `{arrays}` and `{options}`, then the Returns and Raises sections (`parameters`: its own, for
+    the ValueError). Nothing under python -OO, which strips docstrings."""
+    if function.__doc__ is not None:
+        own = function.__doc__.format(arrays=_FAMILY_ARRAYS, options=_FAMILY_OPTIONS).rstrip()
+        function.__doc__ = own + "\n" + _FAMILY_RETURNS % parameters
+
+
+def sigmoid_focal_star_loss(logits, targets, alpha=None, gamma=1.0, beta=0.0, reduction="none", *, normalizer=None,
+                            return_grad=False, num_threads=None, precision="exact", weights=None,
+                            return_stats=False):
+    """FL* (Lin et al. 2017, appendix A), as ``fvcore.nn.sigmoid_focal_loss_star`` (which has
+    beta = 0 and computes in float32 whatever its input).
+
+    Per element, with target ``t`` in [0, 1] and ``x_t = (2t - 1) x`` (for a soft target fvcore's
+    linear form)::
+
+        alpha_t = alpha t + (1 - alpha)(1 - t)        (1 when alpha is None or -1)
+        loss    = alpha_t * softplus(-(gamma x_t + beta)) / gamma
+
+    i.e. ``-log sigmoid(gamma x_t + beta) / gamma``: finite for every finite logit, its gradient
+    ``-alpha_t (2t - 1) sigmoid(-(gamma x_t + beta))``. At gamma = 1, beta = 0 it is
+    BCEWithLogits for hard targets.
+
+    Args:{arrays}
+        alpha: weight of the positives in [0, 1]; None (the default, fvcore's -1) or -1 disables
+            weighting.
+        gamma: the focusing parameter, finite and > 0. Default 1 (fvcore's).
+        beta: the shift, finite, any sign. Default 0 (fvcore's).{options}
+    """
+    return _frontend.sigmoid_focal_star_loss(_backend, logits, targets, alpha, gamma, beta, reduction,
+                                             normalizer=normalizer, return_grad=return_grad,
+                                             num_threads=num_threads, precision=precision, weights=weights,
+                                             return_stats=return_stats)
+
+
+def asymmetric_loss(logits, targets, gamma_pos=1.0, gamma_neg=4.0, margin=0.05, reduction="none", *,
+                    normalizer=None, return_grad=False, num_threads=None, precision="exact", weights=None,
+                    return_stats=False):
+    """The asymmetric loss, ASL (Ridnik et al., ICCV 2021), as
+    ``timm.loss.AsymmetricLossMultiLabel(gamma_neg, gamma_pos, clip=margin, reduction="none")``
+    without its eps clamp (which caps a confidently wrong element's loss at 18.4 with gradient 0)
+    and in the logits' own precision (timm computes in float32).
+
+    Per element, with ``s = sigmoid(x)`` and the shifted probability ``p_m = max(s - margin, 0)``::
+
+        t = 1:   loss = -(1 - s) ** gamma_pos * log(s)
+        t = 0:   loss = -p_m ** gamma_neg * log(1 - p_m)      (0 where s <= margin)
+
+    and for a soft target timm's mixture: ``u = t (1 - s) + (1 - t) p_m``,
+    ``g = gamma_pos t + gamma_neg (1 - t)``, ``loss = -u ** g * (t log s + (1 - t) log(1 - p_m))``.
+    No alpha: the asymmetry is the two gammas. With gamma_pos = gamma_neg = gamma and margin 0 it
+    is ``sigmoid_focal_loss(alpha=None, gamma=gamma)``. timm returns the sum (or, in newer
+    versions, the sum over the batch size): reduction="sum", or "mean" with normalizer=N.
+
+    Args:{arrays}
+        gamma_pos: focusing of the positives, finite and >= 0. Default 1 (timm's). Note that
+            timm's first argument is gamma_neg.
+        gamma_neg: focusing of the negatives, finite and >= 0. Default 4 (timm's).
+        margin: the probability margin (timm's ``clip``) in [0, 1]. Default 0.05.{options}
+    """
+    return _frontend.asymmetric_loss(_backend, logits, targets, gamma_pos, gamma_neg, margin, reduction,
+                                     normalizer=normalizer, return_grad=return_grad, num_threads=num_threads,
+                                     precision=precision, weights=weights, return_stats=return_stats)
+
+
+def quality_focal_loss(logits, targets, beta=2.0, reduction="none", *, normalizer=None, return_grad=False,
+                       num_threads=None, precision="exact", weights=None, return_stats=False):
+    """The quality focal loss, QFL (Li et al., NeurIPS 2020, Generalized Focal Loss), as mmdet's
+    ``quality_focal_loss`` per element, on dense targets (``quality_focal_loss_tensor_target``'s
+    form): mmdet's ``(label, score)`` is the target ``score`` at ``[n, label]`` and 0 elsewhere.
+
+    Per element, with ``s = sigmoid(x)`` and a soft target ``y`` in [0, 1] (an IoU score for the
+    positive class, 0 elsewhere)::
+
+        loss = |y - s| ** beta * BCEWithLogits(x, y)
+
+    with ``|y - s|`` formed without cancellation (mmdet's rounds to 0 for y = 1 beyond x ~ 37).
+    At beta = 0 it is BCEWithLogits. Where ``s == y`` exactly and 0 < beta <= 1 the loss has no
+    derivative (a cusp): the gradient there is 0. mmdet sums each row over the classes before
+    its mean: mmdet's "mean" is reduction="mean" with normalizer=N, the number of rows.
+
+    Args:{arrays}
+        beta: the focusing exponent, finite and >= 0. Default 2 (GFL's).{options}
+    """
+    return _frontend.quality_focal_loss(_backend, logits, targets, beta, reduction, normalizer=normalizer,
+                                        return_grad=return_grad, num_threads=num_threads, precision=precision,
                                         weights=weights, return_stats=return_stats)
+
+
+def varifocal_loss(logits, targets, alpha=0.75, gamma=2.0, reduction="none", *, iou_weighted=True, normalizer=None,
+                   return_grad=False, num_threads=None, precision="exact", weights=None, return_stats=False):
+    """The varifocal loss, VFL (Zhang et al., CVPR 2021, VarifocalNet), as mmdet's
+    ``varifocal_loss`` (whose default reduction is "mean"; here "none").
+
+    Per element, with ``s = sigmoid(x)`` and a target ``q`` in [0, 1] (the IoU-aware
+    classification score of a positive, 0 for a negative)::
+
+        q > 0:   loss = w * BCEWithLogits(x, q),   w = q (iou_weighted) or 1
+        q = 0:   loss = alpha * s ** gamma * BCEWithLogits(x, 0)
+
+    computed in log space (``s ** gamma`` as ``exp(gamma log s)``): finite for every finite logit,
+    and no NaN gradient where ``s == q`` (mmdet's at gamma < 1).
+
+    Args:{arrays}
+        alpha: weight of the negatives, finite and >= 0. Default 0.75.
+        gamma: focusing of the negatives, finite and >= 0. Default 2.
+        iou_weighted: True (default): positives weighted by their target q; False: by 1.{options}
+    """
+    return _frontend.varifocal_loss(_backend, logits, targets, alpha, gamma, reduction, iou_weighted=iou_weighted,
+                                    normalizer=normalizer, return_grad=return_grad, num_threads=num_threads,
+                                    precision=precision, weights=weights, return_stats=return_stats)
+
+
+_family_doc(sigmoid_focal_star_loss, "alpha, gamma, beta")
+_family_doc(asymmetric_loss, "gamma_pos, gamma_neg, margin")
+_family_doc(quality_focal_loss, "beta")
+_family_doc(varifocal_loss, "alpha, gamma")
 
 
 def sigmoid_focal_grad_hess(logits, targets, alpha=0.25, gamma=2.0, *, weights=None,
@@ -349,6 +525,7 @@ def softmax_focal_init_score(labels, num_classes, alpha=None, gamma=2.0, weights
                                               ignore_index=ignore_index, num_threads=num_threads)
 
 
-__all__ = ["sigmoid_focal_loss", "sigmoid_focal_loss_from_labels", "softmax_focal_loss", "sigmoid_focal_grad_hess",
+__all__ = ["sigmoid_focal_loss", "sigmoid_focal_loss_from_labels", "softmax_focal_loss", "sigmoid_focal_star_loss",
+           "asymmetric_loss", "quality_focal_loss", "varifocal_loss", "sigmoid_focal_grad_hess",
            "softmax_focal_grad_hess", "sigmoid_focal_init_score", "softmax_focal_init_score", "FocalStats",
            "backend", "__version__"]

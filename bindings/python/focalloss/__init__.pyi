@@ -44,54 +44,53 @@ def sigmoid_focal_loss(logits: _Array, targets: _Array, alpha: Optional[float] =
                        reduction: Literal["none"] = ..., *, normalizer: Optional[float] = ...,
                        return_grad: Literal[False] = ..., num_threads: Optional[int] = ...,
                        precision: _Precision = ..., weights: Optional[_Array] = ...,
-                       return_stats: Literal[False] = ...) -> _Losses: ...
+                       return_stats: Literal[False] = ..., poly1_epsilon: float = ...) -> _Losses: ...
 @overload
 def sigmoid_focal_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                        reduction: _Reduced = ..., *, normalizer: Optional[float] = ...,
                        return_grad: Literal[False] = ..., num_threads: Optional[int] = ...,
                        precision: _Precision = ..., weights: Optional[_Array] = ...,
-                       return_stats: Literal[False] = ...) -> _Loss: ...
+                       return_stats: Literal[False] = ..., poly1_epsilon: float = ...) -> _Loss: ...
 @overload
 def sigmoid_focal_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                        reduction: Literal["none"] = ..., *, normalizer: Optional[float] = ...,
-                       return_grad: Literal[True], num_threads: Optional[int] = ...,
-                       precision: _Precision = ..., weights: Optional[_Array] = ...,
-                       return_stats: Literal[False] = ...) -> Tuple[_Losses, _Grad]: ...
+                       return_grad: Literal[True], num_threads: Optional[int] = ..., precision: _Precision = ...,
+                       weights: Optional[_Array] = ..., return_stats: Literal[False] = ...,
+                       poly1_epsilon: float = ...) -> Tuple[_Losses, _Grad]: ...
 @overload
 def sigmoid_focal_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
-                       reduction: _Reduced = ..., *, normalizer: Optional[float] = ...,
-                       return_grad: Literal[True], num_threads: Optional[int] = ...,
-                       precision: _Precision = ..., weights: Optional[_Array] = ...,
-                       return_stats: Literal[False] = ...) -> Tuple[_Loss, _Grad]: ...
+                       reduction: _Reduced = ..., *, normalizer: Optional[float] = ..., return_grad: Literal[True],
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[False] = ..., poly1_epsilon: float = ...) -> Tuple[_Loss, _Grad]: ...
 @overload
 def sigmoid_focal_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                        reduction: Literal["none"] = ..., *, normalizer: Optional[float] = ...,
                        return_grad: Literal[False] = ..., num_threads: Optional[int] = ...,
-                       precision: _Precision = ..., weights: Optional[_Array] = ...,
-                       return_stats: Literal[True]) -> Tuple[_Losses, FocalStats]: ...
+                       precision: _Precision = ..., weights: Optional[_Array] = ..., return_stats: Literal[True],
+                       poly1_epsilon: float = ...) -> Tuple[_Losses, FocalStats]: ...
 @overload
 def sigmoid_focal_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                        reduction: _Reduced = ..., *, normalizer: Optional[float] = ...,
                        return_grad: Literal[False] = ..., num_threads: Optional[int] = ...,
-                       precision: _Precision = ..., weights: Optional[_Array] = ...,
-                       return_stats: Literal[True]) -> Tuple[_Loss, FocalStats]: ...
+                       precision: _Precision = ..., weights: Optional[_Array] = ..., return_stats: Literal[True],
+                       poly1_epsilon: float = ...) -> Tuple[_Loss, FocalStats]: ...
 @overload
 def sigmoid_focal_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                        reduction: Literal["none"] = ..., *, normalizer: Optional[float] = ...,
-                       return_grad: Literal[True], num_threads: Optional[int] = ...,
-                       precision: _Precision = ..., weights: Optional[_Array] = ...,
-                       return_stats: Literal[True]) -> Tuple[_Losses, _Grad, FocalStats]: ...
+                       return_grad: Literal[True], num_threads: Optional[int] = ..., precision: _Precision = ...,
+                       weights: Optional[_Array] = ..., return_stats: Literal[True],
+                       poly1_epsilon: float = ...) -> Tuple[_Losses, _Grad, FocalStats]: ...
 @overload
 def sigmoid_focal_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
-                       reduction: _Reduced = ..., *, normalizer: Optional[float] = ...,
-                       return_grad: Literal[True], num_threads: Optional[int] = ...,
-                       precision: _Precision = ..., weights: Optional[_Array] = ...,
-                       return_stats: Literal[True]) -> Tuple[_Loss, _Grad, FocalStats]: ...
+                       reduction: _Reduced = ..., *, normalizer: Optional[float] = ..., return_grad: Literal[True],
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[True],
+                       poly1_epsilon: float = ...) -> Tuple[_Loss, _Grad, FocalStats]: ...
 @overload
 def sigmoid_focal_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                        reduction: str = ..., *, normalizer: Optional[float] = ..., return_grad: bool = ...,
-                       num_threads: Optional[int] = ..., precision: str = ...,
-                       weights: Optional[_Array] = ..., return_stats: bool = ...) -> Any: ...
+                       num_threads: Optional[int] = ..., precision: str = ..., weights: Optional[_Array] = ...,
+                       return_stats: bool = ..., poly1_epsilon: float = ...) -> Any: ...
 
 # sigmoid_focal_loss_from_labels: reduction "none" by default.
 @overload
@@ -99,124 +98,322 @@ def sigmoid_focal_loss_from_labels(logits: _Array, labels: _Array, alpha: Option
                                    reduction: Literal["none"] = ..., *, ignore_index: int = ...,
                                    normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
                                    num_threads: Optional[int] = ..., precision: _Precision = ...,
-                                   weights: Optional[_Array] = ...,
-                                   return_stats: Literal[False] = ...) -> _Losses: ...
+                                   weights: Optional[_Array] = ..., return_stats: Literal[False] = ...,
+                                   poly1_epsilon: float = ...) -> _Losses: ...
 @overload
 def sigmoid_focal_loss_from_labels(logits: _Array, labels: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                                    reduction: _Reduced = ..., *, ignore_index: int = ...,
                                    normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
                                    num_threads: Optional[int] = ..., precision: _Precision = ...,
-                                   weights: Optional[_Array] = ...,
-                                   return_stats: Literal[False] = ...) -> _Loss: ...
+                                   weights: Optional[_Array] = ..., return_stats: Literal[False] = ...,
+                                   poly1_epsilon: float = ...) -> _Loss: ...
 @overload
 def sigmoid_focal_loss_from_labels(logits: _Array, labels: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                                    reduction: Literal["none"] = ..., *, ignore_index: int = ...,
                                    normalizer: Optional[float] = ..., return_grad: Literal[True],
                                    num_threads: Optional[int] = ..., precision: _Precision = ...,
-                                   weights: Optional[_Array] = ...,
-                                   return_stats: Literal[False] = ...) -> Tuple[_Losses, _Grad]: ...
+                                   weights: Optional[_Array] = ..., return_stats: Literal[False] = ...,
+                                   poly1_epsilon: float = ...) -> Tuple[_Losses, _Grad]: ...
 @overload
 def sigmoid_focal_loss_from_labels(logits: _Array, labels: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                                    reduction: _Reduced = ..., *, ignore_index: int = ...,
                                    normalizer: Optional[float] = ..., return_grad: Literal[True],
                                    num_threads: Optional[int] = ..., precision: _Precision = ...,
-                                   weights: Optional[_Array] = ...,
-                                   return_stats: Literal[False] = ...) -> Tuple[_Loss, _Grad]: ...
+                                   weights: Optional[_Array] = ..., return_stats: Literal[False] = ...,
+                                   poly1_epsilon: float = ...) -> Tuple[_Loss, _Grad]: ...
 @overload
 def sigmoid_focal_loss_from_labels(logits: _Array, labels: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                                    reduction: Literal["none"] = ..., *, ignore_index: int = ...,
                                    normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
                                    num_threads: Optional[int] = ..., precision: _Precision = ...,
-                                   weights: Optional[_Array] = ...,
-                                   return_stats: Literal[True]) -> Tuple[_Losses, FocalStats]: ...
+                                   weights: Optional[_Array] = ..., return_stats: Literal[True],
+                                   poly1_epsilon: float = ...) -> Tuple[_Losses, FocalStats]: ...
 @overload
 def sigmoid_focal_loss_from_labels(logits: _Array, labels: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                                    reduction: _Reduced = ..., *, ignore_index: int = ...,
                                    normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
                                    num_threads: Optional[int] = ..., precision: _Precision = ...,
-                                   weights: Optional[_Array] = ...,
-                                   return_stats: Literal[True]) -> Tuple[_Loss, FocalStats]: ...
+                                   weights: Optional[_Array] = ..., return_stats: Literal[True],
+                                   poly1_epsilon: float = ...) -> Tuple[_Loss, FocalStats]: ...
 @overload
 def sigmoid_focal_loss_from_labels(logits: _Array, labels: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                                    reduction: Literal["none"] = ..., *, ignore_index: int = ...,
                                    normalizer: Optional[float] = ..., return_grad: Literal[True],
                                    num_threads: Optional[int] = ..., precision: _Precision = ...,
-                                   weights: Optional[_Array] = ...,
-                                   return_stats: Literal[True]) -> Tuple[_Losses, _Grad, FocalStats]: ...
+                                   weights: Optional[_Array] = ..., return_stats: Literal[True],
+                                   poly1_epsilon: float = ...) -> Tuple[_Losses, _Grad, FocalStats]: ...
 @overload
 def sigmoid_focal_loss_from_labels(logits: _Array, labels: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                                    reduction: _Reduced = ..., *, ignore_index: int = ...,
                                    normalizer: Optional[float] = ..., return_grad: Literal[True],
                                    num_threads: Optional[int] = ..., precision: _Precision = ...,
-                                   weights: Optional[_Array] = ...,
-                                   return_stats: Literal[True]) -> Tuple[_Loss, _Grad, FocalStats]: ...
+                                   weights: Optional[_Array] = ..., return_stats: Literal[True],
+                                   poly1_epsilon: float = ...) -> Tuple[_Loss, _Grad, FocalStats]: ...
 @overload
 def sigmoid_focal_loss_from_labels(logits: _Array, labels: _Array, alpha: Optional[float] = ..., gamma: float = ...,
                                    reduction: str = ..., *, ignore_index: int = ...,
                                    normalizer: Optional[float] = ..., return_grad: bool = ...,
                                    num_threads: Optional[int] = ..., precision: str = ...,
-                                   weights: Optional[_Array] = ..., return_stats: bool = ...) -> Any: ...
+                                   weights: Optional[_Array] = ..., return_stats: bool = ...,
+                                   poly1_epsilon: float = ...) -> Any: ...
 
 # softmax_focal_loss: reduction "mean" by default.
 @overload
 def softmax_focal_loss(logits: _Array, targets: _Array, alpha: _ClassWeights = ..., gamma: float = ...,
                        reduction: _Reduced = ..., *, ignore_index: int = ..., label_smoothing: float = ...,
                        normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
-                       num_threads: Optional[int] = ..., precision: _Precision = ...,
-                       weights: Optional[_Array] = ..., return_stats: Literal[False] = ...) -> _Loss: ...
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[False] = ..., poly1_epsilon: float = ...) -> _Loss: ...
 @overload
 def softmax_focal_loss(logits: _Array, targets: _Array, alpha: _ClassWeights = ..., gamma: float = ...,
                        reduction: Literal["none"] = ..., *, ignore_index: int = ..., label_smoothing: float = ...,
                        normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
-                       num_threads: Optional[int] = ..., precision: _Precision = ...,
-                       weights: Optional[_Array] = ..., return_stats: Literal[False] = ...) -> _Losses: ...
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[False] = ..., poly1_epsilon: float = ...) -> _Losses: ...
 @overload
 def softmax_focal_loss(logits: _Array, targets: _Array, alpha: _ClassWeights = ..., gamma: float = ...,
                        reduction: _Reduced = ..., *, ignore_index: int = ..., label_smoothing: float = ...,
                        normalizer: Optional[float] = ..., return_grad: Literal[True],
-                       num_threads: Optional[int] = ..., precision: _Precision = ...,
-                       weights: Optional[_Array] = ..., return_stats: Literal[False] = ...) -> Tuple[_Loss, _Grad]: ...
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[False] = ..., poly1_epsilon: float = ...) -> Tuple[_Loss, _Grad]: ...
 @overload
 def softmax_focal_loss(logits: _Array, targets: _Array, alpha: _ClassWeights = ..., gamma: float = ...,
                        reduction: Literal["none"] = ..., *, ignore_index: int = ..., label_smoothing: float = ...,
                        normalizer: Optional[float] = ..., return_grad: Literal[True],
-                       num_threads: Optional[int] = ..., precision: _Precision = ...,
-                       weights: Optional[_Array] = ...,
-                       return_stats: Literal[False] = ...) -> Tuple[_Losses, _Grad]: ...
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[False] = ..., poly1_epsilon: float = ...) -> Tuple[_Losses, _Grad]: ...
 @overload
 def softmax_focal_loss(logits: _Array, targets: _Array, alpha: _ClassWeights = ..., gamma: float = ...,
                        reduction: _Reduced = ..., *, ignore_index: int = ..., label_smoothing: float = ...,
                        normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
-                       num_threads: Optional[int] = ..., precision: _Precision = ...,
-                       weights: Optional[_Array] = ...,
-                       return_stats: Literal[True]) -> Tuple[_Loss, FocalStats]: ...
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[True], poly1_epsilon: float = ...) -> Tuple[_Loss, FocalStats]: ...
 @overload
 def softmax_focal_loss(logits: _Array, targets: _Array, alpha: _ClassWeights = ..., gamma: float = ...,
                        reduction: Literal["none"] = ..., *, ignore_index: int = ..., label_smoothing: float = ...,
                        normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
-                       num_threads: Optional[int] = ..., precision: _Precision = ...,
-                       weights: Optional[_Array] = ...,
-                       return_stats: Literal[True]) -> Tuple[_Losses, FocalStats]: ...
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[True], poly1_epsilon: float = ...) -> Tuple[_Losses, FocalStats]: ...
 @overload
 def softmax_focal_loss(logits: _Array, targets: _Array, alpha: _ClassWeights = ..., gamma: float = ...,
                        reduction: _Reduced = ..., *, ignore_index: int = ..., label_smoothing: float = ...,
                        normalizer: Optional[float] = ..., return_grad: Literal[True],
-                       num_threads: Optional[int] = ..., precision: _Precision = ...,
-                       weights: Optional[_Array] = ...,
-                       return_stats: Literal[True]) -> Tuple[_Loss, _Grad, FocalStats]: ...
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[True],
+                       poly1_epsilon: float = ...) -> Tuple[_Loss, _Grad, FocalStats]: ...
 @overload
 def softmax_focal_loss(logits: _Array, targets: _Array, alpha: _ClassWeights = ..., gamma: float = ...,
                        reduction: Literal["none"] = ..., *, ignore_index: int = ..., label_smoothing: float = ...,
                        normalizer: Optional[float] = ..., return_grad: Literal[True],
-                       num_threads: Optional[int] = ..., precision: _Precision = ...,
-                       weights: Optional[_Array] = ...,
-                       return_stats: Literal[True]) -> Tuple[_Losses, _Grad, FocalStats]: ...
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[True],
+                       poly1_epsilon: float = ...) -> Tuple[_Losses, _Grad, FocalStats]: ...
 @overload
 def softmax_focal_loss(logits: _Array, targets: _Array, alpha: _ClassWeights = ..., gamma: float = ...,
                        reduction: str = ..., *, ignore_index: int = ..., label_smoothing: float = ...,
-                       normalizer: Optional[float] = ..., return_grad: bool = ...,
-                       num_threads: Optional[int] = ..., precision: str = ...,
-                       weights: Optional[_Array] = ..., return_stats: bool = ...) -> Any: ...
+                       normalizer: Optional[float] = ..., return_grad: bool = ..., num_threads: Optional[int] = ...,
+                       precision: str = ..., weights: Optional[_Array] = ..., return_stats: bool = ...,
+                       poly1_epsilon: float = ...) -> Any: ...
+
+# The focal family: FL*, asymmetric, quality focal and varifocal losses; the calling conventions of
+# sigmoid_focal_loss.
+# sigmoid_focal_star_loss: reduction "none" by default.
+@overload
+def sigmoid_focal_star_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
+                            beta: float = ..., reduction: Literal["none"] = ..., *, normalizer: Optional[float] = ...,
+                            return_grad: Literal[False] = ..., num_threads: Optional[int] = ...,
+                            precision: _Precision = ..., weights: Optional[_Array] = ...,
+                            return_stats: Literal[False] = ...) -> _Losses: ...
+@overload
+def sigmoid_focal_star_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
+                            beta: float = ..., reduction: _Reduced = ..., *, normalizer: Optional[float] = ...,
+                            return_grad: Literal[False] = ..., num_threads: Optional[int] = ...,
+                            precision: _Precision = ..., weights: Optional[_Array] = ...,
+                            return_stats: Literal[False] = ...) -> _Loss: ...
+@overload
+def sigmoid_focal_star_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
+                            beta: float = ..., reduction: Literal["none"] = ..., *, normalizer: Optional[float] = ...,
+                            return_grad: Literal[True], num_threads: Optional[int] = ..., precision: _Precision = ...,
+                            weights: Optional[_Array] = ...,
+                            return_stats: Literal[False] = ...) -> Tuple[_Losses, _Grad]: ...
+@overload
+def sigmoid_focal_star_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
+                            beta: float = ..., reduction: _Reduced = ..., *, normalizer: Optional[float] = ...,
+                            return_grad: Literal[True], num_threads: Optional[int] = ..., precision: _Precision = ...,
+                            weights: Optional[_Array] = ...,
+                            return_stats: Literal[False] = ...) -> Tuple[_Loss, _Grad]: ...
+@overload
+def sigmoid_focal_star_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
+                            beta: float = ..., reduction: Literal["none"] = ..., *, normalizer: Optional[float] = ...,
+                            return_grad: Literal[False] = ..., num_threads: Optional[int] = ...,
+                            precision: _Precision = ..., weights: Optional[_Array] = ...,
+                            return_stats: Literal[True]) -> Tuple[_Losses, FocalStats]: ...
+@overload
+def sigmoid_focal_star_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
+                            beta: float = ..., reduction: _Reduced = ..., *, normalizer: Optional[float] = ...,
+                            return_grad: Literal[False] = ..., num_threads: Optional[int] = ...,
+                            precision: _Precision = ..., weights: Optional[_Array] = ...,
+                            return_stats: Literal[True]) -> Tuple[_Loss, FocalStats]: ...
+@overload
+def sigmoid_focal_star_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
+                            beta: float = ..., reduction: Literal["none"] = ..., *, normalizer: Optional[float] = ...,
+                            return_grad: Literal[True], num_threads: Optional[int] = ..., precision: _Precision = ...,
+                            weights: Optional[_Array] = ...,
+                            return_stats: Literal[True]) -> Tuple[_Losses, _Grad, FocalStats]: ...
+@overload
+def sigmoid_focal_star_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
+                            beta: float = ..., reduction: _Reduced = ..., *, normalizer: Optional[float] = ...,
+                            return_grad: Literal[True], num_threads: Optional[int] = ..., precision: _Precision = ...,
+                            weights: Optional[_Array] = ...,
+                            return_stats: Literal[True]) -> Tuple[_Loss, _Grad, FocalStats]: ...
+@overload
+def sigmoid_focal_star_loss(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ...,
+                            beta: float = ..., reduction: str = ..., *, normalizer: Optional[float] = ...,
+                            return_grad: bool = ..., num_threads: Optional[int] = ..., precision: str = ...,
+                            weights: Optional[_Array] = ..., return_stats: bool = ...) -> Any: ...
+
+# asymmetric_loss: reduction "none" by default.
+@overload
+def asymmetric_loss(logits: _Array, targets: _Array, gamma_pos: float = ..., gamma_neg: float = ...,
+                    margin: float = ..., reduction: Literal["none"] = ..., *, normalizer: Optional[float] = ...,
+                    return_grad: Literal[False] = ..., num_threads: Optional[int] = ..., precision: _Precision = ...,
+                    weights: Optional[_Array] = ..., return_stats: Literal[False] = ...) -> _Losses: ...
+@overload
+def asymmetric_loss(logits: _Array, targets: _Array, gamma_pos: float = ..., gamma_neg: float = ...,
+                    margin: float = ..., reduction: _Reduced = ..., *, normalizer: Optional[float] = ...,
+                    return_grad: Literal[False] = ..., num_threads: Optional[int] = ..., precision: _Precision = ...,
+                    weights: Optional[_Array] = ..., return_stats: Literal[False] = ...) -> _Loss: ...
+@overload
+def asymmetric_loss(logits: _Array, targets: _Array, gamma_pos: float = ..., gamma_neg: float = ...,
+                    margin: float = ..., reduction: Literal["none"] = ..., *, normalizer: Optional[float] = ...,
+                    return_grad: Literal[True], num_threads: Optional[int] = ..., precision: _Precision = ...,
+                    weights: Optional[_Array] = ..., return_stats: Literal[False] = ...) -> Tuple[_Losses, _Grad]: ...
+@overload
+def asymmetric_loss(logits: _Array, targets: _Array, gamma_pos: float = ..., gamma_neg: float = ...,
+                    margin: float = ..., reduction: _Reduced = ..., *, normalizer: Optional[float] = ...,
+                    return_grad: Literal[True], num_threads: Optional[int] = ..., precision: _Precision = ...,
+                    weights: Optional[_Array] = ..., return_stats: Literal[False] = ...) -> Tuple[_Loss, _Grad]: ...
+@overload
+def asymmetric_loss(logits: _Array, targets: _Array, gamma_pos: float = ..., gamma_neg: float = ...,
+                    margin: float = ..., reduction: Literal["none"] = ..., *, normalizer: Optional[float] = ...,
+                    return_grad: Literal[False] = ..., num_threads: Optional[int] = ..., precision: _Precision = ...,
+                    weights: Optional[_Array] = ..., return_stats: Literal[True]) -> Tuple[_Losses, FocalStats]: ...
+@overload
+def asymmetric_loss(logits: _Array, targets: _Array, gamma_pos: float = ..., gamma_neg: float = ...,
+                    margin: float = ..., reduction: _Reduced = ..., *, normalizer: Optional[float] = ...,
+                    return_grad: Literal[False] = ..., num_threads: Optional[int] = ..., precision: _Precision = ...,
+                    weights: Optional[_Array] = ..., return_stats: Literal[True]) -> Tuple[_Loss, FocalStats]: ...
+@overload
+def asymmetric_loss(logits: _Array, targets: _Array, gamma_pos: float = ..., gamma_neg: float = ...,
+                    margin: float = ..., reduction: Literal["none"] = ..., *, normalizer: Optional[float] = ...,
+                    return_grad: Literal[True], num_threads: Optional[int] = ..., precision: _Precision = ...,
+                    weights: Optional[_Array] = ...,
+                    return_stats: Literal[True]) -> Tuple[_Losses, _Grad, FocalStats]: ...
+@overload
+def asymmetric_loss(logits: _Array, targets: _Array, gamma_pos: float = ..., gamma_neg: float = ...,
+                    margin: float = ..., reduction: _Reduced = ..., *, normalizer: Optional[float] = ...,
+                    return_grad: Literal[True], num_threads: Optional[int] = ..., precision: _Precision = ...,
+                    weights: Optional[_Array] = ...,
+                    return_stats: Literal[True]) -> Tuple[_Loss, _Grad, FocalStats]: ...
+@overload
+def asymmetric_loss(logits: _Array, targets: _Array, gamma_pos: float = ..., gamma_neg: float = ...,
+                    margin: float = ..., reduction: str = ..., *, normalizer: Optional[float] = ...,
+                    return_grad: bool = ..., num_threads: Optional[int] = ..., precision: str = ...,
+                    weights: Optional[_Array] = ..., return_stats: bool = ...) -> Any: ...
+
+# quality_focal_loss: reduction "none" by default.
+@overload
+def quality_focal_loss(logits: _Array, targets: _Array, beta: float = ..., reduction: Literal["none"] = ..., *,
+                       normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[False] = ...) -> _Losses: ...
+@overload
+def quality_focal_loss(logits: _Array, targets: _Array, beta: float = ..., reduction: _Reduced = ..., *,
+                       normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[False] = ...) -> _Loss: ...
+@overload
+def quality_focal_loss(logits: _Array, targets: _Array, beta: float = ..., reduction: Literal["none"] = ..., *,
+                       normalizer: Optional[float] = ..., return_grad: Literal[True],
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[False] = ...) -> Tuple[_Losses, _Grad]: ...
+@overload
+def quality_focal_loss(logits: _Array, targets: _Array, beta: float = ..., reduction: _Reduced = ..., *,
+                       normalizer: Optional[float] = ..., return_grad: Literal[True],
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[False] = ...) -> Tuple[_Loss, _Grad]: ...
+@overload
+def quality_focal_loss(logits: _Array, targets: _Array, beta: float = ..., reduction: Literal["none"] = ..., *,
+                       normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[True]) -> Tuple[_Losses, FocalStats]: ...
+@overload
+def quality_focal_loss(logits: _Array, targets: _Array, beta: float = ..., reduction: _Reduced = ..., *,
+                       normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[True]) -> Tuple[_Loss, FocalStats]: ...
+@overload
+def quality_focal_loss(logits: _Array, targets: _Array, beta: float = ..., reduction: Literal["none"] = ..., *,
+                       normalizer: Optional[float] = ..., return_grad: Literal[True],
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[True]) -> Tuple[_Losses, _Grad, FocalStats]: ...
+@overload
+def quality_focal_loss(logits: _Array, targets: _Array, beta: float = ..., reduction: _Reduced = ..., *,
+                       normalizer: Optional[float] = ..., return_grad: Literal[True],
+                       num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                       return_stats: Literal[True]) -> Tuple[_Loss, _Grad, FocalStats]: ...
+@overload
+def quality_focal_loss(logits: _Array, targets: _Array, beta: float = ..., reduction: str = ..., *,
+                       normalizer: Optional[float] = ..., return_grad: bool = ..., num_threads: Optional[int] = ...,
+                       precision: str = ..., weights: Optional[_Array] = ..., return_stats: bool = ...) -> Any: ...
+
+# varifocal_loss: reduction "none" by default.
+@overload
+def varifocal_loss(logits: _Array, targets: _Array, alpha: float = ..., gamma: float = ...,
+                   reduction: Literal["none"] = ..., *, iou_weighted: bool = ..., normalizer: Optional[float] = ...,
+                   return_grad: Literal[False] = ..., num_threads: Optional[int] = ..., precision: _Precision = ...,
+                   weights: Optional[_Array] = ..., return_stats: Literal[False] = ...) -> _Losses: ...
+@overload
+def varifocal_loss(logits: _Array, targets: _Array, alpha: float = ..., gamma: float = ..., reduction: _Reduced = ...,
+                   *, iou_weighted: bool = ..., normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
+                   num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                   return_stats: Literal[False] = ...) -> _Loss: ...
+@overload
+def varifocal_loss(logits: _Array, targets: _Array, alpha: float = ..., gamma: float = ...,
+                   reduction: Literal["none"] = ..., *, iou_weighted: bool = ..., normalizer: Optional[float] = ...,
+                   return_grad: Literal[True], num_threads: Optional[int] = ..., precision: _Precision = ...,
+                   weights: Optional[_Array] = ..., return_stats: Literal[False] = ...) -> Tuple[_Losses, _Grad]: ...
+@overload
+def varifocal_loss(logits: _Array, targets: _Array, alpha: float = ..., gamma: float = ..., reduction: _Reduced = ...,
+                   *, iou_weighted: bool = ..., normalizer: Optional[float] = ..., return_grad: Literal[True],
+                   num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                   return_stats: Literal[False] = ...) -> Tuple[_Loss, _Grad]: ...
+@overload
+def varifocal_loss(logits: _Array, targets: _Array, alpha: float = ..., gamma: float = ...,
+                   reduction: Literal["none"] = ..., *, iou_weighted: bool = ..., normalizer: Optional[float] = ...,
+                   return_grad: Literal[False] = ..., num_threads: Optional[int] = ..., precision: _Precision = ...,
+                   weights: Optional[_Array] = ..., return_stats: Literal[True]) -> Tuple[_Losses, FocalStats]: ...
+@overload
+def varifocal_loss(logits: _Array, targets: _Array, alpha: float = ..., gamma: float = ..., reduction: _Reduced = ...,
+                   *, iou_weighted: bool = ..., normalizer: Optional[float] = ..., return_grad: Literal[False] = ...,
+                   num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                   return_stats: Literal[True]) -> Tuple[_Loss, FocalStats]: ...
+@overload
+def varifocal_loss(logits: _Array, targets: _Array, alpha: float = ..., gamma: float = ...,
+                   reduction: Literal["none"] = ..., *, iou_weighted: bool = ..., normalizer: Optional[float] = ...,
+                   return_grad: Literal[True], num_threads: Optional[int] = ..., precision: _Precision = ...,
+                   weights: Optional[_Array] = ...,
+                   return_stats: Literal[True]) -> Tuple[_Losses, _Grad, FocalStats]: ...
+@overload
+def varifocal_loss(logits: _Array, targets: _Array, alpha: float = ..., gamma: float = ..., reduction: _Reduced = ...,
+                   *, iou_weighted: bool = ..., normalizer: Optional[float] = ..., return_grad: Literal[True],
+                   num_threads: Optional[int] = ..., precision: _Precision = ..., weights: Optional[_Array] = ...,
+                   return_stats: Literal[True]) -> Tuple[_Loss, _Grad, FocalStats]: ...
+@overload
+def varifocal_loss(logits: _Array, targets: _Array, alpha: float = ..., gamma: float = ..., reduction: str = ..., *,
+                   iou_weighted: bool = ..., normalizer: Optional[float] = ..., return_grad: bool = ...,
+                   num_threads: Optional[int] = ..., precision: str = ..., weights: Optional[_Array] = ...,
+                   return_stats: bool = ...) -> Any: ...
 
 def sigmoid_focal_grad_hess(logits: _Array, targets: _Array, alpha: Optional[float] = ..., gamma: float = ..., *,
                             weights: Optional[_Array] = ..., hessian: _Hessian = ...,
@@ -234,6 +431,7 @@ def softmax_focal_init_score(labels: _Array, num_classes: int, alpha: _ClassWeig
                              weights: Optional[_Array] = ..., *, ignore_index: int = ...,
                              num_threads: Optional[int] = ...) -> NDArray[np.float64]: ...
 
-__all__ = ["sigmoid_focal_loss", "sigmoid_focal_loss_from_labels", "softmax_focal_loss", "sigmoid_focal_grad_hess",
+__all__ = ["sigmoid_focal_loss", "sigmoid_focal_loss_from_labels", "softmax_focal_loss", "sigmoid_focal_star_loss",
+           "asymmetric_loss", "quality_focal_loss", "varifocal_loss", "sigmoid_focal_grad_hess",
            "softmax_focal_grad_hess", "sigmoid_focal_init_score", "softmax_focal_init_score", "FocalStats",
            "backend", "__version__"]

@@ -4,7 +4,9 @@ Same interface as the extension (focalloss._ext): sigmoid(...), sigmoid_labels(.
 and their _weighted forms take C-contiguous numpy arrays of already-checked dtypes (float16,
 float32, float64, or uint16 holding bfloat16 bits) and return (status, message). The _weighted
 forms take `stats`: None, or a float64 array of 3 values that a successful call fills with the
-focal_stats fields positives, weight_sum and divisor.
+focal_stats fields positives, weight_sum and divisor. sigmoid_family(kind, ...) calls one of the
+focal family's functions (FL*, asymmetric, quality focal, varifocal), which all have the
+_weighted signature.
 """
 
 import ctypes
@@ -19,7 +21,7 @@ name = "ctypes"
 
 
 class SigmoidOptions(ctypes.Structure):
-    """focal_sigmoid_options, version 3."""
+    """focal_sigmoid_options, version 4."""
 
     _fields_ = [
         ("version", c_uint32),
@@ -32,11 +34,12 @@ class SigmoidOptions(ctypes.Structure):
         ("accumulate_grad", c_int32),
         ("precision", c_uint32),
         ("ignore_index", c_int64),
+        ("poly1_epsilon", c_double),
     ]
 
 
 class SoftmaxOptions(ctypes.Structure):
-    """focal_softmax_options, version 2."""
+    """focal_softmax_options, version 3."""
 
     _fields_ = [
         ("version", c_uint32),
@@ -45,6 +48,73 @@ class SoftmaxOptions(ctypes.Structure):
         ("alpha", POINTER(c_double)),
         ("ignore_index", c_int64),
         ("label_smoothing", c_double),
+        ("use_normalizer", c_int32),
+        ("normalizer", c_double),
+        ("num_threads", c_int32),
+        ("accumulate_grad", c_int32),
+        ("precision", c_uint32),
+        ("poly1_epsilon", c_double),
+    ]
+
+
+class SigmoidStarOptions(ctypes.Structure):
+    """focal_sigmoid_star_options, version 1."""
+
+    _fields_ = [
+        ("version", c_uint32),
+        ("reduction", c_uint32),
+        ("alpha", c_double),
+        ("gamma", c_double),
+        ("beta", c_double),
+        ("use_normalizer", c_int32),
+        ("normalizer", c_double),
+        ("num_threads", c_int32),
+        ("accumulate_grad", c_int32),
+        ("precision", c_uint32),
+    ]
+
+
+class AsymmetricOptions(ctypes.Structure):
+    """focal_asymmetric_options, version 1."""
+
+    _fields_ = [
+        ("version", c_uint32),
+        ("reduction", c_uint32),
+        ("gamma_pos", c_double),
+        ("gamma_neg", c_double),
+        ("margin", c_double),
+        ("use_normalizer", c_int32),
+        ("normalizer", c_double),
+        ("num_threads", c_int32),
+        ("accumulate_grad", c_int32),
+        ("precision", c_uint32),
+    ]
+
+
+class QualityOptions(ctypes.Structure):
+    """focal_quality_options, version 1."""
+
+    _fields_ = [
+        ("version", c_uint32),
+        ("reduction", c_uint32),
+        ("beta", c_double),
+        ("use_normalizer", c_int32),
+        ("normalizer", c_double),
+        ("num_threads", c_int32),
+        ("accumulate_grad", c_int32),
+        ("precision", c_uint32),
+    ]
+
+
+class VarifocalOptions(ctypes.Structure):
+    """focal_varifocal_options, version 1."""
+
+    _fields_ = [
+        ("version", c_uint32),
+        ("reduction", c_uint32),
+        ("alpha", c_double),
+        ("gamma", c_double),
+        ("iou_weighted", c_int32),
         ("use_normalizer", c_int32),
         ("normalizer", c_double),
         ("num_threads", c_int32),
@@ -72,6 +142,16 @@ _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64",
            np.dtype(np.int32): "i32", np.dtype(np.int64): "i64"}
 _STORAGE = [np.dtype(t) for t in (np.float32, np.float64, np.float16, np.uint16)]
 
+#: The focal family, by the front end's `kind` (_frontend.SIGMOID_STAR, ASYMMETRIC, QUALITY,
+#: VARIFOCAL): (kind, options Structure, C name stem, and a function of the parameters
+#: sigmoid_family takes, (p0, p1, p2, flag), giving the loss's own options fields in order).
+_FAMILY = [
+    (0, SigmoidStarOptions, "sigmoid_star", lambda p0, p1, p2, flag: (p0, p1, p2)),
+    (1, AsymmetricOptions, "asymmetric", lambda p0, p1, p2, flag: (p0, p1, p2)),
+    (2, QualityOptions, "quality", lambda p0, p1, p2, flag: (p0,)),
+    (3, VarifocalOptions, "varifocal", lambda p0, p1, p2, flag: (p0, p1, flag)),
+]
+
 
 def _load():
     path = _library.find()
@@ -93,6 +173,10 @@ def _load():
     lib.focal_sigmoid_options_init.restype = ctypes.c_int
     lib.focal_softmax_options_init.argtypes = [POINTER(SoftmaxOptions), c_uint32]
     lib.focal_softmax_options_init.restype = ctypes.c_int
+    for _, options, stem, _ in _FAMILY:
+        f = getattr(lib, "focal_%s_options_init" % stem)
+        f.argtypes = [POINTER(options), c_uint32]
+        f.restype = ctypes.c_int
     # Array arguments are declared c_void_p and passed as addresses (`ndarray.ctypes.data`):
     # the front end has already matched every dtype to the function's name, and building typed
     # pointers with `data_as` costs a few microseconds per array per call.
@@ -128,6 +212,13 @@ def _load():
             f.argtypes = [POINTER(SoftmaxOptions), c_int64, c_int64, c_int64] + [c_void_p] * 6 + [POINTER(FocalStats)]
             f.restype = ctypes.c_int
             functions[("softmax_weighted", dtype, target)] = f
+        # The focal family: the _weighted signature, each with its own options struct.
+        for kind, options, stem, _ in _FAMILY:
+            f = getattr(lib, "focal_%s_%s" % (stem, _SUFFIX[dtype]))
+            f.argtypes = [POINTER(options), c_int64, c_int64, c_int64] + [c_void_p] * 3 + [ctypes.c_int] + \
+                [c_void_p] * 3 + [POINTER(FocalStats)]
+            f.restype = ctypes.c_int
+            functions[("sigmoid_family", kind, dtype)] = f
     # Gradient and Hessian (gradient boosting), float32 and float64 only: (options, hessian, batch,
     # classes, inner, logits, targets, weights, [weights_layout,] grad, hess); the starting margins:
     # (options, batch, classes, inner, targets, weights, [weights_layout,] scores).
@@ -157,8 +248,9 @@ def _load():
 _lib, _functions = _load()
 
 #: Struct versions this module's Structures describe (FOCAL_*_OPTIONS_VERSION, FOCAL_STATS_VERSION).
-_SIGMOID_VERSION = 3
-_SOFTMAX_VERSION = 2
+_SIGMOID_VERSION = 4
+_SOFTMAX_VERSION = 3
+_FAMILY_VERSION = 1
 _STATS_VERSION = 1
 
 
@@ -190,9 +282,9 @@ def _weighted_result(status, report, stats):
 
 
 def sigmoid(logits, targets, grad_loss, loss, grad, reduction, alpha, gamma, use_normalizer, normalizer,
-            num_threads, precision):
+            num_threads, precision, poly1_epsilon):
     options = SigmoidOptions(_SIGMOID_VERSION, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, 0,
-                             precision, -100)
+                             precision, -100, poly1_epsilon)
     function = _functions[("sigmoid", logits.dtype)]
     status = function(ctypes.byref(options), logits.size, _address(logits), _address(targets), _address(grad_loss),
                       _address(loss), _address(grad))
@@ -200,10 +292,10 @@ def sigmoid(logits, targets, grad_loss, loss, grad, reduction, alpha, gamma, use
 
 
 def softmax(logits, targets, batch, classes, inner, grad_loss, loss, grad, reduction, gamma, alpha, ignore_index,
-            label_smoothing, use_normalizer, normalizer, num_threads, precision):
+            label_smoothing, use_normalizer, normalizer, num_threads, precision, poly1_epsilon):
     weights = None if alpha is None else alpha.ctypes.data_as(POINTER(c_double))
     options = SoftmaxOptions(_SOFTMAX_VERSION, reduction, gamma, weights, ignore_index, label_smoothing, use_normalizer,
-                             normalizer, num_threads, 0, precision)
+                             normalizer, num_threads, 0, precision, poly1_epsilon)
     function = _functions[("softmax", logits.dtype, targets.dtype)]
     status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(targets),
                       _address(grad_loss), _address(loss), _address(grad))
@@ -211,9 +303,9 @@ def softmax(logits, targets, batch, classes, inner, grad_loss, loss, grad, reduc
 
 
 def sigmoid_labels(logits, labels, batch, classes, inner, grad_loss, loss, grad, reduction, alpha, gamma, ignore_index,
-                   use_normalizer, normalizer, num_threads, precision):
+                   use_normalizer, normalizer, num_threads, precision, poly1_epsilon):
     options = SigmoidOptions(_SIGMOID_VERSION, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, 0,
-                             precision, ignore_index)
+                             precision, ignore_index, poly1_epsilon)
     function = _functions[("sigmoid_labels", logits.dtype, labels.dtype)]
     status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(labels),
                       _address(grad_loss), _address(loss), _address(grad))
@@ -221,9 +313,9 @@ def sigmoid_labels(logits, labels, batch, classes, inner, grad_loss, loss, grad,
 
 
 def sigmoid_weighted(logits, targets, batch, classes, inner, weights, layout, grad_loss, loss, grad, stats, reduction,
-                     alpha, gamma, use_normalizer, normalizer, num_threads, precision):
+                     alpha, gamma, use_normalizer, normalizer, num_threads, precision, poly1_epsilon):
     options = SigmoidOptions(_SIGMOID_VERSION, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, 0,
-                             precision, -100)
+                             precision, -100, poly1_epsilon)
     report = _stats(stats)
     function = _functions[("sigmoid_weighted", logits.dtype)]
     status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(targets),
@@ -233,9 +325,10 @@ def sigmoid_weighted(logits, targets, batch, classes, inner, weights, layout, gr
 
 
 def sigmoid_labels_weighted(logits, labels, batch, classes, inner, weights, layout, grad_loss, loss, grad, stats,
-                            reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads, precision):
+                            reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads, precision,
+                            poly1_epsilon):
     options = SigmoidOptions(_SIGMOID_VERSION, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, 0,
-                             precision, ignore_index)
+                             precision, ignore_index, poly1_epsilon)
     report = _stats(stats)
     function = _functions[("sigmoid_labels_weighted", logits.dtype, labels.dtype)]
     status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(labels),
@@ -245,14 +338,33 @@ def sigmoid_labels_weighted(logits, labels, batch, classes, inner, weights, layo
 
 
 def softmax_weighted(logits, targets, batch, classes, inner, weights, grad_loss, loss, grad, stats, reduction, gamma,
-                     alpha, ignore_index, label_smoothing, use_normalizer, normalizer, num_threads, precision):
+                     alpha, ignore_index, label_smoothing, use_normalizer, normalizer, num_threads, precision,
+                     poly1_epsilon):
     class_weights = None if alpha is None else alpha.ctypes.data_as(POINTER(c_double))
     options = SoftmaxOptions(_SOFTMAX_VERSION, reduction, gamma, class_weights, ignore_index, label_smoothing,
-                             use_normalizer, normalizer, num_threads, 0, precision)
+                             use_normalizer, normalizer, num_threads, 0, precision, poly1_epsilon)
     report = _stats(stats)
     function = _functions[("softmax_weighted", logits.dtype, targets.dtype)]
     status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(targets),
                       _address(weights), _address(grad_loss), _address(loss), _address(grad),
+                      None if report is None else ctypes.byref(report))
+    return _weighted_result(status, report, stats)
+
+
+def sigmoid_family(kind, logits, targets, batch, classes, inner, weights, layout, grad_loss, loss, grad, stats,
+                   reduction, p0, p1, p2, flag, use_normalizer, normalizer, num_threads, precision):
+    """One of the focal family (`kind`, see _FAMILY) with its parameters (p0, p1, p2, flag): FL*
+    (alpha, gamma, beta), asymmetric (gamma_pos, gamma_neg, margin), quality (beta), varifocal
+    (alpha, gamma, iou_weighted = flag)."""
+    if not 0 <= kind < len(_FAMILY):
+        raise ValueError("sigmoid_family: unknown kind %r" % (kind,))
+    _, structure, _, own = _FAMILY[kind]
+    options = structure(_FAMILY_VERSION, reduction, *own(p0, p1, p2, flag), use_normalizer, normalizer,
+                        num_threads, 0, precision)
+    report = _stats(stats)
+    function = _functions[("sigmoid_family", kind, logits.dtype)]
+    status = function(ctypes.byref(options), batch, classes, inner, _address(logits), _address(targets),
+                      _address(weights), layout, _address(grad_loss), _address(loss), _address(grad),
                       None if report is None else ctypes.byref(report))
     return _weighted_result(status, report, stats)
 

@@ -11,6 +11,10 @@
  * their `stats` is None or a float64 buffer of 3 values, which a successful call fills with the
  * focal_stats fields positives, weight_sum and divisor.
  *
+ * sigmoid_family(kind, ...) calls one of the focal family's functions (FL*, asymmetric, quality
+ * focal, varifocal: kind 0 to 3, as _frontend.SIGMOID_STAR ... VARIFOCAL), which all have the
+ * _weighted signature, with the loss's own parameters passed as (p0, p1, p2, flag).
+ *
  * sigmoid_grad_hess, softmax_grad_hess, sigmoid_init_score and softmax_init_score call the
  * gradient-boosting functions (float32 and float64 storage).
  *
@@ -144,7 +148,8 @@ static int acquire_one_of(buffers *b, int i, PyObject *obj, const char *name, un
 
 /* The options structs of a call, from the arguments every entry point parses alike. */
 static focal_sigmoid_options sigmoid_options(int reduction, double alpha, double gamma, long long ignore_index,
-                                             int use_normalizer, double normalizer, int num_threads, int precision) {
+                                             int use_normalizer, double normalizer, int num_threads, int precision,
+                                             double poly1_epsilon) {
     focal_sigmoid_options options;
     focal_sigmoid_options_init(&options, FOCAL_SIGMOID_OPTIONS_VERSION);
     options.reduction = (focal_reduction)reduction;
@@ -155,12 +160,13 @@ static focal_sigmoid_options sigmoid_options(int reduction, double alpha, double
     options.normalizer = normalizer;
     options.num_threads = (int32_t)num_threads;
     options.precision = (focal_precision)precision;
+    options.poly1_epsilon = poly1_epsilon;
     return options;
 }
 
 static focal_softmax_options softmax_options(int reduction, double gamma, const double *alpha, long long ignore_index,
                                              double label_smoothing, int use_normalizer, double normalizer,
-                                             int num_threads, int precision) {
+                                             int num_threads, int precision, double poly1_epsilon) {
     focal_softmax_options options;
     focal_softmax_options_init(&options, FOCAL_SOFTMAX_OPTIONS_VERSION);
     options.reduction = (focal_reduction)reduction;
@@ -172,6 +178,7 @@ static focal_softmax_options softmax_options(int reduction, double gamma, const 
     options.normalizer = normalizer;
     options.num_threads = (int32_t)num_threads;
     options.precision = (focal_precision)precision;
+    options.poly1_epsilon = poly1_epsilon;
     return options;
 }
 
@@ -210,7 +217,7 @@ static PyObject *weighted_result(buffers *b, focal_status status, const focal_st
 static PyObject *ext_sigmoid(PyObject *self, PyObject *args) {
     PyObject *logits, *targets, *grad_loss, *loss, *grad;
     int reduction, use_normalizer, num_threads, precision;
-    double alpha, gamma, normalizer;
+    double alpha, gamma, normalizer, poly1;
     buffers b;
     void *x, *t, *g, *l, *d;
     Py_ssize_t count;
@@ -219,8 +226,8 @@ static PyObject *ext_sigmoid(PyObject *self, PyObject *args) {
     focal_status status;
     (void)self;
     memset(&b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "OOOOOiddidii", &logits, &targets, &grad_loss, &loss, &grad, &reduction, &alpha,
-                          &gamma, &use_normalizer, &normalizer, &num_threads, &precision)) {
+    if (!PyArg_ParseTuple(args, "OOOOOiddidiid", &logits, &targets, &grad_loss, &loss, &grad, &reduction, &alpha,
+                          &gamma, &use_normalizer, &normalizer, &num_threads, &precision, &poly1)) {
         return NULL;
     }
     /* The logits decide the dtype; everything else must match it. */
@@ -232,7 +239,7 @@ static PyObject *ext_sigmoid(PyObject *self, PyObject *args) {
         acquire(&b, 4, grad, "grad", 1, 1, kind, &d)) {
         goto fail;
     }
-    options = sigmoid_options(reduction, alpha, gamma, -100, use_normalizer, normalizer, num_threads, precision);
+    options = sigmoid_options(reduction, alpha, gamma, -100, use_normalizer, normalizer, num_threads, precision, poly1);
     Py_BEGIN_ALLOW_THREADS
     STORAGE_CALL(status, kind, sigmoid_, , &options, (int64_t)count, x, t, g, l, d);
     Py_END_ALLOW_THREADS
@@ -247,7 +254,7 @@ static PyObject *ext_softmax(PyObject *self, PyObject *args) {
     PyObject *logits, *targets, *grad_loss, *loss, *grad, *alpha;
     long long batch, classes, inner, ignore_index;
     int reduction, use_normalizer, num_threads, precision;
-    double gamma, label_smoothing, normalizer;
+    double gamma, label_smoothing, normalizer, poly1;
     buffers b;
     void *x, *y, *g, *l, *d, *a;
     enum kind kind, target_kind;
@@ -255,9 +262,9 @@ static PyObject *ext_softmax(PyObject *self, PyObject *args) {
     focal_status status = FOCAL_OK;
     (void)self;
     memset(&b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "OOLLLOOOidOLdidii", &logits, &targets, &batch, &classes, &inner, &grad_loss, &loss,
-                          &grad, &reduction, &gamma, &alpha, &ignore_index, &label_smoothing, &use_normalizer,
-                          &normalizer, &num_threads, &precision)) {
+    if (!PyArg_ParseTuple(args, "OOLLLOOOidOLdidiid", &logits, &targets, &batch, &classes, &inner, &grad_loss,
+                          &loss, &grad, &reduction, &gamma, &alpha, &ignore_index, &label_smoothing, &use_normalizer,
+                          &normalizer, &num_threads, &precision, &poly1)) {
         return NULL;
     }
     if (acquire_one_of(&b, 0, logits, "logits", FLOAT_KINDS, FLOAT_NAMES, &x, &kind) ||
@@ -269,7 +276,7 @@ static PyObject *ext_softmax(PyObject *self, PyObject *args) {
         goto fail;
     }
     options = softmax_options(reduction, gamma, (const double *)a, ignore_index, label_smoothing, use_normalizer,
-                              normalizer, num_threads, precision);
+                              normalizer, num_threads, precision, poly1);
     Py_BEGIN_ALLOW_THREADS
     LABELED_CALL(status, kind, target_kind, softmax_, &options, batch, classes, inner, x, y, g, l, d);
     Py_END_ALLOW_THREADS
@@ -284,7 +291,7 @@ static PyObject *ext_sigmoid_labels(PyObject *self, PyObject *args) {
     PyObject *logits, *labels, *grad_loss, *loss, *grad;
     long long batch, classes, inner, ignore_index;
     int reduction, use_normalizer, num_threads, precision;
-    double alpha, gamma, normalizer;
+    double alpha, gamma, normalizer, poly1;
     buffers b;
     void *x, *y, *g, *l, *d;
     enum kind kind, label_kind;
@@ -292,9 +299,9 @@ static PyObject *ext_sigmoid_labels(PyObject *self, PyObject *args) {
     focal_status status;
     (void)self;
     memset(&b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "OOLLLOOOiddLidii", &logits, &labels, &batch, &classes, &inner, &grad_loss, &loss,
+    if (!PyArg_ParseTuple(args, "OOLLLOOOiddLidiid", &logits, &labels, &batch, &classes, &inner, &grad_loss, &loss,
                           &grad, &reduction, &alpha, &gamma, &ignore_index, &use_normalizer, &normalizer, &num_threads,
-                          &precision)) {
+                          &precision, &poly1)) {
         return NULL;
     }
     if (acquire_one_of(&b, 0, logits, "logits", FLOAT_KINDS, FLOAT_NAMES, &x, &kind) ||
@@ -304,7 +311,8 @@ static PyObject *ext_sigmoid_labels(PyObject *self, PyObject *args) {
         acquire(&b, 4, grad, "grad", 1, 1, kind, &d)) {
         goto fail;
     }
-    options = sigmoid_options(reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads, precision);
+    options = sigmoid_options(reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads, precision,
+                              poly1);
     Py_BEGIN_ALLOW_THREADS
     LABELED_CALL(status, kind, label_kind, sigmoid_labels_, &options, batch, classes, inner, x, y, g, l, d);
     Py_END_ALLOW_THREADS
@@ -316,12 +324,13 @@ fail:
 }
 
 /* sigmoid_weighted(logits, targets, batch, classes, inner, weights, layout, grad_loss, loss, grad,
- * stats, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, precision). */
+ * stats, reduction, alpha, gamma, use_normalizer, normalizer, num_threads, precision,
+ * poly1_epsilon). */
 static PyObject *ext_sigmoid_weighted(PyObject *self, PyObject *args) {
     PyObject *logits, *targets, *weights, *grad_loss, *loss, *grad, *stats;
     long long batch, classes, inner;
     int layout, reduction, use_normalizer, num_threads, precision;
-    double alpha, gamma, normalizer, *out;
+    double alpha, gamma, normalizer, poly1, *out;
     buffers b;
     void *x, *t, *w, *g, *l, *d;
     enum kind kind;
@@ -330,9 +339,9 @@ static PyObject *ext_sigmoid_weighted(PyObject *self, PyObject *args) {
     focal_status status;
     (void)self;
     memset(&b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "OOLLLOiOOOOiddidii", &logits, &targets, &batch, &classes, &inner, &weights, &layout,
-                          &grad_loss, &loss, &grad, &stats, &reduction, &alpha, &gamma, &use_normalizer, &normalizer,
-                          &num_threads, &precision)) {
+    if (!PyArg_ParseTuple(args, "OOLLLOiOOOOiddidiid", &logits, &targets, &batch, &classes, &inner, &weights,
+                          &layout, &grad_loss, &loss, &grad, &stats, &reduction, &alpha, &gamma, &use_normalizer,
+                          &normalizer, &num_threads, &precision, &poly1)) {
         return NULL;
     }
     if (acquire_one_of(&b, 0, logits, "logits", FLOAT_KINDS, FLOAT_NAMES, &x, &kind) ||
@@ -344,7 +353,7 @@ static PyObject *ext_sigmoid_weighted(PyObject *self, PyObject *args) {
         acquire_stats(&b, 6, stats, &out)) {
         goto fail;
     }
-    options = sigmoid_options(reduction, alpha, gamma, -100, use_normalizer, normalizer, num_threads, precision);
+    options = sigmoid_options(reduction, alpha, gamma, -100, use_normalizer, normalizer, num_threads, precision, poly1);
     Py_BEGIN_ALLOW_THREADS
     STORAGE_CALL(status, kind, sigmoid_weighted_, , &options, batch, classes, inner, x, t, w,
                  (focal_weights_layout)layout, g, l, d, out ? &report : NULL);
@@ -357,12 +366,12 @@ fail:
 
 /* sigmoid_labels_weighted(logits, labels, batch, classes, inner, weights, layout, grad_loss, loss,
  * grad, stats, reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads,
- * precision). */
+ * precision, poly1_epsilon). */
 static PyObject *ext_sigmoid_labels_weighted(PyObject *self, PyObject *args) {
     PyObject *logits, *labels, *weights, *grad_loss, *loss, *grad, *stats;
     long long batch, classes, inner, ignore_index;
     int layout, reduction, use_normalizer, num_threads, precision;
-    double alpha, gamma, normalizer, *out;
+    double alpha, gamma, normalizer, poly1, *out;
     buffers b;
     void *x, *y, *w, *g, *l, *d;
     enum kind kind, label_kind;
@@ -373,9 +382,9 @@ static PyObject *ext_sigmoid_labels_weighted(PyObject *self, PyObject *args) {
     focal_status status;
     (void)self;
     memset(&b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "OOLLLOiOOOOiddLidii", &logits, &labels, &batch, &classes, &inner, &weights, &layout,
-                          &grad_loss, &loss, &grad, &stats, &reduction, &alpha, &gamma, &ignore_index, &use_normalizer,
-                          &normalizer, &num_threads, &precision)) {
+    if (!PyArg_ParseTuple(args, "OOLLLOiOOOOiddLidiid", &logits, &labels, &batch, &classes, &inner, &weights,
+                          &layout, &grad_loss, &loss, &grad, &stats, &reduction, &alpha, &gamma, &ignore_index,
+                          &use_normalizer, &normalizer, &num_threads, &precision, &poly1)) {
         return NULL;
     }
     if (acquire_one_of(&b, 0, logits, "logits", FLOAT_KINDS, FLOAT_NAMES, &x, &kind) ||
@@ -387,7 +396,8 @@ static PyObject *ext_sigmoid_labels_weighted(PyObject *self, PyObject *args) {
         acquire_stats(&b, 6, stats, &out)) {
         goto fail;
     }
-    options = sigmoid_options(reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads, precision);
+    options = sigmoid_options(reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads, precision,
+                              poly1);
     r = out ? &report : NULL;
     layout_value = (focal_weights_layout)layout;
     Py_BEGIN_ALLOW_THREADS
@@ -402,12 +412,12 @@ fail:
 
 /* softmax_weighted(logits, targets, batch, classes, inner, weights, grad_loss, loss, grad, stats,
  * reduction, gamma, alpha, ignore_index, label_smoothing, use_normalizer, normalizer, num_threads,
- * precision). */
+ * precision, poly1_epsilon). */
 static PyObject *ext_softmax_weighted(PyObject *self, PyObject *args) {
     PyObject *logits, *targets, *weights, *grad_loss, *loss, *grad, *stats, *alpha;
     long long batch, classes, inner, ignore_index;
     int reduction, use_normalizer, num_threads, precision;
-    double gamma, label_smoothing, normalizer, *out;
+    double gamma, label_smoothing, normalizer, poly1, *out;
     buffers b;
     void *x, *y, *w, *g, *l, *d, *a;
     enum kind kind, target_kind;
@@ -417,9 +427,9 @@ static PyObject *ext_softmax_weighted(PyObject *self, PyObject *args) {
     focal_status status;
     (void)self;
     memset(&b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "OOLLLOOOOOidOLdidii", &logits, &targets, &batch, &classes, &inner, &weights,
+    if (!PyArg_ParseTuple(args, "OOLLLOOOOOidOLdidiid", &logits, &targets, &batch, &classes, &inner, &weights,
                           &grad_loss, &loss, &grad, &stats, &reduction, &gamma, &alpha, &ignore_index, &label_smoothing,
-                          &use_normalizer, &normalizer, &num_threads, &precision)) {
+                          &use_normalizer, &normalizer, &num_threads, &precision, &poly1)) {
         return NULL;
     }
     if (acquire_one_of(&b, 0, logits, "logits", FLOAT_KINDS, FLOAT_NAMES, &x, &kind) ||
@@ -433,7 +443,7 @@ static PyObject *ext_softmax_weighted(PyObject *self, PyObject *args) {
         goto fail;
     }
     options = softmax_options(reduction, gamma, (const double *)a, ignore_index, label_smoothing, use_normalizer,
-                              normalizer, num_threads, precision);
+                              normalizer, num_threads, precision, poly1);
     r = out ? &report : NULL;
     Py_BEGIN_ALLOW_THREADS
     LABELED_CALL(status, kind, target_kind, softmax_weighted_, &options, batch, classes, inner, x, y, w, g, l, d, r);
@@ -443,6 +453,119 @@ fail:
     release_all(&b);
     return NULL;
 }
+
+/* ---- The focal family ------------------------------------------------------------------------ */
+
+/* The `kind` of sigmoid_family: _frontend.SIGMOID_STAR, ASYMMETRIC, QUALITY, VARIFOCAL. */
+enum family { FAMILY_SIGMOID_STAR, FAMILY_ASYMMETRIC, FAMILY_QUALITY, FAMILY_VARIFOCAL, FAMILY_COUNT };
+
+/* The fields every family options struct shares, set from the call's arguments. */
+#define SET_COMMON(o)                                  \
+    do {                                               \
+        (o).reduction = (focal_reduction)reduction;    \
+        (o).use_normalizer = use_normalizer;           \
+        (o).normalizer = normalizer;                   \
+        (o).num_threads = (int32_t)num_threads;        \
+        (o).precision = (focal_precision)precision;    \
+    } while (0)
+
+/* sigmoid_family(kind, logits, targets, batch, classes, inner, weights, layout, grad_loss, loss,
+ * grad, stats, reduction, p0, p1, p2, flag, use_normalizer, normalizer, num_threads, precision):
+ * the loss's own parameters are FL* (alpha, gamma, beta), asymmetric (gamma_pos, gamma_neg,
+ * margin), quality (beta) and varifocal (alpha, gamma, iou_weighted = flag). */
+static PyObject *ext_sigmoid_family(PyObject *self, PyObject *args) {
+    PyObject *logits, *targets, *weights, *grad_loss, *loss, *grad, *stats;
+    long long batch, classes, inner;
+    int family, layout, reduction, flag, use_normalizer, num_threads, precision;
+    double p0, p1, p2, normalizer, *out;
+    buffers b;
+    void *x, *t, *w, *g, *l, *d;
+    enum kind kind;
+    union {
+        focal_sigmoid_star_options star;
+        focal_asymmetric_options asymmetric;
+        focal_quality_options quality;
+        focal_varifocal_options varifocal;
+    } o;
+    focal_stats report = FOCAL_STATS_INIT;
+    focal_stats *r;
+    focal_weights_layout layout_value;
+    focal_status status;
+    (void)self;
+    memset(&b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "iOOLLLOiOOOOidddiidii", &family, &logits, &targets, &batch, &classes, &inner,
+                          &weights, &layout, &grad_loss, &loss, &grad, &stats, &reduction, &p0, &p1, &p2, &flag,
+                          &use_normalizer, &normalizer, &num_threads, &precision)) {
+        return NULL;
+    }
+    if (family < 0 || family >= FAMILY_COUNT) {
+        PyErr_Format(PyExc_ValueError, "sigmoid_family: unknown kind %d", family);
+        return NULL;
+    }
+    if (acquire_one_of(&b, 0, logits, "logits", FLOAT_KINDS, FLOAT_NAMES, &x, &kind) ||
+        acquire(&b, 1, targets, "targets", 0, 0, kind, &t) ||
+        acquire(&b, 2, weights, "weights", 0, 1, kind, &w) ||
+        acquire(&b, 3, grad_loss, "grad_loss", 0, 1, kind, &g) ||
+        acquire(&b, 4, loss, "loss", 1, 0, kind, &l) ||
+        acquire(&b, 5, grad, "grad", 1, 1, kind, &d) ||
+        acquire_stats(&b, 6, stats, &out)) {
+        goto fail;
+    }
+    switch (family) {
+    case FAMILY_SIGMOID_STAR:
+        focal_sigmoid_star_options_init(&o.star, FOCAL_SIGMOID_STAR_OPTIONS_VERSION);
+        SET_COMMON(o.star);
+        o.star.alpha = p0;
+        o.star.gamma = p1;
+        o.star.beta = p2;
+        break;
+    case FAMILY_ASYMMETRIC:
+        focal_asymmetric_options_init(&o.asymmetric, FOCAL_ASYMMETRIC_OPTIONS_VERSION);
+        SET_COMMON(o.asymmetric);
+        o.asymmetric.gamma_pos = p0;
+        o.asymmetric.gamma_neg = p1;
+        o.asymmetric.margin = p2;
+        break;
+    case FAMILY_QUALITY:
+        focal_quality_options_init(&o.quality, FOCAL_QUALITY_OPTIONS_VERSION);
+        SET_COMMON(o.quality);
+        o.quality.beta = p0;
+        break;
+    default:
+        focal_varifocal_options_init(&o.varifocal, FOCAL_VARIFOCAL_OPTIONS_VERSION);
+        SET_COMMON(o.varifocal);
+        o.varifocal.alpha = p0;
+        o.varifocal.gamma = p1;
+        o.varifocal.iou_weighted = flag;
+        break;
+    }
+    r = out ? &report : NULL;
+    layout_value = (focal_weights_layout)layout;
+    Py_BEGIN_ALLOW_THREADS
+    switch (family) {
+    case FAMILY_SIGMOID_STAR:
+        STORAGE_CALL(status, kind, sigmoid_star_, , &o.star, batch, classes, inner, x, t, w, layout_value, g, l, d, r);
+        break;
+    case FAMILY_ASYMMETRIC:
+        STORAGE_CALL(status, kind, asymmetric_, , &o.asymmetric, batch, classes, inner, x, t, w, layout_value, g, l,
+                     d, r);
+        break;
+    case FAMILY_QUALITY:
+        STORAGE_CALL(status, kind, quality_, , &o.quality, batch, classes, inner, x, t, w, layout_value, g, l, d, r);
+        break;
+    default:
+        STORAGE_CALL(status, kind, varifocal_, , &o.varifocal, batch, classes, inner, x, t, w, layout_value, g, l, d,
+                     r);
+        break;
+    }
+    Py_END_ALLOW_THREADS
+    return weighted_result(&b, status, &report, out);
+fail:
+    release_all(&b);
+    return NULL;
+}
+
+#undef SET_COMMON
 
 /* ---- Gradient and Hessian, starting margins (gradient boosting; float32 and float64) ------- */
 
@@ -473,7 +596,7 @@ static PyObject *ext_sigmoid_grad_hess(PyObject *self, PyObject *args) {
         acquire(&b, 4, hess, "hess", 1, 1, kind, &h)) {
         goto fail;
     }
-    options = sigmoid_options(FOCAL_REDUCTION_NONE, alpha, gamma, -100, 0, 0.0, num_threads, precision);
+    options = sigmoid_options(FOCAL_REDUCTION_NONE, alpha, gamma, -100, 0, 0.0, num_threads, precision, 0.0);
     Py_BEGIN_ALLOW_THREADS
     if (kind == KIND_F32) {
         status = focal_sigmoid_grad_hess_f32(&options, (focal_hessian)hessian, batch, classes, inner, x, t, w,
@@ -518,7 +641,7 @@ static PyObject *ext_softmax_grad_hess(PyObject *self, PyObject *args) {
         goto fail;
     }
     options = softmax_options(FOCAL_REDUCTION_NONE, gamma, (const double *)a, ignore_index, 0.0, 0, 0.0, num_threads,
-                              precision);
+                              precision, 0.0);
     mode = (focal_hessian)hessian;
     Py_BEGIN_ALLOW_THREADS
     if (kind == KIND_F32) {
@@ -561,7 +684,8 @@ static PyObject *ext_sigmoid_init_score(PyObject *self, PyObject *args) {
         acquire(&b, 2, scores, "scores", 1, 0, kind, &s)) {
         goto fail;
     }
-    options = sigmoid_options(FOCAL_REDUCTION_NONE, alpha, gamma, -100, 0, 0.0, num_threads, FOCAL_PRECISION_EXACT);
+    options = sigmoid_options(FOCAL_REDUCTION_NONE, alpha, gamma, -100, 0, 0.0, num_threads, FOCAL_PRECISION_EXACT,
+                              0.0);
     Py_BEGIN_ALLOW_THREADS
     if (kind == KIND_F32) {
         status = focal_sigmoid_init_score_f32(&options, batch, classes, inner, t, w, (focal_weights_layout)layout, s);
@@ -601,7 +725,7 @@ static PyObject *ext_softmax_init_score(PyObject *self, PyObject *args) {
         goto fail;
     }
     options = softmax_options(FOCAL_REDUCTION_NONE, gamma, (const double *)a, ignore_index, 0.0, 0, 0.0, num_threads,
-                              FOCAL_PRECISION_EXACT);
+                              FOCAL_PRECISION_EXACT, 0.0);
     Py_BEGIN_ALLOW_THREADS
     status = target_kind == KIND_I64
         ? focal_softmax_init_score_f64_i64(&options, batch, classes, inner, y, w, s)
@@ -621,14 +745,17 @@ fail:
  * C-contiguous, of native float32, float64 or float16 (not bfloat16, which has no buffer; and
  * int32/int64 targets) with matching dtypes and shapes, arguments of exactly the types the front
  * end takes without conversion (float or int for reals, None where allowed, True/False, the exact
- * option strings; softmax without alpha; no weights and no statistics). They take the public function's arguments in its order, the
- * trailing weights and return_stats optional (the public functions pass neither, having declined
- * weighted calls themselves). For anything else, and for any status other than FOCAL_OK, they return NotImplemented, having
- * written nothing the caller can see, and the Python front end (_frontend.py) runs the call as
- * before, with its checks and its messages: so every error is raised by one code path and the
- * plain path cannot change a result or a message, only skip work. What they return for the
- * plain case is what the front end returns: the loss array, or for "sum"/"mean" element 0 of a
- * one-element array (a numpy scalar of the logits' dtype), and with return_grad the pair. */
+ * option strings; softmax without alpha; no weights and no statistics). They take the public
+ * function's arguments in its order, the trailing weights and return_stats, or weights,
+ * return_stats and poly1_epsilon, optional (the public functions pass all three, having declined
+ * weighted calls themselves; poly1_epsilon goes into the options, 0.0 when not given, which is
+ * the options' default and the plain focal loss bit for bit). For anything else, and for any
+ * status other than FOCAL_OK, they return NotImplemented, having written nothing the caller can
+ * see, and the Python front end (_frontend.py) runs the call as before, with its checks and its
+ * messages: so every error is raised by one code path and the plain path cannot change a result
+ * or a message, only skip work. What they return for the plain case is what the front end
+ * returns: the loss array, or for "sum"/"mean" element 0 of a one-element array (a numpy scalar
+ * of the logits' dtype), and with return_grad the pair. */
 
 /* numpy.ndarray, numpy.empty, its dtypes float32, float64 and float16, and the int 1: looked up
  * at import (numpy is the package's one dependency). */
@@ -729,25 +856,28 @@ static PyObject *plain_result(PyObject *loss, int reduced, PyObject *grad) {
 }
 
 /* sigmoid_plain(logits, targets, alpha, gamma, reduction, normalizer, return_grad, num_threads,
- * precision[, weights, return_stats]): focalloss.sigmoid_focal_loss's result, or NotImplemented. */
+ * precision[, weights, return_stats[, poly1_epsilon]]): focalloss.sigmoid_focal_loss's result, or
+ * NotImplemented. */
 static PyObject *ext_sigmoid_plain(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     buffers b;
     enum kind kind, target_kind;
-    double alpha = -1.0, gamma, normalizer = 0.0;
+    double alpha = -1.0, gamma, normalizer = 0.0, poly1 = 0.0;
     long long threads = 0;
     int reduction, precision, use_normalizer = 0, return_grad, i;
     PyObject *shape = NULL, *loss = NULL, *grad = NULL;
     focal_sigmoid_options options;
     focal_status status;
     (void)self;
-    if (nargs != 9 && nargs != 11) {
-        PyErr_SetString(PyExc_TypeError, "sigmoid_plain takes 9 arguments, or 11 with weights and return_stats");
+    if (nargs != 9 && nargs != 11 && nargs != 12) {
+        PyErr_SetString(PyExc_TypeError, "sigmoid_plain takes 9 arguments, or 11 with weights and return_stats, "
+                                         "or 12 with poly1_epsilon");
         return NULL;
     }
     /* Weights or statistics: the _weighted function, through the front end. */
-    if (nargs == 11 && (args[9] != Py_None || args[10] != Py_False)) Py_RETURN_NOTIMPLEMENTED;
+    if (nargs >= 11 && (args[9] != Py_None || args[10] != Py_False)) Py_RETURN_NOTIMPLEMENTED;
     memset(&b, 0, sizeof b);
-    if ((args[2] != Py_None && plain_real(args[2], &alpha) != 0) || plain_real(args[3], &gamma) != 0 ||
+    if ((nargs == 12 && plain_real(args[11], &poly1) != 0) ||
+        (args[2] != Py_None && plain_real(args[2], &alpha) != 0) || plain_real(args[3], &gamma) != 0 ||
         (reduction = plain_choice(args[4], reduction_names)) < 0 ||
         (args[5] != Py_None && (use_normalizer = 1, plain_real(args[5], &normalizer) != 0)) ||
         (args[6] != Py_True && args[6] != Py_False) ||
@@ -769,7 +899,8 @@ static PyObject *ext_sigmoid_plain(PyObject *self, PyObject *const *args, Py_ssi
         (return_grad && !(grad = plain_output(&b, 3, shape, kind)))) {
         goto fail;
     }
-    options = sigmoid_options(reduction, alpha, gamma, -100, use_normalizer, normalizer, (int)threads, precision);
+    options = sigmoid_options(reduction, alpha, gamma, -100, use_normalizer, normalizer, (int)threads, precision,
+                              poly1);
     {
         int64_t count = (int64_t)(b.views[0].len / b.views[0].itemsize);
         const void *x = b.views[0].buf, *t = b.views[1].buf;
@@ -798,26 +929,28 @@ fail:
 }
 
 /* softmax_plain(logits, targets, alpha, gamma, reduction, ignore_index, label_smoothing,
- * normalizer, return_grad, num_threads, precision[, weights, return_stats]):
+ * normalizer, return_grad, num_threads, precision[, weights, return_stats[, poly1_epsilon]]):
  * focalloss.softmax_focal_loss's result for alpha=None, or NotImplemented. */
 static PyObject *ext_softmax_plain(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     buffers b;
     enum kind kind, target_kind;
-    double gamma, label_smoothing, normalizer = 0.0;
+    double gamma, label_smoothing, normalizer = 0.0, poly1 = 0.0;
     long long threads = 0, ignore_index, inner = 1;
     int reduction, precision, use_normalizer = 0, return_grad, i;
     PyObject *shape = NULL, *targets_shape = NULL, *loss = NULL, *grad = NULL;
     focal_softmax_options options;
     focal_status status;
     (void)self;
-    if (nargs != 11 && nargs != 13) {
-        PyErr_SetString(PyExc_TypeError, "softmax_plain takes 11 arguments, or 13 with weights and return_stats");
+    if (nargs != 11 && nargs != 13 && nargs != 14) {
+        PyErr_SetString(PyExc_TypeError, "softmax_plain takes 11 arguments, or 13 with weights and return_stats, "
+                                         "or 14 with poly1_epsilon");
         return NULL;
     }
     /* Weights or statistics: the _weighted function, through the front end. */
-    if (nargs == 13 && (args[11] != Py_None || args[12] != Py_False)) Py_RETURN_NOTIMPLEMENTED;
+    if (nargs >= 13 && (args[11] != Py_None || args[12] != Py_False)) Py_RETURN_NOTIMPLEMENTED;
     memset(&b, 0, sizeof b);
-    if (args[2] != Py_None || plain_real(args[3], &gamma) != 0 ||
+    if ((nargs == 14 && plain_real(args[13], &poly1) != 0) || args[2] != Py_None ||
+        plain_real(args[3], &gamma) != 0 ||
         (reduction = plain_choice(args[4], reduction_names)) < 0 ||
         plain_integer(args[5], LLONG_MIN, LLONG_MAX, &ignore_index) != 0 || plain_real(args[6], &label_smoothing) != 0 ||
         (args[7] != Py_None && (use_normalizer = 1, plain_real(args[7], &normalizer) != 0)) ||
@@ -844,7 +977,7 @@ static PyObject *ext_softmax_plain(PyObject *self, PyObject *const *args, Py_ssi
         goto fail;
     }
     options = softmax_options(reduction, gamma, NULL, ignore_index, label_smoothing, use_normalizer, normalizer,
-                              (int)threads, precision);
+                              (int)threads, precision, poly1);
     {
         int64_t batch = (int64_t)b.views[0].shape[0], classes = (int64_t)b.views[0].shape[1];
         const void *x = b.views[0].buf, *y = b.views[1].buf;
@@ -897,24 +1030,29 @@ static PyObject *ext_version_number(PyObject *self, PyObject *unused) {
 
 static PyMethodDef methods[] = {
     {"sigmoid", ext_sigmoid, METH_VARARGS, "sigmoid(logits, targets, grad_loss, loss, grad, reduction, alpha, gamma, "
-                                           "use_normalizer, normalizer, num_threads) -> (status, message)"},
+                                           "use_normalizer, normalizer, num_threads, precision, poly1_epsilon) -> "
+                                           "(status, message)"},
     {"softmax", ext_softmax, METH_VARARGS, "softmax(logits, targets, batch, classes, inner, grad_loss, loss, grad, "
                                            "reduction, gamma, alpha, ignore_index, label_smoothing, use_normalizer, "
-                                           "normalizer, num_threads) -> (status, message)"},
+                                           "normalizer, num_threads, precision, poly1_epsilon) -> (status, message)"},
     {"sigmoid_labels", ext_sigmoid_labels, METH_VARARGS,
      "sigmoid_labels(logits, labels, batch, classes, inner, grad_loss, loss, grad, reduction, alpha, gamma, "
-     "ignore_index, use_normalizer, normalizer, num_threads, precision) -> (status, message)"},
+     "ignore_index, use_normalizer, normalizer, num_threads, precision, poly1_epsilon) -> (status, message)"},
     {"sigmoid_weighted", ext_sigmoid_weighted, METH_VARARGS,
      "sigmoid_weighted(logits, targets, batch, classes, inner, weights, layout, grad_loss, loss, grad, stats, "
-     "reduction, alpha, gamma, use_normalizer, normalizer, num_threads, precision) -> (status, message)"},
+     "reduction, alpha, gamma, use_normalizer, normalizer, num_threads, precision, poly1_epsilon) -> "
+     "(status, message)"},
     {"sigmoid_labels_weighted", ext_sigmoid_labels_weighted, METH_VARARGS,
      "sigmoid_labels_weighted(logits, labels, batch, classes, inner, weights, layout, grad_loss, loss, grad, stats, "
-     "reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads, precision) -> "
+     "reduction, alpha, gamma, ignore_index, use_normalizer, normalizer, num_threads, precision, poly1_epsilon) -> "
      "(status, message)"},
     {"softmax_weighted", ext_softmax_weighted, METH_VARARGS,
      "softmax_weighted(logits, targets, batch, classes, inner, weights, grad_loss, loss, grad, stats, reduction, "
-     "gamma, alpha, ignore_index, label_smoothing, use_normalizer, normalizer, num_threads, precision) -> "
-     "(status, message)"},
+     "gamma, alpha, ignore_index, label_smoothing, use_normalizer, normalizer, num_threads, precision, "
+     "poly1_epsilon) -> (status, message)"},
+    {"sigmoid_family", ext_sigmoid_family, METH_VARARGS,
+     "sigmoid_family(kind, logits, targets, batch, classes, inner, weights, layout, grad_loss, loss, grad, stats, "
+     "reduction, p0, p1, p2, flag, use_normalizer, normalizer, num_threads, precision) -> (status, message)"},
     {"sigmoid_grad_hess", ext_sigmoid_grad_hess, METH_VARARGS,
      "sigmoid_grad_hess(logits, targets, batch, classes, inner, weights, layout, grad, hess, hessian, alpha, gamma, "
      "num_threads, precision) -> (status, message)"},
@@ -929,11 +1067,12 @@ static PyMethodDef methods[] = {
      "(status, message)"},
     {"sigmoid_plain", (PyCFunction)(void (*)(void))ext_sigmoid_plain, METH_FASTCALL,
      "sigmoid_plain(logits, targets, alpha, gamma, reduction, normalizer, return_grad, num_threads, precision"
-     "[, weights, return_stats]) -> focalloss.sigmoid_focal_loss's result, or NotImplemented outside the plain case"},
+     "[, weights, return_stats[, poly1_epsilon]]) -> focalloss.sigmoid_focal_loss's result, or NotImplemented "
+     "outside the plain case"},
     {"softmax_plain", (PyCFunction)(void (*)(void))ext_softmax_plain, METH_FASTCALL,
      "softmax_plain(logits, targets, alpha, gamma, reduction, ignore_index, label_smoothing, normalizer, "
-     "return_grad, num_threads, precision[, weights, return_stats]) -> focalloss.softmax_focal_loss's result, or "
-     "NotImplemented outside the plain case"},
+     "return_grad, num_threads, precision[, weights, return_stats[, poly1_epsilon]]) -> "
+     "focalloss.softmax_focal_loss's result, or NotImplemented outside the plain case"},
     {"version_number", ext_version_number, METH_NOARGS, "focal_version_number() of the loaded library"},
     {NULL, NULL, 0, NULL},
 };

@@ -15,7 +15,10 @@ means bfloat16, and their outputs are written through such views into bfloat16 a
 
 A call without weights and without return_stats takes the library's unweighted function; any
 other takes its _weighted function (weights NULL when only the statistics are asked for), which
-gives the unweighted results bit for bit when there are no weights.
+gives the unweighted results bit for bit when there are no weights. The focal family (FL*,
+asymmetric, quality focal, varifocal) has only functions of the _weighted signature: every call
+takes them, through sigmoid_focal_loss's code for dense targets (_dense_arrays, _call_options,
+_dense_call) and one backend entry, sigmoid_family.
 """
 
 import collections
@@ -252,53 +255,133 @@ def _class_weights(alpha, classes):
     return class_weights
 
 
-def sigmoid_focal_loss(backend, logits, targets, alpha=0.25, gamma=2.0, reduction="none", *, normalizer=None,
-                       return_grad=False, num_threads=None, precision="exact", weights=None, return_stats=False):
+def _dense_arrays(logits, targets, weights):
+    """The checked arrays of a call with dense targets (the sigmoid focal loss and the focal
+    family): (logits, raw, targets, weights, layout), weights None or C-contiguous, layout the
+    focal_weights_layout value (per element when there are no weights: the library reads it)."""
     logits, raw = _logits(logits)
     targets = _array("targets", targets)
     if targets.dtype != logits.dtype:
         raise TypeError("targets must have the logits' dtype %s, got %s" % (logits.dtype, targets.dtype))
     if targets.shape != logits.shape:
         raise ValueError("targets must have the logits' shape %s, got %s" % (logits.shape, targets.shape))
-    layout = _PER_ELEMENT  # the library reads it even without weights
+    layout = _PER_ELEMENT
     if weights is not None:
         shapes = [(logits.shape, _PER_ELEMENT, "the logits' shape")]
         if logits.ndim >= 2:  # one weight per position (n, d1, ...), the same for every class
             shapes.append((logits.shape[:1] + logits.shape[2:], _PER_POSITION, "the positions' shape"))
         weights, layout = _weights(weights, logits, shapes)
-    alpha = -1.0 if alpha is None else _real("alpha", alpha)
-    gamma = _real("gamma", gamma)
+    return logits, raw, targets, weights, layout
+
+
+def _call_options(reduction, normalizer, num_threads, return_grad, precision, return_stats):
+    """The options every loss call shares, checked and converted: (reduction, use_normalizer,
+    normalizer, threads, return_grad, tier, return_stats)."""
     reduction = _reduction(reduction)
     use_normalizer, normalizer = _normalizer(normalizer)
     threads = _threads(num_threads)
     return_grad = _flag("return_grad", return_grad)
     tier = _precision(precision)
     return_stats = _flag("return_stats", return_stats)
+    return reduction, use_normalizer, normalizer, threads, return_grad, tier, return_stats
 
+
+def _dense_call(logits, raw, targets, weights, layout, reduction, return_grad, return_stats, call):
+    """Runs a call with dense targets: allocates the loss and gradient, gives `call` the arrays as
+    the backends take them, (x, t, batch, classes, inner, weights, layout, loss, grad, stats)
+    (logits (N, C, d1, ...) as batch N, classes C, inner d1*...; a 1-d or 0-d array as one row
+    of one class), raises the library's error, and returns the public result."""
     x = _contiguous(logits)
     t = _contiguous(targets)
     loss = np.empty(x.shape if reduction == 0 else 1, x.dtype)
     grad = np.empty(x.shape, x.dtype) if return_grad else None
-    if weights is None and not return_stats:
-        stats = None
-        status, message = backend.sigmoid(raw(x), raw(t), None, raw(loss), raw(grad), reduction, alpha, gamma,
-                                          use_normalizer, normalizer, threads, tier)
+    if x.ndim >= 2:
+        batch, classes, inner = x.shape[0], x.shape[1], math.prod(x.shape[2:])
     else:
-        if x.ndim >= 2:
-            batch, classes, inner = x.shape[0], x.shape[1], math.prod(x.shape[2:])
-        else:
-            batch, classes, inner = 1, 1, x.size
-        stats = _stats_buffer(return_stats)
-        status, message = backend.sigmoid_weighted(raw(x), raw(t), batch, classes, inner, raw(weights), layout, None,
-                                                   raw(loss), raw(grad), stats, reduction, alpha, gamma, use_normalizer,
-                                                   normalizer, threads, tier)
+        batch, classes, inner = 1, 1, x.size
+    stats = _stats_buffer(return_stats)
+    status, message = call(raw(x), raw(t), batch, classes, inner, raw(weights), layout, raw(loss), raw(grad), stats)
     _raise_for(status, message)
     return _finish(loss, reduction != 0, grad, return_grad, stats)
 
 
+def sigmoid_focal_loss(backend, logits, targets, alpha=0.25, gamma=2.0, reduction="none", *, normalizer=None,
+                       return_grad=False, num_threads=None, precision="exact", weights=None, return_stats=False,
+                       poly1_epsilon=0.0):
+    logits, raw, targets, weights, layout = _dense_arrays(logits, targets, weights)
+    alpha = -1.0 if alpha is None else _real("alpha", alpha)
+    gamma = _real("gamma", gamma)
+    poly1 = _real("poly1_epsilon", poly1_epsilon)
+    reduction, use_normalizer, normalizer, threads, return_grad, tier, return_stats = _call_options(
+        reduction, normalizer, num_threads, return_grad, precision, return_stats)
+
+    if weights is None and not return_stats:
+        # The unweighted function: the element count is all it needs of the shape.
+        def call(x, t, batch, classes, inner, w, layout, loss, grad, stats):
+            return backend.sigmoid(x, t, None, loss, grad, reduction, alpha, gamma, use_normalizer, normalizer,
+                                   threads, tier, poly1)
+    else:
+        def call(x, t, batch, classes, inner, w, layout, loss, grad, stats):
+            return backend.sigmoid_weighted(x, t, batch, classes, inner, w, layout, None, loss, grad, stats,
+                                            reduction, alpha, gamma, use_normalizer, normalizer, threads, tier, poly1)
+    return _dense_call(logits, raw, targets, weights, layout, reduction, return_grad, return_stats, call)
+
+
+# ---- The focal family: FL*, asymmetric, quality focal and varifocal losses ----------------------
+
+#: The `kind` of backend.sigmoid_family: which loss of the family (its C functions
+#: focal_<stem>_<dtype>, its options struct focal_<stem>_options). The same numbers in both
+#: backends.
+SIGMOID_STAR, ASYMMETRIC, QUALITY, VARIFOCAL = 0, 1, 2, 3
+
+
+def sigmoid_family(backend, kind, logits, targets, parameters, reduction="none", *, normalizer=None,
+                   return_grad=False, num_threads=None, precision="exact", weights=None, return_stats=False):
+    """One of the focal family, with the calling conventions of sigmoid_focal_loss (its weighted
+    path: every family function has the _weighted signature). `parameters` is a function of no
+    argument returning the loss's own parameters as backend.sigmoid_family takes them,
+    (p0, p1, p2, flag), checked and converted after the arrays (the order sigmoid_focal_loss
+    checks its alpha and gamma in)."""
+    logits, raw, targets, weights, layout = _dense_arrays(logits, targets, weights)
+    p0, p1, p2, flag = parameters()
+    reduction, use_normalizer, normalizer, threads, return_grad, tier, return_stats = _call_options(
+        reduction, normalizer, num_threads, return_grad, precision, return_stats)
+
+    def call(x, t, batch, classes, inner, w, layout, loss, grad, stats):
+        return backend.sigmoid_family(kind, x, t, batch, classes, inner, w, layout, None, loss, grad, stats,
+                                      reduction, p0, p1, p2, flag, use_normalizer, normalizer, threads, tier)
+    return _dense_call(logits, raw, targets, weights, layout, reduction, return_grad, return_stats, call)
+
+
+def sigmoid_focal_star_loss(backend, logits, targets, alpha=None, gamma=1.0, beta=0.0, reduction="none", **options):
+    def parameters():
+        return (-1.0 if alpha is None else _real("alpha", alpha)), _real("gamma", gamma), _real("beta", beta), 0
+    return sigmoid_family(backend, SIGMOID_STAR, logits, targets, parameters, reduction, **options)
+
+
+def asymmetric_loss(backend, logits, targets, gamma_pos=1.0, gamma_neg=4.0, margin=0.05, reduction="none",
+                    **options):
+    def parameters():
+        return _real("gamma_pos", gamma_pos), _real("gamma_neg", gamma_neg), _real("margin", margin), 0
+    return sigmoid_family(backend, ASYMMETRIC, logits, targets, parameters, reduction, **options)
+
+
+def quality_focal_loss(backend, logits, targets, beta=2.0, reduction="none", **options):
+    def parameters():
+        return _real("beta", beta), 0.0, 0.0, 0
+    return sigmoid_family(backend, QUALITY, logits, targets, parameters, reduction, **options)
+
+
+def varifocal_loss(backend, logits, targets, alpha=0.75, gamma=2.0, reduction="none", *, iou_weighted=True,
+                   **options):
+    def parameters():
+        return _real("alpha", alpha), _real("gamma", gamma), 0.0, int(_flag("iou_weighted", iou_weighted))
+    return sigmoid_family(backend, VARIFOCAL, logits, targets, parameters, reduction, **options)
+
+
 def sigmoid_focal_loss_from_labels(backend, logits, labels, alpha=0.25, gamma=2.0, reduction="none", *,
                                    ignore_index=-100, normalizer=None, return_grad=False, num_threads=None,
-                                   precision="exact", weights=None, return_stats=False):
+                                   precision="exact", weights=None, return_stats=False, poly1_epsilon=0.0):
     logits, raw = _logits(logits)
     if logits.ndim < 2:
         raise ValueError("logits must have shape (N, C, ...) with the classes on axis 1, got %s" % (logits.shape,))
@@ -317,13 +400,10 @@ def sigmoid_focal_loss_from_labels(backend, logits, labels, alpha=0.25, gamma=2.
     inner = math.prod(logits.shape[2:])
     alpha = -1.0 if alpha is None else _real("alpha", alpha)
     gamma = _real("gamma", gamma)
-    reduction = _reduction(reduction)
+    poly1 = _real("poly1_epsilon", poly1_epsilon)
     ignore_index = _integer("ignore_index", ignore_index, _INT64_MIN, _INT64_MAX)
-    use_normalizer, normalizer = _normalizer(normalizer)
-    threads = _threads(num_threads)
-    return_grad = _flag("return_grad", return_grad)
-    tier = _precision(precision)
-    return_stats = _flag("return_stats", return_stats)
+    reduction, use_normalizer, normalizer, threads, return_grad, tier, return_stats = _call_options(
+        reduction, normalizer, num_threads, return_grad, precision, return_stats)
 
     x = _contiguous(logits)
     y = _contiguous(labels)
@@ -333,19 +413,20 @@ def sigmoid_focal_loss_from_labels(backend, logits, labels, alpha=0.25, gamma=2.
         stats = None
         status, message = backend.sigmoid_labels(raw(x), y, batch, classes, inner, None, raw(loss), raw(grad),
                                                  reduction, alpha, gamma, ignore_index, use_normalizer, normalizer,
-                                                 threads, tier)
+                                                 threads, tier, poly1)
     else:
         stats = _stats_buffer(return_stats)
         status, message = backend.sigmoid_labels_weighted(raw(x), y, batch, classes, inner, raw(weights), layout,
                                                           None, raw(loss), raw(grad), stats, reduction, alpha, gamma,
-                                                          ignore_index, use_normalizer, normalizer, threads, tier)
+                                                          ignore_index, use_normalizer, normalizer, threads, tier,
+                                                          poly1)
     _raise_for(status, message)
     return _finish(loss, reduction != 0, grad, return_grad, stats)
 
 
 def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reduction="mean", *, ignore_index=-100,
                        label_smoothing=0.0, normalizer=None, return_grad=False, num_threads=None,
-                       precision="exact", weights=None, return_stats=False):
+                       precision="exact", weights=None, return_stats=False, poly1_epsilon=0.0):
     logits, raw = _logits(logits)
     if logits.ndim < 2:
         raise ValueError("logits must have shape (N, C, ...) with the classes on axis 1, got %s" % (logits.shape,))
@@ -362,14 +443,11 @@ def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reductio
     inner = math.prod(logits.shape[2:])
     class_weights = _class_weights(alpha, classes)
     gamma = _real("gamma", gamma)
-    reduction = _reduction(reduction)
     ignore_index = _integer("ignore_index", ignore_index, _INT64_MIN, _INT64_MAX)
     label_smoothing = _real("label_smoothing", label_smoothing)
-    use_normalizer, normalizer = _normalizer(normalizer)
-    threads = _threads(num_threads)
-    return_grad = _flag("return_grad", return_grad)
-    tier = _precision(precision)
-    return_stats = _flag("return_stats", return_stats)
+    poly1 = _real("poly1_epsilon", poly1_epsilon)
+    reduction, use_normalizer, normalizer, threads, return_grad, tier, return_stats = _call_options(
+        reduction, normalizer, num_threads, return_grad, precision, return_stats)
 
     x = _contiguous(logits)
     y = _contiguous(targets)
@@ -379,12 +457,12 @@ def softmax_focal_loss(backend, logits, targets, alpha=None, gamma=2.0, reductio
         stats = None
         status, message = backend.softmax(raw(x), y, batch, classes, inner, None, raw(loss), raw(grad), reduction,
                                           gamma, class_weights, ignore_index, label_smoothing, use_normalizer,
-                                          normalizer, threads, tier)
+                                          normalizer, threads, tier, poly1)
     else:
         stats = _stats_buffer(return_stats)
         status, message = backend.softmax_weighted(raw(x), y, batch, classes, inner, raw(weights), None, raw(loss),
                                                    raw(grad), stats, reduction, gamma, class_weights, ignore_index,
-                                                   label_smoothing, use_normalizer, normalizer, threads, tier)
+                                                   label_smoothing, use_normalizer, normalizer, threads, tier, poly1)
     _raise_for(status, message)
     return _finish(loss, reduction != 0, grad, return_grad, stats)
 

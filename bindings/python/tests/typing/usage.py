@@ -53,6 +53,34 @@ loss, grad, stats = focalloss.softmax_focal_loss(logits, labels, alpha=np.ones(3
                                                  ignore_index=-1, return_grad=True, return_stats=True)
 assert_type(loss, np.floating[Any])
 
+# Poly-1: poly1_epsilon on the three losses.
+losses = focalloss.sigmoid_focal_loss(logits, targets, poly1_epsilon=1.0)
+assert_type(losses, NDArray[Any])
+mean = focalloss.softmax_focal_loss(logits, labels, poly1_epsilon=-0.25)
+assert_type(mean, np.floating[Any])
+per_row, grad = focalloss.sigmoid_focal_loss_from_labels(logits, labels, poly1_epsilon=2.0, return_grad=True)
+assert_type(grad, NDArray[Any])
+
+# The focal family: the calling conventions of sigmoid_focal_loss.
+soft = rng.random((8, 3))
+losses = focalloss.sigmoid_focal_star_loss(logits, targets, alpha=0.25, gamma=2.0, beta=1.0)
+assert_type(losses, NDArray[Any])
+assert isinstance(losses, np.ndarray) and losses.shape == (8, 3)
+total, grad = focalloss.asymmetric_loss(logits, targets, 1.0, 4.0, 0.05, "sum", return_grad=True)
+assert_type(total, np.floating[Any])
+assert_type(grad, NDArray[Any])
+assert isinstance(total, np.floating) and grad.shape == logits.shape
+mean, stats = focalloss.quality_focal_loss(logits, soft, beta=2.0, reduction="mean", normalizer=8.0,
+                                           return_stats=True)
+assert_type(mean, np.floating[Any])
+assert_type(stats, focalloss.FocalStats)
+assert stats.divisor == 8.0
+losses, grad, stats = focalloss.varifocal_loss(logits, soft, 0.75, 2.0, iou_weighted=False,
+                                               weights=np.ones(8), return_grad=True, return_stats=True,
+                                               num_threads=1, precision="exact")
+assert_type(losses, NDArray[Any])
+assert_type(stats, focalloss.FocalStats)
+
 # A reduction held in a variable of type str: the call's type is Any.
 reduction: str = "sum"
 anything = focalloss.sigmoid_focal_loss(logits, targets, reduction=reduction)

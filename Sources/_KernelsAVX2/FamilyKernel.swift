@@ -1,0 +1,1 @@
+../_KernelsBaseline/FamilyKernel.swift

@@ -1,0 +1,255 @@
+import _KernelInterface
+
+// The focal family (issue 14): FL*, the asymmetric loss, the quality focal loss and the varifocal
+// loss, each one element function below, run by one block loop (`familyChunk`) that stores
+// through the sigmoid kernel's `storeBlock` (weights, reductions, upstream gradients): the same
+// blocks and lane sums as the focal loss, so results are bitwise identical for every thread
+// count. Every function computes in double in both tiers, with the storage type's exp and log1p
+// (`KernelScalar`), as the exact tier does.
+//
+// Notation: s = σ(x), s̄ = σ(−x) = 1 − s (never formed by subtraction), e = e^{−|x|},
+// log s = min(x, 0) − log1p(e), log s̄ = min(−x, 0) − log1p(e), B(x, t) = −t·log s − (1 − t)·log s̄
+// (BCE with logits), s − t by `sigmoidMinusTarget` (the better of two forms by their error
+// bounds). Powers `u^g` are `e^{g·log u}` with `u^0 = 1`, so an underflowed base gives 0, never
+// 0·∞. An infinite logit is taken as the limit (the loss may be +∞, the derivative is finite:
+// each product of a vanishing factor and an infinite one is taken as its limit 0); a NaN logit
+// gives NaN for its element only.
+
+/// The sigmoid quantities of one logit.
+struct SigmoidParts {
+    let x: Double, e: Double, big: Double, s: Double, sBar: Double, logS: Double, logSBar: Double
+
+    @inline(__always)
+    init<T: KernelScalar>(_: T.Type, _ x: Double) {
+        self.x = x
+        e = T.exp(-abs(x))
+        big = 1 / (1 + e)
+        let small = e * big
+        let log1pE = T.log1pUnit(e)
+        s = x >= 0 ? big : small
+        sBar = x >= 0 ? small : big
+        logS = min(x, 0) - log1pE
+        logSBar = min(-x, 0) - log1pE
+    }
+
+    /// B(x, t), with 0 for a term whose weight is 0 (also where its log is −∞).
+    @inline(__always)
+    func bce(_ t: Double) -> Double {
+        (t == 0 ? 0 : -t * logS) + (t == 1 ? 0 : -(1 - t) * logSBar)
+    }
+
+    /// `s − t`.
+    @inline(__always)
+    func minus(_ t: Double) -> Double { sigmoidMinusTarget(x, t, e: e, s: s, sBar: sBar, big: big) }
+
+    /// `s·s̄`.
+    var slope: Double { s * sBar }
+}
+
+/// log 2.
+let familyLn2 = 0.6931471805599453
+
+/// `u^g` from `log u`, with `u^0 = 1`.
+@inline(__always)
+func familyPower(_ logU: Double, _ g: Double) -> Double { g == 0 ? 1 : FastMath.exp(g * logU) }
+
+/// `a·b` where `b` may be infinite and `a` is then 0 in the limit: 0 when `a` is 0.
+@inline(__always)
+func limitProduct(_ a: Double, _ b: Double) -> Double { a == 0 ? 0 : a * b }
+
+protocol FamilyElement {
+    /// The loss and its derivative with respect to the logit `x`, for a target `t ∈ [0, 1]`.
+    func callAsFunction(_ x: Double, _ t: Double) -> (loss: Double, derivative: Double)
+}
+
+/// FL*: with `x_t = (2t − 1)·x` (fvcore's linear form for a soft t) and `z = γ·x_t + β`,
+///   `ℓ = α_t·softplus(−z)/γ`,  `∂ℓ/∂x = −α_t·(2t − 1)·σ(−z)`.
+/// `softplus(−z)/γ = max(−q, 0) + log1p(e^{−|z|})/γ` with `q = z/γ = x_t + β/γ`: no term
+/// cancels, and γ·x_t is never formed (it could overflow where the loss does not).
+struct FocalStarElement<T: KernelScalar>: FamilyElement {
+    let alpha: Double?, gamma: Double, beta: Double
+    let betaOverGamma: Double
+
+    init(alpha: Double?, gamma: Double, beta: Double) {
+        self.alpha = alpha; self.gamma = gamma; self.beta = beta; betaOverGamma = beta / gamma
+    }
+
+    @inline(__always)
+    func callAsFunction(_ x: Double, _ t: Double) -> (loss: Double, derivative: Double) {
+        let sign = 2 * t - 1
+        let xT = sign == 0 ? 0 : sign * x   // t = ½: x_t = 0 for every x, ±∞ included
+        let q = xT + betaOverGamma
+        let e = T.exp(-gamma * abs(q))      // e^{−|z|}
+        let log1pE = T.log1pUnit(e)
+        let sigmoidMinusZ = q >= 0 ? e / (1 + e) : 1 / (1 + e)
+        let alphaT = alpha.map { $0 * t + (1 - $0) * (1 - t) } ?? 1
+        let plus = max(-q, 0) + log1pE / gamma
+        return (limitProduct(alphaT, plus), -alphaT * sign * sigmoidMinusZ)
+    }
+}
+
+/// The asymmetric loss (timm's AsymmetricLossMultiLabel without its eps clamp), margin m:
+/// `p_m = max(s − m, 0)`, formed as `s − m` by `sigmoidMinusTarget` (no digits of s lost near
+/// the threshold), `1 − p_m = s̄ + m` (a sum), `L = log(1 − p_m)` as `log1p(−p_m)` below ½ and
+/// `log(s̄ + m)` above (m = 0: `log s̄`, which stays right where s̄ underflows).
+///   t = 1:  `ℓ = −s̄^{γ+}·log s`,  `∂ℓ/∂x = −s̄^{γ+}·(s̄ + γ+·s·B)`, B = −log s;
+///   t = 0:  `ℓ = −p_m^{γ−}·L`,  `∂ℓ/∂x = p_m^{γ−}·[s·s̄/(s̄ + m) − γ−·s·s̄·L/p_m]` (0 below the
+///           margin); `L/p_m → −1` as p_m → 0 (taken as `−1 − p_m/2` below 1e-8), so the
+///           factor `p_m^{γ−−1}` of the textbook form is never evaluated (finite for γ− < 1).
+///   soft t (timm's mixture): `u = t·s̄ + (1 − t)·p_m`, `A = t·log s + (1 − t)·L`,
+///           `g = γ+·t + γ−·(1 − t)`, `ℓ = −u^g·A`,
+///           `∂ℓ/∂x = −u^g·[g·u'·(A/u) + A']`, `u' = −t·s·s̄ + (1 − t)·[p_m > 0]·s·s̄`,
+///           `A' = t·s̄ − (1 − t)·[p_m > 0]·s·s̄/(s̄ + m)`, which is `−s̄·(s − t·(1 + m))/(s̄ + m)`
+///           above the margin (`t − s` at m = 0).
+struct AsymmetricElement<T: KernelScalar>: FamilyElement {
+    let gammaPositive: Double, gammaNegative: Double, margin: Double
+
+    @inline(__always)
+    func callAsFunction(_ x: Double, _ t: Double) -> (loss: Double, derivative: Double) {
+        let p = SigmoidParts(T.self, x)
+        let m = margin
+        if t == 1 {
+            let focus = familyPower(p.logSBar, gammaPositive)
+            let b = -p.logS
+            return (limitProduct(focus, b), -focus * (p.sBar + gammaPositive * limitProduct(p.s, b)))
+        }
+        // The negative part: p_m, L = log(1 − p_m), s·s̄/(s̄ + m) and s·s̄·L/p_m.
+        let pm = m == 0 ? p.s : max(p.minus(m), 0)
+        // At m = ½, s − m ≈ x/4 underflows for the smallest subnormal x > 0: still above the
+        // margin, with log p_m = log x − 2·log 2.
+        let tinyHalf = m == 0.5 && x > 0 && x < 0x1p-1000
+        let above = pm > 0 || tinyHalf
+        let logPm = m == 0 ? p.logS : (tinyHalf ? FastMath.log(x) - 2 * familyLn2 : FastMath.log(pm))
+        let l = m == 0 ? p.logSBar : (pm < 0.5 ? FastMath.log1p(-pm) : FastMath.log(p.sBar + m))
+        let ratio = pm < 1e-8 ? -1 - 0.5 * pm : l / pm        // L/p_m
+        let slopeOverOneMinus = m == 0 ? p.s : p.slope / (p.sBar + m)
+        let slopeRatio = limitProduct(p.slope, ratio)         // s·s̄·L/p_m
+        if t == 0 {
+            guard above else { return (0, 0) }
+            let focus = familyPower(logPm, gammaNegative)
+            return (limitProduct(focus, -l), focus * (slopeOverOneMinus - gammaNegative * slopeRatio))
+        }
+        let u = t * p.sBar + (1 - t) * pm
+        let a = limitProduct(t, p.logS) + (above ? (1 - t) * l : 0)
+        let g = gammaPositive * t + gammaNegative * (1 - t)
+        let weight = familyPower(FastMath.log(u), g)
+        // u' = s·s̄·(1 − 2t) above the margin, −t·s·s̄ below; A' = t·s̄ − (1 − t)·s·s̄/(s̄ + m)
+        // = −s̄·(s − t·(1 + m))/(s̄ + m) above (= t − s at m = 0), t·s̄ below: the difference
+        // formed by `sigmoidMinusTarget`, not by cancelling two terms near s ≈ t·(1 + m).
+        let du = p.slope * (above ? 1 - 2 * t : -t)
+        let dA = above ? (m == 0 ? -p.minus(t) : -p.sBar * p.minus(t * (1 + m)) / (p.sBar + m)) : t * p.sBar
+        let uTerm = du == 0 || u == 0 ? 0 : g * du * (a / u)
+        return (limitProduct(weight, -a), -weight * (uTerm + dA))
+    }
+}
+
+/// The quality focal loss: `d = s − y` (by `sigmoidMinusTarget`; `s` for y = 0 and `−s̄` for
+/// y = 1, exactly), `ℓ = |d|^β·B(x, y)`,
+///   `∂ℓ/∂x = sgn(d)·[|d|^β·|d| + β·|d|^{β−1}·s·s̄·B]`,
+/// with `|d|^{β−1}·s·s̄ = |d|^β·s̄` (y = 0) or `|d|^β·s` (y = 1) exactly, so hard targets never
+/// divide by an underflowed |d|, and `e^{(β−1)·log|d|}` for soft ones. At d = 0 (s = y exactly) the derivative is 0: the true one for β = 0 and
+/// β > 1; for 0 < β ≤ 1 the loss has a cusp there (no derivative) and 0 is the midpoint of
+/// its one-sided limits.
+struct QualityElement<T: KernelScalar>: FamilyElement {
+    let beta: Double
+
+    @inline(__always)
+    func callAsFunction(_ x: Double, _ t: Double) -> (loss: Double, derivative: Double) {
+        let p = SigmoidParts(T.self, x)
+        let d = t == 0 ? p.s : (t == 1 ? -p.sBar : p.minus(t))
+        let ad = abs(d)
+        // At y = ½, d = tanh(x/2)/2 ≈ x/4, which underflows for the smallest subnormal x:
+        // log|d| = log|x| − 2·log 2 there, and the cusp is x = 0 exactly.
+        let tinyHalf = t == 0.5 && abs(x) < 0x1p-1000
+        let logAd = t == 0 ? p.logS : (t == 1 ? p.logSBar : (tinyHalf ? FastMath.log(abs(x)) - 2 * familyLn2 : FastMath.log(ad)))
+        let cusp = tinyHalf ? x == 0 : d == 0
+        let negative = tinyHalf ? x < 0 : d < 0
+        let b = p.bce(t)
+        let power = familyPower(logAd, beta)
+        // β·|d|^{β−1}·s·s̄·B: for hard targets |d|^β·(s·s̄/|d|) with s·s̄/|d| = s̄ or s exactly;
+        // for soft ones e^{(β−1)·log|d|}·s·s̄, which stays finite where s·s̄/|d| would overflow.
+        let hardQ = t == 0 ? p.sBar : p.s
+        let second = beta == 0 ? 0 : (t == 0 || t == 1
+            ? beta * power * limitProduct(hardQ, b)
+            : beta * FastMath.exp((beta - 1) * logAd) * limitProduct(p.slope, b))
+        let magnitude = power * ad + second
+        let derivative = cusp ? 0 : (negative ? -magnitude : magnitude)
+        return (limitProduct(power, b), derivative)
+    }
+}
+
+/// The varifocal loss:
+///   q > 0:  `ℓ = w·B(x, q)`, w = q (iou_weighted) or 1,  `∂ℓ/∂x = w·(s − q)`;
+///   q = 0:  `ℓ = α·s^γ·softplus(x)` (softplus(x) = B(x, 0) = −log s̄),
+///           `∂ℓ/∂x = α·s^γ·(s + γ·s̄·softplus(x))`, `s^γ = e^{γ·log s}`.
+struct VarifocalElement<T: KernelScalar>: FamilyElement {
+    let alpha: Double, gamma: Double, iouWeighted: Bool
+
+    @inline(__always)
+    func callAsFunction(_ x: Double, _ t: Double) -> (loss: Double, derivative: Double) {
+        let p = SigmoidParts(T.self, x)
+        if t > 0 {
+            let w = iouWeighted ? t : 1
+            return (w * p.bce(t), w * p.minus(t))
+        }
+        let focus = familyPower(p.logS, gamma)
+        let plus = -p.logSBar
+        let weighted = alpha * focus
+        return (limitProduct(weighted, plus), weighted * (p.s + gamma * limitProduct(p.sBar, plus)))
+    }
+}
+
+/// Elements `range` of a call of a family loss: losses (or their compensated sum) and
+/// gradients, block by block as `sigmoidChunk`.
+func familyChunk<T: KernelScalar>(_ a: SigmoidKernelArguments<T>, _ range: Range<Int>, _ family: SigmoidFamilyLoss) -> CompensatedSum {
+    switch family {
+    case let .focalStar(alpha, gamma, beta):
+        return familyChunk(a, range, FocalStarElement<T>(alpha: alpha, gamma: gamma, beta: beta))
+    case let .asymmetric(gammaPositive, gammaNegative, margin):
+        return familyChunk(a, range, AsymmetricElement<T>(gammaPositive: gammaPositive, gammaNegative: gammaNegative,
+                                                          margin: margin))
+    case let .quality(beta):
+        return familyChunk(a, range, QualityElement<T>(beta: beta))
+    case let .varifocal(alpha, gamma, iouWeighted):
+        return familyChunk(a, range, VarifocalElement<T>(alpha: alpha, gamma: gamma, iouWeighted: iouWeighted))
+    }
+}
+
+func familyChunk<T: KernelScalar, L: FamilyElement>(_ a: SigmoidKernelArguments<T>, _ range: Range<Int>, _ element: L) -> CompensatedSum {
+    withSigmoidScratch { buffer in
+        var total = CompensatedSum()
+        var start = range.lowerBound
+        let losses = buffer, derivatives = losses + sigmoidBlock, scratch = derivatives + sigmoidBlock
+        while start < range.upperBound {
+            let count = min(sigmoidBlock, range.upperBound - start)
+            let x = a.logits + start
+            let t = a.targets + start
+            forEach(count) { i in
+                let xi = x[i].double
+                let (loss, derivative) = element(xi, t[i].double)
+                // A NaN logit poisons its own element only (DESIGN §1.4).
+                let defined = abs(xi) <= .infinity
+                losses[i] = defined ? loss : .nan
+                derivatives[i] = defined ? derivative : .nan
+            }
+            storeBlock(a, start, count, losses, derivatives, scratch, &total)
+            start += count
+        }
+        return total
+    }
+}
+
+/// Per element, the loss and derivative of a family loss for storage type `T` (the tests'
+/// window onto the element functions).
+public func familyElement<T: BinaryFloatingPoint>(_: T.Type, _ family: SigmoidFamilyLoss, _ x: Double, _ t: Double)
+    -> (loss: Double, derivative: Double) {
+    func run<S: KernelScalar>(_: S.Type) -> (loss: Double, derivative: Double) {
+        switch family {
+        case let .focalStar(alpha, gamma, beta): return FocalStarElement<S>(alpha: alpha, gamma: gamma, beta: beta)(x, t)
+        case let .asymmetric(gp, gn, m): return AsymmetricElement<S>(gammaPositive: gp, gammaNegative: gn, margin: m)(x, t)
+        case let .quality(beta): return QualityElement<S>(beta: beta)(x, t)
+        case let .varifocal(alpha, gamma, iou): return VarifocalElement<S>(alpha: alpha, gamma: gamma, iouWeighted: iou)(x, t)
+        }
+    }
+    return T.self == Float.self ? run(Float.self) : run(Double.self)
+}
