@@ -4,13 +4,16 @@
     loss = fl.sigmoid_focal_loss(logits, targets, reduction="sum", normalizer=num_positives)
     loss = fl.softmax_focal_loss(logits, labels, gamma=2.0, ignore_index=255)
     grads = jax.grad(lambda x: fl.softmax_focal_loss(x, labels))(logits)
+    loss = fl.asymmetric_loss(logits, targets, reduction="sum")    # and FL*, QFL, VFL, Poly-1
 
-The arguments and results are those of the numpy API (``focalloss.sigmoid_focal_loss`` and
-``focalloss.softmax_focal_loss``), on JAX arrays, under ``jax.jit``, ``jax.grad`` and
-``jax.vmap``. The forward pass is one ``jax.pure_callback`` into the library, which returns the
-loss and its gradient from one fused pass; the gradient (an array of the logits' shape and dtype)
-is kept as the residual, and the backward pass multiplies it by the upstream cotangent (in jnp:
-no second call). Outside ``jax.grad`` the library computes the loss alone.
+The arguments and results are those of the numpy API (``focalloss.sigmoid_focal_loss``,
+``focalloss.softmax_focal_loss`` and the focal family: ``sigmoid_focal_star_loss``,
+``asymmetric_loss``, ``quality_focal_loss``, ``varifocal_loss``), on JAX arrays, under
+``jax.jit``, ``jax.grad`` and ``jax.vmap``. The forward pass is one ``jax.pure_callback`` into the
+library, which returns the loss and its gradient from one fused pass; the gradient (an array of
+the logits' shape and dtype) is kept as the residual, and the backward pass multiplies it by the
+upstream cotangent (in jnp: no second call). Outside ``jax.grad`` the library computes the loss
+alone.
 
 The callback runs on the host, in the library, on CPU: on another backend JAX copies the inputs
 to the host and the results back. Each call costs the library's time plus JAX's callback overhead
@@ -19,7 +22,7 @@ to the host and the results back. Each call costs the library's time plus JAX's 
 Cotangents (what ``jax.grad`` and ``jax.vjp`` give for each argument):
 
 - ``logits``: the library's gradient times the upstream cotangent (exact, fused).
-- ``targets`` (sigmoid) and ``weights``: data. When they do not depend on what is differentiated
+- ``targets`` (sigmoid and the family) and ``weights``: data. When they do not depend on what is differentiated
   (the usual case) their cotangent is zero; when they do (soft targets computed from the
   parameters, say), the call raises a TypeError rather than return a wrong zero: hold them
   constant with ``jax.lax.stop_gradient``.
@@ -27,9 +30,9 @@ Cotangents (what ``jax.grad`` and ``jax.vjp`` give for each argument):
   ``jax.grad(..., allow_int=True)``; without it JAX refuses integer inputs).
 - ``normalizer`` given as an array: ``-loss / normalizer`` times the cotangent for a float array
   (the mean's divisor is differentiable), ``float0`` for an integer one.
-- Static parameters (alpha, gamma, reduction, ignore_index, label_smoothing, a Python-number
-  normalizer, num_threads, precision) are Python values: they have no cotangent, and a traced
-  value in their place is a TypeError.
+- Static parameters (alpha, gamma, poly1_epsilon, the family's own parameters, reduction,
+  ignore_index, label_smoothing, a Python-number normalizer, num_threads, precision) are Python
+  values: they have no cotangent, and a traced value in their place is a TypeError.
 
 Forward-mode differentiation (``jax.jvp``, ``jax.jacfwd``) and second derivatives are not
 available: JAX raises a TypeError for the first (a ``custom_vjp`` function has no JVP) and an
@@ -42,7 +45,7 @@ from __future__ import annotations
 
 import functools
 import numbers
-from typing import Any, Callable, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple, Union
 
 import jax
 import jax.numpy as jnp
@@ -50,7 +53,8 @@ import numpy as np
 
 import focalloss as _focalloss
 
-__all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
+__all__ = ["sigmoid_focal_loss", "softmax_focal_loss", "sigmoid_focal_star_loss", "asymmetric_loss",
+           "quality_focal_loss", "varifocal_loss"]
 
 #: What the functions take as arrays, and as a normalizer.
 _Array = Union[jax.Array, np.ndarray]
@@ -106,6 +110,7 @@ class _SigmoidConfig(NamedTuple):
     """The static parameters of one sigmoid operator, canonical (floats, ints, strs), hashable."""
     alpha: Optional[float]
     gamma: float
+    poly1_epsilon: float
     reduction: str
     normalizer: Optional[float]
     dynamic_normalizer: bool
@@ -117,9 +122,24 @@ class _SoftmaxConfig(NamedTuple):
     """The static parameters of one softmax operator, canonical and hashable."""
     alpha: Optional[Tuple[float, ...]]
     gamma: float
+    poly1_epsilon: float
     reduction: str
     ignore_index: int
     label_smoothing: float
+    normalizer: Optional[float]
+    dynamic_normalizer: bool
+    num_threads: Optional[int]
+    precision: str
+
+
+class _FamilyConfig(NamedTuple):
+    """The static parameters of one operator of the focal family, canonical and hashable: `loss`
+    names the numpy API's function, `parameters` are its own positional parameters (after the
+    targets) and `keywords` its own keyword-only ones, as (name, value) pairs."""
+    loss: str
+    parameters: Tuple[Optional[float], ...]
+    keywords: Tuple[Tuple[str, bool], ...]
+    reduction: str
     normalizer: Optional[float]
     dynamic_normalizer: bool
     num_threads: Optional[int]
@@ -260,7 +280,8 @@ def _sigmoid_operator(config: _SigmoidConfig) -> Callable[..., jax.Array]:
     def library(logits: Any, targets: Any, weights: Any, normalizer: Optional[float], with_grad: bool) -> Any:
         return _focalloss.sigmoid_focal_loss(
             logits, targets, config.alpha, config.gamma, config.reduction, normalizer=normalizer,
-            return_grad=with_grad, num_threads=config.num_threads, precision=config.precision, weights=weights)
+            return_grad=with_grad, num_threads=config.num_threads, precision=config.precision, weights=weights,
+            poly1_epsilon=config.poly1_epsilon)
     return _operator(config, library, "targets", class_axis=False)
 
 
@@ -270,8 +291,20 @@ def _softmax_operator(config: _SoftmaxConfig) -> Callable[..., jax.Array]:
         return _focalloss.softmax_focal_loss(
             logits, labels, config.alpha, config.gamma, config.reduction, ignore_index=config.ignore_index,
             label_smoothing=config.label_smoothing, normalizer=normalizer, return_grad=with_grad,
-            num_threads=config.num_threads, precision=config.precision, weights=weights)
+            num_threads=config.num_threads, precision=config.precision, weights=weights,
+            poly1_epsilon=config.poly1_epsilon)
     return _operator(config, library, "labels", class_axis=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _family_operator(config: _FamilyConfig) -> Callable[..., jax.Array]:
+    function = getattr(_focalloss, config.loss)
+
+    def library(logits: Any, targets: Any, weights: Any, normalizer: Optional[float], with_grad: bool) -> Any:
+        return function(logits, targets, *config.parameters, config.reduction, normalizer=normalizer,
+                        return_grad=with_grad, num_threads=config.num_threads, precision=config.precision,
+                        weights=weights, **dict(config.keywords))
+    return _operator(config, library, "targets", class_axis=False)
 
 
 # ---- Validation ---------------------------------------------------------------------------------
@@ -290,13 +323,14 @@ def _weights_stand_in(weights: Optional[jax.Array]) -> Optional[np.ndarray]:
     return None if weights is None else _stand_in(weights, (1,))
 
 
-def _check_sigmoid(logits: jax.Array, targets: jax.Array, weights: Optional[jax.Array], alpha: Any, gamma: Any,
-                   reduction: Any, normalizer: Optional[float], dynamic_normalizer: bool, num_threads: Any,
-                   precision: Any) -> None:
-    _focalloss.sigmoid_focal_loss(
-        _stand_in(logits, (1,)), _stand_in(targets, (1,)), alpha, gamma, reduction,
-        normalizer=1.0 if dynamic_normalizer else normalizer, num_threads=num_threads, precision=precision,
-        weights=_weights_stand_in(weights))
+def _check_dense(function: Callable[..., Any], logits: jax.Array, targets: jax.Array, weights: Optional[jax.Array],
+                 parameters: Tuple[Any, ...], keywords: Dict[str, Any], reduction: Any, normalizer: Optional[float],
+                 dynamic_normalizer: bool, num_threads: Any, precision: Any) -> None:
+    """The checks of a loss with dense targets (the sigmoid focal loss and the family): `function`
+    is its numpy API function, `parameters` and `keywords` its own parameters as given."""
+    function(_stand_in(logits, (1,)), _stand_in(targets, (1,)), *parameters, reduction,
+             normalizer=1.0 if dynamic_normalizer else normalizer, num_threads=num_threads, precision=precision,
+             weights=_weights_stand_in(weights), **keywords)
     if targets.shape != logits.shape:
         raise ValueError("targets must have the logits' shape %s, got %s" % (logits.shape, targets.shape))
     if weights is not None:
@@ -309,8 +343,8 @@ def _check_sigmoid(logits: jax.Array, targets: jax.Array, weights: Optional[jax.
 
 
 def _check_softmax(logits: jax.Array, labels: jax.Array, weights: Optional[jax.Array], alpha: Any, gamma: Any,
-                   reduction: Any, ignore_index: Any, label_smoothing: Any, normalizer: Optional[float],
-                   dynamic_normalizer: bool, num_threads: Any, precision: Any) -> None:
+                   poly1_epsilon: Any, reduction: Any, ignore_index: Any, label_smoothing: Any,
+                   normalizer: Optional[float], dynamic_normalizer: bool, num_threads: Any, precision: Any) -> None:
     if logits.ndim < 2:
         raise ValueError("logits must have shape (N, C, ...) with the classes on axis 1, got %s" % (logits.shape,))
     if np.dtype(labels.dtype) not in _INT_DTYPES:
@@ -319,7 +353,7 @@ def _check_softmax(logits: jax.Array, labels: jax.Array, weights: Optional[jax.A
         _stand_in(logits, (1, logits.shape[1])), _stand_in(labels, (1,)), alpha, gamma, reduction,
         ignore_index=ignore_index, label_smoothing=label_smoothing,
         normalizer=1.0 if dynamic_normalizer else normalizer, num_threads=num_threads, precision=precision,
-        weights=_weights_stand_in(weights))
+        weights=_weights_stand_in(weights), poly1_epsilon=poly1_epsilon)
     expected = logits.shape[:1] + logits.shape[2:]
     if labels.shape != expected:
         raise ValueError("labels must have shape %s for logits of shape %s, got %s"
@@ -332,7 +366,8 @@ def _check_softmax(logits: jax.Array, labels: jax.Array, weights: Optional[jax.A
 
 def sigmoid_focal_loss(logits: _Array, targets: _Array, alpha: Optional[float] = 0.25, gamma: float = 2.0,
                        reduction: str = "none", *, normalizer: _Normalizer = None, weights: Optional[_Array] = None,
-                       num_threads: Optional[int] = None, precision: str = "exact") -> jax.Array:
+                       num_threads: Optional[int] = None, precision: str = "exact",
+                       poly1_epsilon: float = 0.0) -> jax.Array:
     """Sigmoid focal loss (binary and multi-label), as ``torchvision.ops.sigmoid_focal_loss``, on
     JAX arrays, differentiable with respect to the logits.
 
@@ -361,6 +396,10 @@ def sigmoid_focal_loss(logits: _Array, targets: _Array, alpha: Optional[float] =
             (per position, the same for every class on axis 1). Data, as targets.
         num_threads: None or 0 for the library default, 1 for the calling thread. Static.
         precision: "exact" (default) or "fast", as in the numpy API. Static.
+        poly1_epsilon: the Poly-1 coefficient (Leng et al., ICLR 2022): adds
+            ``poly1_epsilon * (1 - p_t) ** (gamma + 1)`` per element (alpha weighs the focal term
+            only); finite and >= -1 / (gamma + 1). 0 (default) is the focal loss, bit for bit.
+            Static.
 
     Returns:
         The loss, of the logits' dtype: an array of the logits' shape for "none", a 0-d array
@@ -376,24 +415,40 @@ def sigmoid_focal_loss(logits: _Array, targets: _Array, alpha: Optional[float] =
             weight negative, NaN or infinite, a normalizer array <= 0), found by the library when
             the computation runs; its message holds the library's ValueError.
     """
+    logits, targets, weights, static_normalizer, dynamic_normalizer = _dense_arguments(
+        _focalloss.sigmoid_focal_loss, logits, targets, (("alpha", alpha), ("gamma", gamma)),
+        (("poly1_epsilon", poly1_epsilon),), reduction, normalizer, weights, num_threads, precision)
+    config = _SigmoidConfig(None if alpha is None else float(alpha), float(gamma), float(poly1_epsilon),
+                            str(reduction), static_normalizer, dynamic_normalizer is not None,
+                            _canonical_int(num_threads), str(precision))
+    return _sigmoid_operator(config)(logits, targets, weights, dynamic_normalizer)
+
+
+def _dense_arguments(function: Callable[..., Any], logits: Any, targets: Any, parameters: Tuple[Tuple[str, Any], ...],
+                     keywords: Tuple[Tuple[str, Any], ...], reduction: Any, normalizer: Any, weights: Any,
+                     num_threads: Any, precision: Any) -> Tuple[jax.Array, jax.Array, Optional[jax.Array],
+                                                                Optional[float], Optional[jax.Array]]:
+    """The arguments of a loss with dense targets (the sigmoid focal loss and the family), checked
+    (`function` is its numpy API function; `parameters` and `keywords`, its own static
+    parameters, as (name, value) pairs): (logits, targets, weights, static normalizer, dynamic
+    normalizer)."""
     logits = _array("logits", logits)
     targets = _array("targets", targets)
     weights = None if weights is None else _array("weights", weights)
-    for name, value in (("alpha", alpha), ("gamma", gamma), ("reduction", reduction), ("num_threads", num_threads),
-                        ("precision", precision)):
+    for name, value in parameters + keywords + (("reduction", reduction), ("num_threads", num_threads),
+                                                ("precision", precision)):
         _static(name, value)
     static_normalizer, dynamic_normalizer = _normalizer(normalizer)
-    _check_sigmoid(logits, targets, weights, alpha, gamma, reduction, static_normalizer,
-                   dynamic_normalizer is not None, num_threads, precision)
-    config = _SigmoidConfig(None if alpha is None else float(alpha), float(gamma), str(reduction), static_normalizer,
-                            dynamic_normalizer is not None, _canonical_int(num_threads), str(precision))
-    return _sigmoid_operator(config)(logits, targets, weights, dynamic_normalizer)
+    _check_dense(function, logits, targets, weights, tuple(value for _, value in parameters), dict(keywords),
+                 reduction, static_normalizer, dynamic_normalizer is not None, num_threads, precision)
+    return logits, targets, weights, static_normalizer, dynamic_normalizer
 
 
 def softmax_focal_loss(logits: _Array, labels: _Array, alpha: Optional[Union[Sequence[float], _Array]] = None,
                        gamma: float = 2.0, reduction: str = "mean", *, ignore_index: int = -100,
                        label_smoothing: float = 0.0, normalizer: _Normalizer = None, weights: Optional[_Array] = None,
-                       num_threads: Optional[int] = None, precision: str = "exact") -> jax.Array:
+                       num_threads: Optional[int] = None, precision: str = "exact",
+                       poly1_epsilon: float = 0.0) -> jax.Array:
     """Softmax focal loss (multi-class) on JAX arrays, differentiable with respect to the logits.
     At gamma = 0 it is the cross-entropy (``torch.nn.functional.cross_entropy`` with
     ``weight=alpha``, ``ignore_index``, ``label_smoothing`` and the reduction's semantics).
@@ -424,6 +479,10 @@ def softmax_focal_loss(logits: _Array, labels: _Array, alpha: Optional[Union[Seq
             raises.
         num_threads: None or 0 for the library default, 1 for the calling thread. Static.
         precision: "exact" (default) or "fast", as in the numpy API. Static.
+        poly1_epsilon: the Poly-1 coefficient: adds ``poly1_epsilon * (1 - p_y) ** (gamma + 1)`` per
+            label position (alpha weighs the focal term only; the mean's divisor is unchanged);
+            finite and >= -1 / (gamma + 1), and only with label_smoothing 0. 0 (default) is the
+            focal loss, bit for bit. Static.
 
     Returns:
         The loss, of the logits' dtype: an array of the labels' shape for "none", a 0-d array
@@ -443,14 +502,133 @@ def softmax_focal_loss(logits: _Array, labels: _Array, alpha: Optional[Union[Seq
     logits = _array("logits", logits)
     labels = _array("labels", labels)
     weights = None if weights is None else _array("weights", weights)
-    for name, value in (("alpha", alpha), ("gamma", gamma), ("reduction", reduction), ("ignore_index", ignore_index),
-                        ("label_smoothing", label_smoothing), ("num_threads", num_threads), ("precision", precision)):
+    for name, value in (("alpha", alpha), ("gamma", gamma), ("poly1_epsilon", poly1_epsilon), ("reduction", reduction),
+                        ("ignore_index", ignore_index), ("label_smoothing", label_smoothing),
+                        ("num_threads", num_threads), ("precision", precision)):
         _static(name, value)
     static_normalizer, dynamic_normalizer = _normalizer(normalizer)
-    _check_softmax(logits, labels, weights, alpha, gamma, reduction, ignore_index, label_smoothing, static_normalizer,
-                   dynamic_normalizer is not None, num_threads, precision)
+    _check_softmax(logits, labels, weights, alpha, gamma, poly1_epsilon, reduction, ignore_index, label_smoothing,
+                   static_normalizer, dynamic_normalizer is not None, num_threads, precision)
     class_weights = None if alpha is None else tuple(float(a) for a in np.asarray(alpha, np.float64))
-    config = _SoftmaxConfig(class_weights, float(gamma), str(reduction), int(ignore_index), float(label_smoothing),
-                            static_normalizer, dynamic_normalizer is not None, _canonical_int(num_threads),
-                            str(precision))
+    config = _SoftmaxConfig(class_weights, float(gamma), float(poly1_epsilon), str(reduction), int(ignore_index),
+                            float(label_smoothing), static_normalizer, dynamic_normalizer is not None,
+                            _canonical_int(num_threads), str(precision))
     return _softmax_operator(config)(logits, labels, weights, dynamic_normalizer)
+
+
+# ---- The focal family ---------------------------------------------------------------------------
+#
+# FL*, the asymmetric, quality focal and varifocal losses: the numpy API's functions of the same
+# names (their formulas, parameters and ranges in their docstrings and docs/math.md), with the
+# arguments, checks, cotangents and transformations of sigmoid_focal_loss, through one operator
+# per configuration (_family_operator).
+
+_FAMILY_DOC = """
+        logits, targets, reduction, normalizer, weights, num_threads, precision: as for
+            ``sigmoid_focal_loss``: arrays of float16, bfloat16, float32 or float64, targets of the
+            logits' shape and dtype with values in [0, 1]; "mean" divides the sum by the element
+            count or the normalizer (a Python number, or a 0-d array, traced or not, whose
+            cotangent is ``-loss / normalizer``); targets and weights are data: differentiating
+            them raises. The loss's own parameters above are static Python values.
+
+    Returns:
+        The loss, of the logits' dtype: an array of the logits' shape for "none", a 0-d array
+        otherwise; the numpy API's, bit for bit. Its gradient with respect to the logits is the
+        library's, bit for bit (times the upstream cotangent). Works under ``jax.jit``,
+        ``jax.grad`` and ``jax.vmap``; the library runs on the host, through ``jax.pure_callback``.
+
+    Raises:
+        TypeError: an argument of the wrong type (a traced value for a static parameter
+            included), or an array of the wrong dtype.
+        ValueError: a wrong shape, an unknown reduction or precision, or a static value out of
+            range, with the numpy API's message, when the function is called (traced).
+        jax.errors.JaxRuntimeError: a value only the data shows (a target outside [0, 1], a
+            weight negative, NaN or infinite, a normalizer array <= 0), found by the library when
+            the computation runs; its message holds the library's ValueError."""
+
+
+def _family(loss: str, logits: Any, targets: Any, parameters: Tuple[Tuple[str, Any], ...],
+            keywords: Tuple[Tuple[str, Any], ...], reduction: Any, normalizer: Any, weights: Any, num_threads: Any,
+            precision: Any) -> jax.Array:
+    logits, targets, weights, static_normalizer, dynamic_normalizer = _dense_arguments(
+        getattr(_focalloss, loss), logits, targets, parameters, keywords, reduction, normalizer, weights, num_threads,
+        precision)
+    config = _FamilyConfig(loss, tuple(None if value is None else float(value) for _, value in parameters),
+                           tuple((name, bool(value)) for name, value in keywords), str(reduction), static_normalizer,
+                           dynamic_normalizer is not None, _canonical_int(num_threads), str(precision))
+    return _family_operator(config)(logits, targets, weights, dynamic_normalizer)
+
+
+def sigmoid_focal_star_loss(logits: _Array, targets: _Array, alpha: Optional[float] = None, gamma: float = 1.0,
+                            beta: float = 0.0, reduction: str = "none", *, normalizer: _Normalizer = None,
+                            weights: Optional[_Array] = None, num_threads: Optional[int] = None,
+                            precision: str = "exact") -> jax.Array:
+    """FL* (Lin et al. 2017, appendix A), as ``fvcore.nn.sigmoid_focal_loss_star`` with a shift
+    ``beta``, on JAX arrays: per element ``alpha_t * softplus(-(gamma * x_t + beta)) / gamma`` with
+    ``x_t = (2t - 1) x``; ``focalloss.sigmoid_focal_star_loss`` as a ``jax.custom_vjp`` function.
+
+    Args:
+        alpha: weight of the positives in [0, 1]; None (default) or -1 disables it. Static.
+        gamma: finite and > 0. Default 1 (fvcore's). Static.
+        beta: the shift, finite. Default 0. Static.
+    """
+    return _family("sigmoid_focal_star_loss", logits, targets, (("alpha", alpha), ("gamma", gamma), ("beta", beta)),
+                   (), reduction, normalizer, weights, num_threads, precision)
+
+
+def asymmetric_loss(logits: _Array, targets: _Array, gamma_pos: float = 1.0, gamma_neg: float = 4.0,
+                    margin: float = 0.05, reduction: str = "none", *, normalizer: _Normalizer = None,
+                    weights: Optional[_Array] = None, num_threads: Optional[int] = None,
+                    precision: str = "exact") -> jax.Array:
+    """The asymmetric loss, ASL (Ridnik et al., ICCV 2021), as timm's ``AsymmetricLossMultiLabel``
+    without its eps clamp, on JAX arrays: per element ``-(1 - s) ** gamma_pos * log(s)`` for a
+    positive and ``-p_m ** gamma_neg * log(1 - p_m)``, ``p_m = max(s - margin, 0)``, for a negative
+    (timm's mixture for a soft target); ``focalloss.asymmetric_loss`` as a ``jax.custom_vjp``
+    function. timm sums: reduction="sum".
+
+    Args:
+        gamma_pos: focusing of the positives, finite and >= 0. Default 1. Static.
+        gamma_neg: focusing of the negatives, finite and >= 0. Default 4. Static.
+        margin: the probability margin (timm's ``clip``) in [0, 1]. Default 0.05. Static.
+    """
+    return _family("asymmetric_loss", logits, targets,
+                   (("gamma_pos", gamma_pos), ("gamma_neg", gamma_neg), ("margin", margin)), (), reduction, normalizer,
+                   weights, num_threads, precision)
+
+
+def quality_focal_loss(logits: _Array, targets: _Array, beta: float = 2.0, reduction: str = "none", *,
+                       normalizer: _Normalizer = None, weights: Optional[_Array] = None,
+                       num_threads: Optional[int] = None, precision: str = "exact") -> jax.Array:
+    """The quality focal loss, QFL (Li et al., NeurIPS 2020), as mmdet's ``quality_focal_loss`` on
+    dense targets, on JAX arrays: per element ``|y - s| ** beta * BCEWithLogits(x, y)``, ``y`` a
+    soft score in [0, 1]; ``focalloss.quality_focal_loss`` as a ``jax.custom_vjp`` function.
+
+    Args:
+        beta: the focusing exponent, finite and >= 0. Default 2. Static.
+    """
+    return _family("quality_focal_loss", logits, targets, (("beta", beta),), (), reduction, normalizer, weights,
+                   num_threads, precision)
+
+
+def varifocal_loss(logits: _Array, targets: _Array, alpha: float = 0.75, gamma: float = 2.0, reduction: str = "none",
+                   *, iou_weighted: bool = True, normalizer: _Normalizer = None, weights: Optional[_Array] = None,
+                   num_threads: Optional[int] = None, precision: str = "exact") -> jax.Array:
+    """The varifocal loss, VFL (Zhang et al., CVPR 2021), as mmdet's ``varifocal_loss`` (whose
+    default reduction is "mean"; here "none"), on JAX arrays: per element ``w * BCEWithLogits(x, q)``
+    for a target ``q > 0`` (``w = q`` with iou_weighted, else 1) and ``alpha * s ** gamma *
+    BCEWithLogits(x, 0)`` for ``q = 0``; ``focalloss.varifocal_loss`` as a ``jax.custom_vjp``
+    function.
+
+    Args:
+        alpha: weight of the negatives, finite and >= 0. Default 0.75. Static.
+        gamma: focusing of the negatives, finite and >= 0. Default 2. Static.
+        iou_weighted: True (default) weighs a positive by its target q, False by 1. Static.
+    """
+    return _family("varifocal_loss", logits, targets, (("alpha", alpha), ("gamma", gamma)),
+                   (("iou_weighted", iou_weighted),), reduction, normalizer, weights, num_threads, precision)
+
+
+for _function in (sigmoid_focal_star_loss, asymmetric_loss, quality_focal_loss, varifocal_loss):
+    if _function.__doc__ is not None:  # python -OO strips docstrings
+        _function.__doc__ = _function.__doc__.rstrip() + _FAMILY_DOC
+del _function

@@ -15,6 +15,10 @@
 - Errors: static parameters are checked when the function is called, with the numpy API's
   exceptions and messages; a traced static parameter is a TypeError; what only the data shows is
   the library's message inside JAX's runtime error; forward mode and second derivatives raise.
+- The focal family (FL*, asymmetric, quality focal, varifocal) and Poly-1 (poly1_epsilon of both
+  functions): jnp float64 transcriptions of their definitions, loss and pullback, under jax.jit;
+  the numpy API bit for bit in every dtype (epsilon 0 the focal loss bit for bit); vmap, the
+  normalizer (traced, and its cotangent), data cotangents and the errors.
 
 jax and optax come from PyPI in build/test-venv (`make test` installs them): without them this
 file fails rather than skips.
@@ -421,7 +425,8 @@ def _first_line(error):
 
 SIGMOID_BAD = [dict(gamma=-1.0), dict(gamma="2"), dict(alpha=1.5), dict(reduction="avg"), dict(reduction=None),
                dict(precision="quick"), dict(num_threads=-1), dict(num_threads=1.5),
-               dict(normalizer=2.0), dict(normalizer=-1.0, reduction="mean")]
+               dict(normalizer=2.0), dict(normalizer=-1.0, reduction="mean"), dict(poly1_epsilon=-0.5),
+               dict(poly1_epsilon="1"), dict(poly1_epsilon=float("nan"))]
 
 
 @pytest.mark.parametrize("bad", SIGMOID_BAD, ids=[repr(b) for b in SIGMOID_BAD])
@@ -439,7 +444,8 @@ def test_sigmoid_bad_static_parameter_is_the_numpy_apis_error(bad):
 
 SOFTMAX_BAD = [dict(alpha=0.25), dict(alpha=[1.0, 2.0]), dict(alpha=[1.0, -1.0, 1.0]), dict(gamma=float("nan")),
                dict(label_smoothing=1.5), dict(ignore_index=1.5), dict(reduction="average"),
-               dict(normalizer=0.0), dict(precision=1)]
+               dict(normalizer=0.0), dict(precision=1), dict(poly1_epsilon=float("inf")),
+               dict(label_smoothing=0.1, poly1_epsilon=1.0)]
 
 
 @pytest.mark.parametrize("bad", SOFTMAX_BAD, ids=[repr(b) for b in SOFTMAX_BAD])
@@ -528,7 +534,8 @@ def test_forward_mode_and_second_derivatives_raise():
 
 
 def test_docstrings():
-    for function in (fl.sigmoid_focal_loss, fl.softmax_focal_loss):
+    for function in (fl.sigmoid_focal_loss, fl.softmax_focal_loss, fl.sigmoid_focal_star_loss, fl.asymmetric_loss,
+                     fl.quality_focal_loss, fl.varifocal_loss):
         for word in ("Args:", "Returns:", "Raises:", "TypeError", "ValueError", "JaxRuntimeError", "host", "differentiating"):
             assert word in function.__doc__, word
 
@@ -547,3 +554,268 @@ def test_numpy_api_reads_jax_arrays():
         assert np.array_equal(loss, ref_loss) and np.array_equal(grad, ref_grad)
     y = jnp.asarray([0, 3, 1, 2, 2, 0], jnp.int32)
     assert focalloss.softmax_focal_loss(jnp.asarray(x), y) == focalloss.softmax_focal_loss(x, np.asarray(y))
+
+
+# ---- The focal family: FL*, asymmetric, quality focal, varifocal ---------------------------------
+#
+# Each against a jnp float64 transcription of its definition (docs/math.md), loss and pullback;
+# the numpy API bit for bit in every dtype; jit, grad, vmap, the normalizer and the errors as for
+# the sigmoid focal loss (the same operator machinery).
+
+def _bce(x, t):
+    """BCEWithLogits as a sum of non-negative terms (no cancellation for a confident logit)."""
+    return t * jax.nn.softplus(-x) + (1 - t) * jax.nn.softplus(x)
+
+
+def fl_star_reference(x, t, alpha=None, gamma=1.0, beta=0.0):
+    loss = -jax.nn.log_sigmoid(gamma * (2 * t - 1) * x + beta) / gamma
+    return loss if alpha is None else (alpha * t + (1 - alpha) * (1 - t)) * loss
+
+
+def asl_reference(x, t, gamma_pos=1.0, gamma_neg=4.0, margin=0.05):
+    s = jax.nn.sigmoid(x)
+    above = s > margin
+    p_m = jnp.where(above, s - margin, 0.0)
+    log_one_minus_p_m = jnp.where(above, jnp.log(jax.nn.sigmoid(-x) + margin), 0.0)
+    u = t * jax.nn.sigmoid(-x) + (1 - t) * p_m
+    g = gamma_pos * t + gamma_neg * (1 - t)
+    return -u ** g * (t * jax.nn.log_sigmoid(x) + (1 - t) * log_one_minus_p_m)
+
+
+def qfl_reference(x, t, beta=2.0):
+    return jnp.abs(jax.nn.sigmoid(x) - t) ** beta * _bce(x, t)
+
+
+def vfl_reference(x, t, alpha=0.75, gamma=2.0, iou_weighted=True):
+    positive = (t if iou_weighted else 1.0) * _bce(x, t)
+    negative = alpha * jax.nn.sigmoid(x) ** gamma * jax.nn.softplus(x)
+    return jnp.where(t > 0, positive, negative)
+
+
+#: name: (function, numpy API function, reference, parameter sets: the defaults, then ones that
+#: move every parameter).
+FAMILY = {
+    "sigmoid_focal_star_loss": (fl.sigmoid_focal_star_loss, focalloss.sigmoid_focal_star_loss, fl_star_reference,
+                                [{}, dict(alpha=0.25, gamma=2.0, beta=1.0), dict(alpha=0.75, gamma=0.5, beta=-0.5)]),
+    "asymmetric_loss": (fl.asymmetric_loss, focalloss.asymmetric_loss, asl_reference,
+                        [{}, dict(gamma_pos=0.0, gamma_neg=2.0, margin=0.2),
+                         dict(gamma_pos=2.5, gamma_neg=1.5, margin=0.0)]),
+    "quality_focal_loss": (fl.quality_focal_loss, focalloss.quality_focal_loss, qfl_reference,
+                           [{}, dict(beta=0.0), dict(beta=1.5)]),
+    "varifocal_loss": (fl.varifocal_loss, focalloss.varifocal_loss, vfl_reference,
+                       [{}, dict(alpha=0.5, gamma=1.5, iou_weighted=False), dict(alpha=1.0, gamma=0.5)]),
+}
+FAMILY_NAMES = list(FAMILY)
+FAMILY_CASES = [(name, i) for name in FAMILY for i in range(3)]
+
+
+def _family_data(shape, dtype=np.float64, soft=True, seed=0):
+    """Logits and targets in [0, 1]: hard (30% positive) or soft with a third exact 0 (VFL's
+    negatives) and a tenth exact 1."""
+    rng = _rng(seed)
+    x = rng.normal(scale=3.0, size=shape)
+    if soft:
+        u = rng.uniform(size=shape)
+        t = np.where(u < 0.33, 0.0, np.where(u > 0.9, 1.0, u))
+    else:
+        t = (rng.uniform(size=shape) < 0.3).astype(np.float64)
+    return jnp.asarray(x.astype(dtype)), jnp.asarray(t.astype(dtype))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("name, case", FAMILY_CASES)
+def test_family_matches_reference(x64, name, case, soft, reduction):
+    function, _, reference, parameter_sets = FAMILY[name]
+    parameters = parameter_sets[case]
+    x, t = _family_data((6, 4, 3), soft=soft, seed=case + 10 * soft)
+    w = jnp.asarray(_rng(case).uniform(0, 2, size=(6, 3)))
+    ours = jax.jit(lambda x: function(x, t, reduction=reduction, weights=w, **parameters))
+    theirs = lambda x: _reduce(reference(x, t, **parameters) * w[:, None], reduction, x.size, None)  # noqa: E731
+    _check_vjp(ours, theirs, x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_family_bits_equal_numpy_api(name, dtype):
+    function, numpy_function, _, parameter_sets = FAMILY[name]
+    with jax.enable_x64(dtype == "float64"):
+        x, t = _family_data((5, 4), dtype=_np_dtype(dtype), seed=1)
+        w = jnp.asarray(_rng(2).uniform(0, 2, size=(5, 4)).astype(_np_dtype(dtype)))
+        for reduction, options in (("none", dict(weights=w)), ("mean", dict(normalizer=2.5)),
+                                   ("sum", dict(precision="fast", num_threads=1))):
+            kwargs = dict(parameter_sets[1], reduction=reduction, **options)
+            numpy_kwargs = dict(kwargs, weights=None if "weights" not in options else np.asarray(w))
+            expected, expected_grad = numpy_function(np.asarray(x), np.asarray(t), return_grad=True, **numpy_kwargs)
+            loss, pullback = jax.vjp(jax.jit(lambda x: function(x, t, **kwargs)), x)
+            assert loss.dtype == x.dtype
+            _same_bits(loss, expected)
+            _same_bits(pullback(jnp.ones(loss.shape, x.dtype))[0], expected_grad)
+            _same_bits(function(x, t, **kwargs), expected)   # not jitted, no gradient
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_family_defaults_are_the_numpy_apis(x64, name):
+    function, numpy_function, _, _ = FAMILY[name]
+    x, t = _family_data((4, 3))
+    _same_bits(function(x, t), numpy_function(np.asarray(x), np.asarray(t)))
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_family_vmap_and_normalizer(x64, name):
+    """vmap: each example its own call (a loop's results and per-example gradients); a traced
+    normalizer counted in the step, and a normalizer array's cotangent -loss / n."""
+    function, _, reference, parameter_sets = FAMILY[name]
+    parameters = parameter_sets[2]
+    x, t = _family_data((3, 5, 2), seed=3)
+    one = lambda x, t: function(x, t, reduction="mean", **parameters)  # noqa: E731
+    _same_bits(jax.jit(jax.vmap(one))(x, t), jnp.stack([one(x[i], t[i]) for i in range(3)]))
+    total = lambda x, t: _weighted_sum(function(x, t, **parameters))  # noqa: E731
+    _same_bits(jax.vmap(jax.grad(total))(x, t), jnp.stack([jax.grad(total)(x[i], t[i]) for i in range(3)]))
+
+    @jax.jit
+    def step(x, t):
+        return jax.value_and_grad(lambda x: function(x, t, reduction="mean", normalizer=jnp.sum(t), **parameters))(x)
+
+    loss, grad = step(x, t)
+    expected, expected_grad = jax.value_and_grad(
+        lambda x: jnp.sum(reference(x, t, **parameters)) / jnp.sum(t))(x)
+    _close(loss, expected)
+    _close(grad, expected_grad)
+    n = jnp.asarray(4.0)
+    ours = jax.grad(lambda x, n: function(x, t, reduction="mean", normalizer=n, **parameters), argnums=(0, 1))(x, n)
+    theirs = jax.grad(lambda x, n: jnp.sum(reference(x, t, **parameters)) / n, argnums=(0, 1))(x, n)
+    _close(ours[0], theirs[0])
+    _close(ours[1], theirs[1])
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_family_data_cotangents_and_second_derivatives(x64, name):
+    function = FAMILY[name][0]
+    x, t = _family_data((4, 3))
+    w = jnp.ones((4, 3))
+    loss = lambda x, t, w: function(x, t, reduction="sum", weights=w)  # noqa: E731
+    for argnums, what in ((1, "targets"), (2, "weights")):
+        with pytest.raises(TypeError, match="%s is being differentiated" % what):
+            jax.grad(loss, argnums=argnums)(x, t, w)
+    with pytest.raises(ValueError, match="Pure callbacks do not support JVP"):
+        jax.hessian(lambda x: loss(x, t, w))(x)
+
+
+FAMILY_BAD = [("sigmoid_focal_star_loss", dict(gamma=0.0)), ("sigmoid_focal_star_loss", dict(alpha=2.0)),
+              ("sigmoid_focal_star_loss", dict(beta="1")), ("asymmetric_loss", dict(margin=-0.1)),
+              ("asymmetric_loss", dict(gamma_pos=float("inf"))), ("quality_focal_loss", dict(beta=-1.0)),
+              ("varifocal_loss", dict(alpha=-1.0)), ("varifocal_loss", dict(iou_weighted="yes")),
+              ("varifocal_loss", dict(reduction="avg")), ("quality_focal_loss", dict(normalizer=2.0))]
+
+
+@pytest.mark.parametrize("name, bad", FAMILY_BAD, ids=["%s-%r" % case for case in FAMILY_BAD])
+def test_family_bad_static_parameter_is_the_numpy_apis_error(name, bad):
+    function, numpy_function, _, _ = FAMILY[name]
+    x, t = _family_data((3, 2), dtype=np.float32)
+    with pytest.raises((TypeError, ValueError)) as expected:
+        numpy_function(np.asarray(x), np.asarray(t), **bad)
+    with pytest.raises(expected.type) as ours:
+        function(x, t, **bad)
+    assert str(ours.value) == str(expected.value)
+    with pytest.raises(expected.type) as ours:
+        jax.jit(lambda x: function(x, t, **bad))(x)
+    assert _first_line(ours.value) == str(expected.value)
+
+
+def test_family_array_and_traced_errors():
+    x, t = _family_data((3, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"targets must have the logits' shape \(3, 2\), got \(2, 3\)"):
+        fl.asymmetric_loss(x, t.T)
+    with pytest.raises(TypeError, match="targets must have the logits' dtype float32, got float16"):
+        fl.varifocal_loss(x, t.astype(jnp.float16))
+    with pytest.raises(TypeError, match="gamma_neg must be a static Python value"):
+        jax.jit(lambda x, g: fl.asymmetric_loss(x, t, gamma_neg=g))(x, 2.0)
+    with pytest.raises(TypeError, match="iou_weighted must be a static Python value"):
+        jax.jit(lambda x, w: fl.varifocal_loss(x, t, iou_weighted=w))(x, True)
+    with pytest.raises(jax.errors.JaxRuntimeError, match=r"targets\[1\] = 2.0 is outside \[0, 1\]"):
+        jax.jit(fl.quality_focal_loss)(x, t.at[0, 1].set(2.0)).block_until_ready()
+
+
+# ---- Poly-1 ---------------------------------------------------------------------------------------
+
+def poly1_sigmoid_reference(x, t, alpha, gamma, epsilon, reduction="none", normalizer=None, weights=None):
+    """optax's focal loss plus epsilon (1 - p_t)^(gamma + 1) per element, then weighted and reduced."""
+    one_minus_p_t = jax.nn.sigmoid(x) * (1 - t) + jax.nn.sigmoid(-x) * t
+    loss = optax.sigmoid_focal_loss(x, t, alpha=None if alpha in (None, -1) else alpha, gamma=gamma)
+    loss = loss + epsilon * one_minus_p_t ** (gamma + 1)
+    if weights is not None:
+        loss = loss * (weights if weights.shape == x.shape else jnp.expand_dims(weights, 1))
+    return _reduce(loss, reduction, x.size, normalizer)
+
+
+def poly1_softmax_reference(x, y, epsilon, alpha=None, gamma=2.0, reduction="mean", ignore_index=-100,
+                            normalizer=None, weights=None):
+    """-a_y (1 - p_y)^gamma log p_y + epsilon (1 - p_y)^(gamma + 1) per position, times its weight,
+    0 where ignored; the mean's divisor is the focal loss's, sum(w a_y)."""
+    classes = x.shape[1]
+    kept = y != ignore_index
+    label = jnp.where(kept, y, 0)
+    focal = softmax_reference(x, y, alpha, gamma, "none", ignore_index, 0.0, None, weights)
+    p_y = jnp.take_along_axis(jax.nn.softmax(x, axis=1), label[:, None], axis=1)[:, 0]
+    w = jnp.ones(y.shape, x.dtype) if weights is None else weights
+    loss = focal + jnp.where(kept, w * epsilon * (1 - p_y) ** (gamma + 1), 0)
+    a = jnp.ones(classes, x.dtype) if alpha is None else jnp.asarray(alpha, x.dtype)
+    return _reduce(loss, reduction, jnp.sum(jnp.where(kept, w * a[label], 0)), normalizer)
+
+
+POLY1 = [(0.25, 2.0, 1.0), (None, 2.0, -1 / 3), (0.25, 0.5, 2.0), (None, 0.0, -1.0)]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("alpha, gamma, epsilon", POLY1)
+def test_poly1_sigmoid_matches_reference(x64, alpha, gamma, epsilon, reduction):
+    x, t = _sigmoid_data((5, 4, 3), soft=True, seed=12)
+    w = jnp.asarray(_rng(13).uniform(0, 2, size=(5, 3)))
+    kwargs = dict(reduction=reduction, weights=w)
+    _check_vjp(jax.jit(lambda x: fl.sigmoid_focal_loss(x, t, alpha, gamma, poly1_epsilon=epsilon, **kwargs)),
+               lambda x: poly1_sigmoid_reference(x, t, alpha, gamma, epsilon, **kwargs), x)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("alpha, gamma, epsilon", POLY1)
+def test_poly1_softmax_matches_reference(x64, alpha, gamma, epsilon, reduction):
+    x, y = _softmax_data((6, 4, 3), seed=14, label_dtype=np.int64)
+    w = jnp.asarray(_rng(15).uniform(0, 2, size=(6, 3)))
+    class_weights = None if alpha is None else [0.25, 1.0, 2.0, 0.5]
+    kwargs = dict(alpha=class_weights, gamma=gamma, reduction=reduction, weights=w)
+    _check_vjp(jax.jit(lambda x: fl.softmax_focal_loss(x, y, poly1_epsilon=epsilon, **kwargs)),
+               lambda x: poly1_softmax_reference(x, y, epsilon, **kwargs), x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_poly1_bits_equal_numpy_api(dtype):
+    """poly1_epsilon = 0 is the focal loss bit for bit; any epsilon is the numpy API's call bit for
+    bit, loss and gradient, jitted or not."""
+    with jax.enable_x64(dtype == "float64"):
+        x, t = _sigmoid_data((5, 4), dtype=_np_dtype(dtype), seed=16)
+        xs, ys = _softmax_data((5, 4), dtype=_np_dtype(dtype), seed=17, ignored=1)
+        calls = [(fl.sigmoid_focal_loss, focalloss.sigmoid_focal_loss, x, t, "none"),
+                 (fl.softmax_focal_loss, focalloss.softmax_focal_loss, xs, ys, "mean")]
+        for function, numpy_function, logits, data, reduction in calls:
+            results = []
+            for epsilon in (None, 0.0, 0, 0.75):
+                extra = {} if epsilon is None else dict(poly1_epsilon=epsilon)
+                expected, expected_grad = numpy_function(np.asarray(logits), np.asarray(data), reduction=reduction,
+                                                         return_grad=True, **extra)
+                loss, pullback = jax.vjp(jax.jit(lambda x: function(x, data, reduction=reduction, **extra)), logits)
+                grad = pullback(jnp.ones(loss.shape, loss.dtype))[0]
+                _same_bits(loss, expected)
+                _same_bits(grad, expected_grad)
+                _same_bits(function(logits, data, reduction=reduction, **extra), expected)
+                results.append((np.asarray(loss).tobytes(), np.asarray(grad).tobytes()))
+            assert results[0] == results[1] == results[2] != results[3]
+
+
+def test_poly1_vmap_and_traced_epsilon(x64):
+    x, t = _sigmoid_data((3, 4, 2), seed=18)
+    one = lambda x, t: fl.sigmoid_focal_loss(x, t, reduction="sum", poly1_epsilon=0.5)  # noqa: E731
+    _same_bits(jax.vmap(one)(x, t), jnp.stack([one(x[i], t[i]) for i in range(3)]))
+    _same_bits(jax.vmap(jax.grad(one))(x, t), jnp.stack([jax.grad(one)(x[i], t[i]) for i in range(3)]))
+    with pytest.raises(TypeError, match="poly1_epsilon must be a static Python value"):
+        jax.jit(lambda x, e: fl.sigmoid_focal_loss(x, t, poly1_epsilon=e))(x, 0.5)
