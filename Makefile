@@ -75,38 +75,38 @@ $(BUILD_DIR)/header_cxx.o: include/focalloss.h
 	mkdir -p $(BUILD_DIR)
 	printf '#include "focalloss.h"\n' | $(CXX) -std=c++11 $(C_TEST_FLAGS) -x c++ -c - -o $@
 
-$(BUILD_DIR)/test_api_c: Tests/c/test_api.c include/focalloss.h $(LIB)
+$(BUILD_DIR)/test_api_c: Tests/c/test_api.c Tests/c/check.h include/focalloss.h $(LIB)
 	$(CC) -std=c99 $(C_TEST_FLAGS) Tests/c/test_api.c -o $@ $(LINK_LIB)
 
-$(BUILD_DIR)/test_api_cxx: Tests/c/test_api.c include/focalloss.h $(LIB)
+$(BUILD_DIR)/test_api_cxx: Tests/c/test_api.c Tests/c/check.h include/focalloss.h $(LIB)
 	$(CXX) -std=c++11 $(C_TEST_FLAGS) -x c++ Tests/c/test_api.c -x none -o $@ $(LINK_LIB)
 
 # The _weighted functions (weights and stats), as C and as C++.
-$(BUILD_DIR)/test_weights_c: Tests/c/test_weights.c include/focalloss.h $(LIB)
+$(BUILD_DIR)/test_weights_c: Tests/c/test_weights.c Tests/c/check.h include/focalloss.h $(LIB)
 	$(CC) -std=c99 $(C_TEST_FLAGS) Tests/c/test_weights.c -o $@ $(LINK_LIB)
 
-$(BUILD_DIR)/test_weights_cxx: Tests/c/test_weights.c include/focalloss.h $(LIB)
+$(BUILD_DIR)/test_weights_cxx: Tests/c/test_weights.c Tests/c/check.h include/focalloss.h $(LIB)
 	$(CXX) -std=c++11 $(C_TEST_FLAGS) -x c++ Tests/c/test_weights.c -x none -o $@ $(LINK_LIB)
 
 # The gradient-and-Hessian and init-score functions (gradient boosting), as C and as C++.
-$(BUILD_DIR)/test_grad_hess_c: Tests/c/test_grad_hess.c include/focalloss.h $(LIB)
+$(BUILD_DIR)/test_grad_hess_c: Tests/c/test_grad_hess.c Tests/c/check.h include/focalloss.h $(LIB)
 	$(CC) -std=c99 $(C_TEST_FLAGS) Tests/c/test_grad_hess.c -o $@ $(LINK_LIB)
 
-$(BUILD_DIR)/test_grad_hess_cxx: Tests/c/test_grad_hess.c include/focalloss.h $(LIB)
+$(BUILD_DIR)/test_grad_hess_cxx: Tests/c/test_grad_hess.c Tests/c/check.h include/focalloss.h $(LIB)
 	$(CXX) -std=c++11 $(C_TEST_FLAGS) -x c++ Tests/c/test_grad_hess.c -x none -o $@ $(LINK_LIB)
 
 # The focal family (FL*, asymmetric, quality focal, varifocal) and Poly-1, as C and as C++.
-$(BUILD_DIR)/test_family_c: Tests/c/test_family.c include/focalloss.h $(LIB)
+$(BUILD_DIR)/test_family_c: Tests/c/test_family.c Tests/c/check.h include/focalloss.h $(LIB)
 	$(CC) -std=c99 $(C_TEST_FLAGS) Tests/c/test_family.c -o $@ $(LINK_LIB)
 
-$(BUILD_DIR)/test_family_cxx: Tests/c/test_family.c include/focalloss.h $(LIB)
+$(BUILD_DIR)/test_family_cxx: Tests/c/test_family.c Tests/c/check.h include/focalloss.h $(LIB)
 	$(CXX) -std=c++11 $(C_TEST_FLAGS) -x c++ Tests/c/test_family.c -x none -o $@ $(LINK_LIB)
 
 # The f16 and bf16 functions against their f64 twins, as C and as C++.
-$(BUILD_DIR)/test_half_c: Tests/c/test_half.c include/focalloss.h $(LIB)
+$(BUILD_DIR)/test_half_c: Tests/c/test_half.c Tests/c/check.h include/focalloss.h $(LIB)
 	$(CC) -std=c99 $(C_TEST_FLAGS) Tests/c/test_half.c -o $@ $(LINK_LIB)
 
-$(BUILD_DIR)/test_half_cxx: Tests/c/test_half.c include/focalloss.h $(LIB)
+$(BUILD_DIR)/test_half_cxx: Tests/c/test_half.c Tests/c/check.h include/focalloss.h $(LIB)
 	$(CXX) -std=c++11 $(C_TEST_FLAGS) -x c++ Tests/c/test_half.c -x none -o $@ $(LINK_LIB)
 
 # Defines malloc and its family to count the library's allocations: C only, C11 for atomics.
@@ -227,23 +227,23 @@ $(TSAN_LIB): $(SOURCES)
 	mkdir -p $(@D)
 	cp .build-tsan/release/libfocalloss.so $@
 
-$(BUILD_DIR)/asan/test_api: Tests/c/test_api.c include/focalloss.h $(ASAN_LIB)
+$(BUILD_DIR)/asan/test_api: Tests/c/test_api.c Tests/c/check.h include/focalloss.h $(ASAN_LIB)
 	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ \
 	    -L$(@D) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
 
-$(BUILD_DIR)/asan/test_weights: Tests/c/test_weights.c include/focalloss.h $(ASAN_LIB)
+$(BUILD_DIR)/asan/test_weights: Tests/c/test_weights.c Tests/c/check.h include/focalloss.h $(ASAN_LIB)
 	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ \
 	    -L$(@D) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
 
-$(BUILD_DIR)/asan/test_grad_hess: Tests/c/test_grad_hess.c include/focalloss.h $(ASAN_LIB)
+$(BUILD_DIR)/asan/test_grad_hess: Tests/c/test_grad_hess.c Tests/c/check.h include/focalloss.h $(ASAN_LIB)
 	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ \
 	    -L$(@D) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
 
-$(BUILD_DIR)/asan/test_family: Tests/c/test_family.c include/focalloss.h $(ASAN_LIB)
+$(BUILD_DIR)/asan/test_family: Tests/c/test_family.c Tests/c/check.h include/focalloss.h $(ASAN_LIB)
 	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ \
 	    -L$(@D) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
 
-$(BUILD_DIR)/asan/test_half: Tests/c/test_half.c include/focalloss.h $(ASAN_LIB)
+$(BUILD_DIR)/asan/test_half: Tests/c/test_half.c Tests/c/check.h include/focalloss.h $(ASAN_LIB)
 	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ \
 	    -L$(@D) -lfocalloss -Wl,-rpath,'$$ORIGIN' -lm
 

@@ -16,20 +16,9 @@
 #include <string.h>
 
 #include "focalloss.h"
+#include "check.h"
 
-static int failures = 0;
-static int checks = 0;
 
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        ++checks;                                                           \
-        if (!(cond)) {                                                      \
-            ++failures;                                                     \
-            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-        }                                                                   \
-    } while (0)
 
 /* |a - b| <= tol * max(scale, |b|), NaN equal to NaN. */
 static int close_to(long double a, long double b, long double tol, long double scale) {

@@ -42,23 +42,10 @@
 #include <string.h>
 
 #include "focalloss.h"
+#include "check.h"
 
-static int failures = 0;
-static int checks = 0;
 static int light = 0;
 
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        ++checks;                                                           \
-        if (!(cond)) {                                                      \
-            ++failures;                                                     \
-            if (failures <= 400) {                                          \
-                fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-                fprintf(stderr, __VA_ARGS__);                               \
-                fprintf(stderr, "\n");                                      \
-            }                                                               \
-        }                                                                   \
-    } while (0)
 
 #define SENT (-31337.0)
 /* The smallest float32 subnormal (FLT_TRUE_MIN is C11). */

@@ -34,23 +34,12 @@
 #include <string.h>
 
 #include "focalloss.h"
+#include "check.h"
 
-static int failures = 0;
-static int checks = 0;
 /* `test_grad_hess_c --light` (the valgrind run): every function, mode and error still runs,
  * over fewer gammas and large calls. */
 static int light = 0;
 
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        ++checks;                                                           \
-        if (!(cond)) {                                                      \
-            ++failures;                                                     \
-            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-        }                                                                   \
-    } while (0)
 
 #define SENT (-31337.0)
 #define MAX_CLASSES 16

@@ -7,26 +7,14 @@
  * conversions to and from the 16-bit patterns are written here, independently of the library.
  */
 #include "focalloss.h"
+#include "check.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-static int failures = 0, checks = 0;
 
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        ++checks;                                       \
-        if (!(cond)) {                                  \
-            ++failures;                                 \
-            if (failures <= 20) {                       \
-                fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-                fprintf(stderr, __VA_ARGS__);           \
-                fputc('\n', stderr);                    \
-            }                                           \
-        }                                               \
-    } while (0)
 
 /* ---- The two formats, independently of the library ---- */
 

@@ -28,23 +28,12 @@
 #include <string.h>
 
 #include "focalloss.h"
+#include "check.h"
 
-static int failures = 0;
-static int checks = 0;
 /* `test_weights_c --light` (the valgrind run, ~50x slower): every function, layout, reduction
  * and error still runs, over fewer gammas, upstream/accumulation pairs and large calls. */
 static int light = 0;
 
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        ++checks;                                                           \
-        if (!(cond)) {                                                      \
-            ++failures;                                                     \
-            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-        }                                                                   \
-    } while (0)
 
 /* ------------------------------------------------------------------ references */
 
