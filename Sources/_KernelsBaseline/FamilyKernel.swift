@@ -224,13 +224,17 @@ func familyChunk<T: KernelScalar, L: FamilyElement>(_ a: SigmoidKernelArguments<
             let count = min(sigmoidBlock, range.upperBound - start)
             let x = a.logits + start
             let t = a.targets + start
-            forEach(count) { i in
+            // A plain loop, not `forEach`: with a closure the larger elements (ASL, QFL, VFL)
+            // stayed a call per element, which the loop vectorizer cannot see through.
+            var i = 0
+            while i < count {
                 let xi = x[i].double
                 let (loss, derivative) = element(xi, t[i].double)
                 // A NaN logit poisons its own element only (DESIGN §1.4).
                 let defined = abs(xi) <= .infinity
                 losses[i] = defined ? loss : .nan
                 derivatives[i] = defined ? derivative : .nan
+                i &+= 1
             }
             storeBlock(a, start, count, losses, derivatives, scratch, &total)
             start += count
