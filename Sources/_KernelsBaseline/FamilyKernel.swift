@@ -242,18 +242,3 @@ func familyChunk<T: KernelScalar, L: FamilyElement>(_ a: SigmoidKernelArguments<
         return total
     }
 }
-
-/// Per element, the loss and derivative of a family loss for storage type `T` (the tests'
-/// window onto the element functions).
-public func familyElement<T: BinaryFloatingPoint>(_: T.Type, _ family: SigmoidFamilyLoss, _ x: Double, _ t: Double)
-    -> (loss: Double, derivative: Double) {
-    func run<S: KernelScalar>(_: S.Type) -> (loss: Double, derivative: Double) {
-        switch family {
-        case let .focalStar(alpha, gamma, beta): return FocalStarElement<S>(alpha: alpha, gamma: gamma, beta: beta)(x, t)
-        case let .asymmetric(gp, gn, m): return AsymmetricElement<S>(gammaPositive: gp, gammaNegative: gn, margin: m)(x, t)
-        case let .quality(beta): return QualityElement<S>(beta: beta)(x, t)
-        case let .varifocal(alpha, gamma, iou): return VarifocalElement<S>(alpha: alpha, gamma: gamma, iouWeighted: iou)(x, t)
-        }
-    }
-    return T.self == Float.self ? run(Float.self) : run(Double.self)
-}
