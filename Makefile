@@ -150,6 +150,8 @@ test-c: $(BUILD_DIR)/header_c99.o $(BUILD_DIR)/header_cxx.o $(BUILD_DIR)/test_ap
 	# The build-against-build timer of docs/performance.md runs (one round on a small input).
 	./$(BUILD_DIR)/speed_builds $(LIB) $(LIB) sigmoid 64 10 1 exact 0.5 1
 	./$(BUILD_DIR)/speed_builds $(LIB) $(LIB) softmax 64 10 1 fast 2 1
+	for loss in sigmoid_star asymmetric quality varifocal; do \
+		./$(BUILD_DIR)/speed_builds $(LIB) $(LIB) $$loss 64 10 1 exact 2 1 || exit 1; done
 
 # Every C and Python block of the README and docs/ compiles (-Werror, C99 and C++) and runs,
 # and prints the output block shown under it.

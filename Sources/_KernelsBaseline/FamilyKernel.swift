@@ -5,13 +5,16 @@ import _KernelInterface
 // through the sigmoid kernel's `storeBlock` (weights, reductions, upstream gradients): the same
 // blocks and lane sums as the focal loss, so results are bitwise identical for every thread
 // count. Every function computes in double in both tiers, with the storage type's exp and log1p
-// (`KernelScalar`), as the exact tier does.
+// (`KernelScalar`), as the exact tier does. Each block is first scanned for soft targets (as the
+// focal loss's blocks are): a block of 0/1 targets runs the elements' hard forms alone (`hard`).
+// The loop is vectorized and computes every case of an element for every lane, so each element
+// evaluates each transcendental function once, on its own case's argument, where it can.
 //
 // Notation: s = σ(x), s̄ = σ(−x) = 1 − s (never formed by subtraction), e = e^{−|x|},
 // log s = min(x, 0) − log1p(e), log s̄ = min(−x, 0) − log1p(e), B(x, t) = −t·log s − (1 − t)·log s̄
 // (BCE with logits), s − t by `sigmoidMinusTarget` (the better of two forms by their error
 // bounds). Powers `u^g` are `e^{g·log u}` with `u^0 = 1`, so an underflowed base gives 0, never
-// 0·∞. An infinite logit is taken as the limit (the loss may be +∞, the derivative is finite:
+// 0·∞, or (QFL's and VFL's) by the focal loss's laws of their exponent (`u·u` at 2). An infinite logit is taken as the limit (the loss may be +∞, the derivative is finite:
 // each product of a vanishing factor and an infinite one is taken as its limit 0); a NaN logit
 // gives NaN for its element only.
 
@@ -59,7 +62,10 @@ func limitProduct(_ a: Double, _ b: Double) -> Double { a == 0 ? 0 : a * b }
 
 protocol FamilyElement {
     /// The loss and its derivative with respect to the logit `x`, for a target `t ∈ [0, 1]`.
-    func callAsFunction(_ x: Double, _ t: Double) -> (loss: Double, derivative: Double)
+    /// `hard` (a constant at each call site) says that t is 0 or 1: the block of targets has
+    /// no soft one, and the element leaves out what only soft targets need. A hard target gives
+    /// the same bits either way.
+    func callAsFunction(_ x: Double, _ t: Double, hard: Bool) -> (loss: Double, derivative: Double)
 }
 
 /// FL*: with `x_t = (2t − 1)·x` (fvcore's linear form for a soft t) and `z = γ·x_t + β`,
@@ -75,7 +81,7 @@ struct FocalStarElement<T: KernelScalar>: FamilyElement {
     }
 
     @inline(__always)
-    func callAsFunction(_ x: Double, _ t: Double) -> (loss: Double, derivative: Double) {
+    func callAsFunction(_ x: Double, _ t: Double, hard: Bool) -> (loss: Double, derivative: Double) {
         let sign = 2 * t - 1
         let xT = sign == 0 ? 0 : sign * x   // t = ½: x_t = 0 for every x, ±∞ included
         let q = xT + betaOverGamma
@@ -105,41 +111,53 @@ struct AsymmetricElement<T: KernelScalar>: FamilyElement {
     let gammaPositive: Double, gammaNegative: Double, margin: Double
 
     @inline(__always)
-    func callAsFunction(_ x: Double, _ t: Double) -> (loss: Double, derivative: Double) {
+    func callAsFunction(_ x: Double, _ t: Double, hard: Bool) -> (loss: Double, derivative: Double) {
         let p = SigmoidParts(T.self, x)
         let m = margin
-        if t == 1 {
-            let focus = familyPower(p.logSBar, gammaPositive)
-            let b = -p.logS
-            return (limitProduct(focus, b), -focus * (p.sBar + gammaPositive * limitProduct(p.s, b)))
-        }
+        let one = t == 1, zero = t == 0
         // The negative part: p_m, L = log(1 − p_m), s·s̄/(s̄ + m) and s·s̄·L/p_m.
         let pm = m == 0 ? p.s : max(p.minus(m), 0)
         // At m = ½, s − m ≈ x/4 underflows for the smallest subnormal x > 0: still above the
         // margin, with log p_m = log x − 2·log 2.
         let tinyHalf = m == 0.5 && x > 0 && x < 0x1p-1000
         let above = pm > 0 || tinyHalf
-        let logPm = m == 0 ? p.logS : (tinyHalf ? FastMath.log(x) - 2 * familyLn2 : FastMath.log(pm))
-        let l = m == 0 ? p.logSBar : (pm < 0.5 ? FastMath.log1p(-pm) : FastMath.log(p.sBar + m))
+        let u = t * p.sBar + (1 - t) * pm
+        // The loop computes every case for every element (selects, no branches), so each
+        // transcendental function is evaluated once, on the argument of the element's own case:
+        // one log for log p_m (t = 0) or log u (soft t), one for L, one exp for the weight.
+        let logValue = FastMath.log(hard || zero ? (tinyHalf ? x : pm) : u)
+        let logPm = m == 0 ? p.logS : (tinyHalf ? logValue - 2 * familyLn2 : logValue)
+        // L = log1p(−p_m) below ½ (log u + (a − (u − 1))/u with u = 1 − p_m rounded, as
+        // FastMath.log1p), log(s̄ + m) above.
+        let lower = pm < 0.5
+        let onePlus = lower ? 1 - pm : p.sBar + m
+        let logOnePlus = FastMath.log(onePlus)
+        let l = m == 0 ? p.logSBar : (lower ? logOnePlus + (-pm - (onePlus - 1)) * (1 / onePlus) : logOnePlus)
+        let g = one ? gammaPositive : (hard || zero ? gammaNegative : gammaPositive * t + gammaNegative * (1 - t))
+        let weight = familyPower(one ? p.logSBar : (hard || zero ? logPm : logValue), g)
+        // t = 1: −s̄^{γ+}·log s.
+        let b = -p.logS
+        let positiveLoss = limitProduct(weight, b)
+        let positiveDerivative = -weight * (p.sBar + gammaPositive * limitProduct(p.s, b))
+        // t = 0: −p_m^{γ−}·L, 0 below the margin.
         let ratio = pm < 1e-8 ? -1 - 0.5 * pm : l / pm        // L/p_m
         let slopeOverOneMinus = m == 0 ? p.s : p.slope / (p.sBar + m)
         let slopeRatio = limitProduct(p.slope, ratio)         // s·s̄·L/p_m
-        if t == 0 {
-            guard above else { return (0, 0) }
-            let focus = familyPower(logPm, gammaNegative)
-            return (limitProduct(focus, -l), focus * (slopeOverOneMinus - gammaNegative * slopeRatio))
-        }
-        let u = t * p.sBar + (1 - t) * pm
+        let negativeLoss = above ? limitProduct(weight, -l) : 0
+        let negativeDerivative = above ? weight * (slopeOverOneMinus - gammaNegative * slopeRatio) : 0
+        if hard { return (one ? positiveLoss : negativeLoss, one ? positiveDerivative : negativeDerivative) }
+        // Soft t: −u^g·A.
         let a = limitProduct(t, p.logS) + (above ? (1 - t) * l : 0)
-        let g = gammaPositive * t + gammaNegative * (1 - t)
-        let weight = familyPower(FastMath.log(u), g)
         // u' = s·s̄·(1 − 2t) above the margin, −t·s·s̄ below; A' = t·s̄ − (1 − t)·s·s̄/(s̄ + m)
         // = −s̄·(s − t·(1 + m))/(s̄ + m) above (= t − s at m = 0), t·s̄ below: the difference
         // formed by `sigmoidMinusTarget`, not by cancelling two terms near s ≈ t·(1 + m).
         let du = p.slope * (above ? 1 - 2 * t : -t)
         let dA = above ? (m == 0 ? -p.minus(t) : -p.sBar * p.minus(t * (1 + m)) / (p.sBar + m)) : t * p.sBar
         let uTerm = du == 0 || u == 0 ? 0 : g * du * (a / u)
-        return (limitProduct(weight, -a), -weight * (uTerm + dA))
+        let softLoss = limitProduct(weight, -a)
+        let softDerivative = -weight * (uTerm + dA)
+        return (one ? positiveLoss : (zero ? negativeLoss : softLoss),
+                one ? positiveDerivative : (zero ? negativeDerivative : softDerivative))
     }
 }
 
@@ -147,31 +165,37 @@ struct AsymmetricElement<T: KernelScalar>: FamilyElement {
 /// y = 1, exactly), `ℓ = |d|^β·B(x, y)`,
 ///   `∂ℓ/∂x = sgn(d)·[|d|^β·|d| + β·|d|^{β−1}·s·s̄·B]`,
 /// with `|d|^{β−1}·s·s̄ = |d|^β·s̄` (y = 0) or `|d|^β·s` (y = 1) exactly, so hard targets never
-/// divide by an underflowed |d|, and `e^{(β−1)·log|d|}` for soft ones. At d = 0 (s = y exactly) the derivative is 0: the true one for β = 0 and
-/// β > 1; for 0 < β ≤ 1 the loss has a cusp there (no derivative) and 0 is the midpoint of
-/// its one-sided limits.
-struct QualityElement<T: KernelScalar>: FamilyElement {
+/// divide by an underflowed |d|, and `|d|^{β−1}` for soft ones. At d = 0 (s = y exactly) the
+/// derivative is 0: the true one for β = 0 and β > 1; for 0 < β ≤ 1 the loss has a cusp there
+/// (no derivative) and 0 is the midpoint of its one-sided limits.
+/// The powers go by the focal loss's laws (`law`: `|d|^β`, `lawBelow`: `|d|^{β−1}`): `u·u` at
+/// β = 2, square-and-multiply for integer β, `e^{β·log u}` otherwise, so that the default β = 2
+/// evaluates neither an exp nor log|d|.
+struct QualityElement<T: KernelScalar, Law: FocusingLaw, LawBelow: FocusingLaw>: FamilyElement {
     let beta: Double
+    let law: Law, lawBelow: LawBelow
 
     @inline(__always)
-    func callAsFunction(_ x: Double, _ t: Double) -> (loss: Double, derivative: Double) {
+    func callAsFunction(_ x: Double, _ t: Double, hard: Bool) -> (loss: Double, derivative: Double) {
         let p = SigmoidParts(T.self, x)
-        let d = t == 0 ? p.s : (t == 1 ? -p.sBar : p.minus(t))
+        let d = t == 0 ? p.s : (hard || t == 1 ? -p.sBar : p.minus(t))
         let ad = abs(d)
         // At y = ½, d = tanh(x/2)/2 ≈ x/4, which underflows for the smallest subnormal x:
         // log|d| = log|x| − 2·log 2 there, and the cusp is x = 0 exactly.
         let tinyHalf = t == 0.5 && abs(x) < 0x1p-1000
-        let logAd = t == 0 ? p.logS : (t == 1 ? p.logSBar : (tinyHalf ? FastMath.log(abs(x)) - 2 * familyLn2 : FastMath.log(ad)))
-        let cusp = tinyHalf ? x == 0 : d == 0
-        let negative = tinyHalf ? x < 0 : d < 0
+        let logAd = t == 0 ? p.logS : (hard || t == 1 ? p.logSBar : (tinyHalf ? FastMath.log(abs(x)) - 2 * familyLn2 : FastMath.log(ad)))
+        // The integer laws read |d| itself, not its log: x/4 where d underflowed.
+        let base = !hard && tinyHalf ? abs(x) * 0.25 : ad
+        let cusp = !hard && tinyHalf ? x == 0 : d == 0
+        let negative = !hard && tinyHalf ? x < 0 : d < 0
         let b = p.bce(t)
-        let power = familyPower(logAd, beta)
+        let power = law(base, log: logAd)
         // β·|d|^{β−1}·s·s̄·B: for hard targets |d|^β·(s·s̄/|d|) with s·s̄/|d| = s̄ or s exactly;
-        // for soft ones e^{(β−1)·log|d|}·s·s̄, which stays finite where s·s̄/|d| would overflow.
+        // for soft ones |d|^{β−1}·s·s̄, which stays finite where s·s̄/|d| would overflow.
         let hardQ = t == 0 ? p.sBar : p.s
-        let second = beta == 0 ? 0 : (t == 0 || t == 1
+        let second = beta == 0 ? 0 : (hard || t == 0 || t == 1
             ? beta * power * limitProduct(hardQ, b)
-            : beta * FastMath.exp((beta - 1) * logAd) * limitProduct(p.slope, b))
+            : beta * lawBelow(base, log: logAd) * limitProduct(p.slope, b))
         let magnitude = power * ad + second
         let derivative = cusp ? 0 : (negative ? -magnitude : magnitude)
         return (limitProduct(power, b), derivative)
@@ -181,21 +205,51 @@ struct QualityElement<T: KernelScalar>: FamilyElement {
 /// The varifocal loss:
 ///   q > 0:  `ℓ = w·B(x, q)`, w = q (iou_weighted) or 1,  `∂ℓ/∂x = w·(s − q)`;
 ///   q = 0:  `ℓ = α·s^γ·softplus(x)` (softplus(x) = B(x, 0) = −log s̄),
-///           `∂ℓ/∂x = α·s^γ·(s + γ·s̄·softplus(x))`, `s^γ = e^{γ·log s}`.
-struct VarifocalElement<T: KernelScalar>: FamilyElement {
-    let alpha: Double, gamma: Double, iouWeighted: Bool
+///           `∂ℓ/∂x = α·s^γ·(s + γ·s̄·softplus(x))`, `s^γ` by the focusing law of γ (the focal
+///           loss's: `s·s` at γ = 2, square-and-multiply for integer γ, `e^{γ·log s}` otherwise).
+struct VarifocalElement<T: KernelScalar, Law: FocusingLaw>: FamilyElement {
+    let alpha: Double, gamma: Double, iouWeighted: Bool, law: Law
 
     @inline(__always)
-    func callAsFunction(_ x: Double, _ t: Double) -> (loss: Double, derivative: Double) {
+    func callAsFunction(_ x: Double, _ t: Double, hard: Bool) -> (loss: Double, derivative: Double) {
         let p = SigmoidParts(T.self, x)
         if t > 0 {
             let w = iouWeighted ? t : 1
-            return (w * p.bce(t), w * p.minus(t))
+            // s − 1 = −s̄ exactly.
+            return (w * p.bce(t), w * (hard || t == 1 ? -p.sBar : p.minus(t)))
         }
-        let focus = familyPower(p.logS, gamma)
+        let focus = law(p.s, log: p.logS)
         let plus = -p.logSBar
         let weighted = alpha * focus
         return (limitProduct(weighted, plus), weighted * (p.s + gamma * limitProduct(p.sBar, plus)))
+    }
+}
+
+/// Whether a block's targets are all 0 or 1, as a type, so that each kind of block has its own
+/// specialization of `familyBlock`.
+protocol TargetKind { static var hard: Bool { get } }
+enum HardTargets: TargetKind { static var hard: Bool { true } }
+enum SoftTargets: TargetKind { static var hard: Bool { false } }
+
+/// One block's losses and derivatives. A plain loop, not `forEach`: with a closure the larger
+/// elements (ASL, QFL, VFL) stayed a call per element, which the loop vectorizer cannot see
+/// through. Not inlined: with the two kinds' loops in one function, QFL's soft-target loop
+/// ran at 0.72 of its speed alone (`perf` showed the same loop body with more mask-register
+/// traffic).
+@inline(never)
+func familyBlock<T: KernelScalar, L: FamilyElement, Kind: TargetKind>(
+    _ element: L, _ x: UnsafePointer<T>, _ t: UnsafePointer<T>, _ count: Int, _ losses: UnsafeMutablePointer<Double>,
+    _ derivatives: UnsafeMutablePointer<Double>, _: Kind.Type
+) {
+    var i = 0
+    while i < count {
+        let xi = x[i].double
+        let (loss, derivative) = element(xi, t[i].double, hard: Kind.hard)
+        // A NaN logit poisons its own element only (DESIGN §1.4).
+        let defined = abs(xi) <= .infinity
+        losses[i] = defined ? loss : .nan
+        derivatives[i] = defined ? derivative : .nan
+        i &+= 1
     }
 }
 
@@ -209,9 +263,24 @@ func familyChunk<T: KernelScalar>(_ a: SigmoidKernelArguments<T>, _ range: Range
         return familyChunk(a, range, AsymmetricElement<T>(gammaPositive: gammaPositive, gammaNegative: gammaNegative,
                                                           margin: margin))
     case let .quality(beta):
-        return familyChunk(a, range, QualityElement<T>(beta: beta))
+        @inline(__always) func quality<Law: FocusingLaw, Below: FocusingLaw>(_ law: Law, _ below: Below) -> CompensatedSum {
+            familyChunk(a, range, QualityElement<T, Law, Below>(beta: beta, law: law, lawBelow: below))
+        }
+        // (At β = 0 `lawBelow` is not used.)
+        switch FocusingLawChoice(gamma: beta) {
+        case .square: return quality(SquareLaw(), IntegerLaw(exponent: 1))
+        case .integer(let law): return quality(law, IntegerLaw(exponent: max(law.exponent - 1, 0)))
+        case .real(let law): return quality(law, RealLaw(gamma: beta - 1))
+        }
     case let .varifocal(alpha, gamma, iouWeighted):
-        return familyChunk(a, range, VarifocalElement<T>(alpha: alpha, gamma: gamma, iouWeighted: iouWeighted))
+        @inline(__always) func varifocal<Law: FocusingLaw>(_ law: Law) -> CompensatedSum {
+            familyChunk(a, range, VarifocalElement<T, Law>(alpha: alpha, gamma: gamma, iouWeighted: iouWeighted, law: law))
+        }
+        switch FocusingLawChoice(gamma: gamma) {
+        case .square: return varifocal(SquareLaw())
+        case .integer(let law): return varifocal(law)
+        case .real(let law): return varifocal(law)
+        }
     }
 }
 
@@ -224,17 +293,13 @@ func familyChunk<T: KernelScalar, L: FamilyElement>(_ a: SigmoidKernelArguments<
             let count = min(sigmoidBlock, range.upperBound - start)
             let x = a.logits + start
             let t = a.targets + start
-            // A plain loop, not `forEach`: with a closure the larger elements (ASL, QFL, VFL)
-            // stayed a call per element, which the loop vectorizer cannot see through.
-            var i = 0
-            while i < count {
-                let xi = x[i].double
-                let (loss, derivative) = element(xi, t[i].double)
-                // A NaN logit poisons its own element only (DESIGN §1.4).
-                let defined = abs(xi) <= .infinity
-                losses[i] = defined ? loss : .nan
-                derivatives[i] = defined ? derivative : .nan
-                i &+= 1
+            // `softTargetKey` is 0 exactly for hard targets (an integer OR: see `sigmoidChunk`).
+            var softTargets: T.Key = 0
+            forEach(count) { i in softTargets |= T.softTargetKey(t[i]) }
+            if softTargets == 0 {
+                familyBlock(element, x, t, count, losses, derivatives, HardTargets.self)
+            } else {
+                familyBlock(element, x, t, count, losses, derivatives, SoftTargets.self)
             }
             storeBlock(a, start, count, losses, derivatives, scratch, &total)
             start += count

@@ -62,10 +62,37 @@ typedef struct {
 } problem;
 
 static float *hess;
+static float *soft; /* soft targets (IoU-like scores) for QFL and VFL */
 
 static focal_status run(int family, const problem *p, int threads, float *x, float *t, int64_t *y, float *g) {
     float loss;
     int sigmoid = family == 0 || family == 3;
+    int64_t n = p->batch * p->classes * p->inner;
+    /* The focal family (issue 14), float32, reduction sum: its kernels' block loop and scratch. */
+    if (family == 6) {
+        focal_sigmoid_star_options o = FOCAL_SIGMOID_STAR_OPTIONS_INIT;
+        o.reduction = FOCAL_REDUCTION_SUM;
+        o.num_threads = threads;
+        return focal_sigmoid_star_f32(&o, 1, n, 1, x, t, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL, &loss, g, NULL);
+    }
+    if (family == 7) {
+        focal_asymmetric_options o = FOCAL_ASYMMETRIC_OPTIONS_INIT;
+        o.reduction = FOCAL_REDUCTION_SUM;
+        o.num_threads = threads;
+        return focal_asymmetric_f32(&o, 1, n, 1, x, t, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL, &loss, g, NULL);
+    }
+    if (family == 8) {
+        focal_quality_options o = FOCAL_QUALITY_OPTIONS_INIT;
+        o.reduction = FOCAL_REDUCTION_SUM;
+        o.num_threads = threads;
+        return focal_quality_f32(&o, 1, n, 1, x, soft, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL, &loss, g, NULL);
+    }
+    if (family == 9) {
+        focal_varifocal_options o = FOCAL_VARIFOCAL_OPTIONS_INIT;
+        o.reduction = FOCAL_REDUCTION_SUM;
+        o.num_threads = threads;
+        return focal_varifocal_f32(&o, 1, n, 1, x, soft, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL, &loss, g, NULL);
+    }
     if (family >= 3) {
         if (sigmoid) {
             focal_sigmoid_options o = FOCAL_SIGMOID_OPTIONS_INIT;
@@ -97,14 +124,16 @@ int main(void) {
     float *g = __libc_malloc((size_t)most * sizeof(float));
     int64_t *y = __libc_malloc((size_t)most * sizeof(int64_t));
     hess = __libc_malloc((size_t)most * sizeof(float));
+    soft = __libc_malloc((size_t)most * sizeof(float));
     for (int64_t i = 0; i < most; i++) {
         x[i] = (float)((i * 7919 % 2001) - 1000) * 0.01f;
         t[i] = i % 97 == 0 ? 1.0f : 0.0f;
         y[i] = i % 3;
+        soft[i] = i % 97 == 0 ? 0.25f + (float)(i % 7) * 0.1f : 0.0f;
     }
     const int sizes[] = {1 << 12, 1 << 16, 1 << 20, 4 << 20};
     const int nsizes = (int)(sizeof sizes / sizeof sizes[0]);
-    for (int family = 0; family < 6; family++) {
+    for (int family = 0; family < 10; family++) {
         for (int threads = 1; threads <= 4; threads *= 4) {
             long first = -1;
             for (int s = -1; s < nsizes; s++) {
@@ -114,7 +143,11 @@ int main(void) {
                             : family == 2 ? (problem){"softmax (2, 19, HW)", 2, 19, n / 38}
                             : family == 3 ? (problem){"sigmoid grad_hess", n, 1, 1}
                             : family == 4 ? (problem){"softmax grad_hess (N, 3)", n / 3, 3, 1}
-                                          : (problem){"softmax grad_hess (3, N)", 1, 3, n / 3};
+                            : family == 5 ? (problem){"softmax grad_hess (3, N)", 1, 3, n / 3}
+                            : family == 6 ? (problem){"sigmoid_star", n, 1, 1}
+                            : family == 7 ? (problem){"asymmetric", n, 1, 1}
+                            : family == 8 ? (problem){"quality (soft)", n, 1, 1}
+                                          : (problem){"varifocal (soft)", n, 1, 1};
                 atomic_store(&calls, 0);
                 atomic_store(&bytes, 0);
                 atomic_store(&largest, 0);
