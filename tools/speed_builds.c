@@ -143,39 +143,28 @@ int main(int argc, char **argv) {
             double start = now();
             for (j = 0; j < calls; ++j) {
                 focal_status status;
+                /* A focal family call: its options at their defaults but `setting`. */
+#define FAMILY_CALL(member, type, init, setting)                                                  \
+    {                                                                                             \
+        type o = init;                                                                            \
+        o.reduction = FOCAL_REDUCTION_SUM;                                                        \
+        o.num_threads = threads;                                                                  \
+        o.precision = precision;                                                                  \
+        setting;                                                                                  \
+        status = family[v].member(&o, 1, n, 1, x, t, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL, loss, \
+                                  grad, NULL);                                                    \
+    }
                 if (loss_kind == 0) {
-                    focal_sigmoid_star_options o = FOCAL_SIGMOID_STAR_OPTIONS_INIT;
-                    o.reduction = FOCAL_REDUCTION_SUM;
-                    o.num_threads = threads;
-                    o.precision = precision;
-                    o.gamma = gamma;
-                    o.beta = 1;
-                    status = family[v].star(&o, 1, n, 1, x, t, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL,
-                                                   loss, grad, NULL);
+                    FAMILY_CALL(star, focal_sigmoid_star_options, FOCAL_SIGMOID_STAR_OPTIONS_INIT,
+                                (o.gamma = gamma, o.beta = 1))
                 } else if (loss_kind == 1) {
-                    focal_asymmetric_options o = FOCAL_ASYMMETRIC_OPTIONS_INIT;
-                    o.reduction = FOCAL_REDUCTION_SUM;
-                    o.num_threads = threads;
-                    o.precision = precision;
-                    o.gamma_neg = gamma;
-                    status = family[v].asymmetric(&o, 1, n, 1, x, t, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL,
-                                                   loss, grad, NULL);
+                    FAMILY_CALL(asymmetric, focal_asymmetric_options, FOCAL_ASYMMETRIC_OPTIONS_INIT,
+                                o.gamma_neg = gamma)
                 } else if (loss_kind == 2) {
-                    focal_quality_options o = FOCAL_QUALITY_OPTIONS_INIT;
-                    o.reduction = FOCAL_REDUCTION_SUM;
-                    o.num_threads = threads;
-                    o.precision = precision;
-                    o.beta = gamma;
-                    status = family[v].quality(&o, 1, n, 1, x, t, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL,
-                                                   loss, grad, NULL);
+                    FAMILY_CALL(quality, focal_quality_options, FOCAL_QUALITY_OPTIONS_INIT, o.beta = gamma)
                 } else if (loss_kind == 3) {
-                    focal_varifocal_options o = FOCAL_VARIFOCAL_OPTIONS_INIT;
-                    o.reduction = FOCAL_REDUCTION_SUM;
-                    o.num_threads = threads;
-                    o.precision = precision;
-                    o.gamma = gamma;
-                    status = family[v].varifocal(&o, 1, n, 1, x, t, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL,
-                                                   loss, grad, NULL);
+                    FAMILY_CALL(varifocal, focal_varifocal_options, FOCAL_VARIFOCAL_OPTIONS_INIT, o.gamma = gamma)
+#undef FAMILY_CALL
                 } else if (is_sigmoid) {
                     focal_sigmoid_options o = FOCAL_SIGMOID_OPTIONS_INIT;
                     o.reduction = FOCAL_REDUCTION_SUM;

@@ -69,30 +69,19 @@ static focal_status run(int family, const problem *p, int threads, float *x, flo
     int sigmoid = family == 0 || family == 3;
     int64_t n = p->batch * p->classes * p->inner;
     /* The focal family (issue 14), float32, reduction sum: its kernels' block loop and scratch. */
-    if (family == 6) {
-        focal_sigmoid_star_options o = FOCAL_SIGMOID_STAR_OPTIONS_INIT;
-        o.reduction = FOCAL_REDUCTION_SUM;
-        o.num_threads = threads;
-        return focal_sigmoid_star_f32(&o, 1, n, 1, x, t, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL, &loss, g, NULL);
+#define FAMILY(kind, name, init, targets)                                                                  \
+    if (family == kind) {                                                                                  \
+        focal_##name##_options o = init;                                                                   \
+        o.reduction = FOCAL_REDUCTION_SUM;                                                                 \
+        o.num_threads = threads;                                                                           \
+        return focal_##name##_f32(&o, 1, n, 1, x, targets, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL, &loss, g, \
+                                  NULL);                                                                   \
     }
-    if (family == 7) {
-        focal_asymmetric_options o = FOCAL_ASYMMETRIC_OPTIONS_INIT;
-        o.reduction = FOCAL_REDUCTION_SUM;
-        o.num_threads = threads;
-        return focal_asymmetric_f32(&o, 1, n, 1, x, t, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL, &loss, g, NULL);
-    }
-    if (family == 8) {
-        focal_quality_options o = FOCAL_QUALITY_OPTIONS_INIT;
-        o.reduction = FOCAL_REDUCTION_SUM;
-        o.num_threads = threads;
-        return focal_quality_f32(&o, 1, n, 1, x, soft, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL, &loss, g, NULL);
-    }
-    if (family == 9) {
-        focal_varifocal_options o = FOCAL_VARIFOCAL_OPTIONS_INIT;
-        o.reduction = FOCAL_REDUCTION_SUM;
-        o.num_threads = threads;
-        return focal_varifocal_f32(&o, 1, n, 1, x, soft, NULL, FOCAL_WEIGHTS_PER_ELEMENT, NULL, &loss, g, NULL);
-    }
+    FAMILY(6, sigmoid_star, FOCAL_SIGMOID_STAR_OPTIONS_INIT, t)
+    FAMILY(7, asymmetric, FOCAL_ASYMMETRIC_OPTIONS_INIT, t)
+    FAMILY(8, quality, FOCAL_QUALITY_OPTIONS_INIT, soft)
+    FAMILY(9, varifocal, FOCAL_VARIFOCAL_OPTIONS_INIT, soft)
+#undef FAMILY
     if (family >= 3) {
         if (sigmoid) {
             focal_sigmoid_options o = FOCAL_SIGMOID_OPTIONS_INIT;
