@@ -14,9 +14,10 @@ import _KernelInterface
 // log s = min(x, 0) − log1p(e), log s̄ = min(−x, 0) − log1p(e), B(x, t) = −t·log s − (1 − t)·log s̄
 // (BCE with logits), s − t by `sigmoidMinusTarget` (the better of two forms by their error
 // bounds). Powers `u^g` are `e^{g·log u}` with `u^0 = 1`, so an underflowed base gives 0, never
-// 0·∞, or (QFL's and VFL's) by the focal loss's laws of their exponent (`u·u` at 2). An infinite logit is taken as the limit (the loss may be +∞, the derivative is finite:
-// each product of a vanishing factor and an infinite one is taken as its limit 0); a NaN logit
-// gives NaN for its element only.
+// 0·∞, or (QFL's and VFL's) by the focal loss's laws of their exponent (`u·u` at 2). An infinite
+// logit is taken as the limit (the loss may be +∞, the derivative is finite: each product of a
+// vanishing factor and an infinite one is taken as its limit 0); a NaN logit gives NaN for its
+// element only.
 
 /// The sigmoid quantities of one logit.
 struct SigmoidParts {
@@ -233,9 +234,8 @@ enum SoftTargets: TargetKind { static var hard: Bool { false } }
 
 /// One block's losses and derivatives. A plain loop, not `forEach`: with a closure the larger
 /// elements (ASL, QFL, VFL) stayed a call per element, which the loop vectorizer cannot see
-/// through. Not inlined: with the two kinds' loops in one function, QFL's soft-target loop
-/// ran at 0.72 of its speed alone (`perf` showed the same loop body with more mask-register
-/// traffic).
+/// through. Not inlined: each loss and kind of block has a function of its own (measured as
+/// fast as, or faster than, both kinds' loops inlined into `familyChunk`).
 @inline(never)
 func familyBlock<T: KernelScalar, L: FamilyElement, Kind: TargetKind>(
     _ element: L, _ x: UnsafePointer<T>, _ t: UnsafePointer<T>, _ count: Int, _ losses: UnsafeMutablePointer<Double>,
