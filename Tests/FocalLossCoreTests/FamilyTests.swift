@@ -1153,6 +1153,38 @@ struct FamilyReductionTests {
     /// results (losses, gradients, statistics) are bitwise the same on 1, 2, 3 and 4 threads, for
     /// both storage types and both tiers (each with its own weights and reduction, to keep the
     /// number of 100k-element calls down).
+    /// A block of 0/1 targets runs the family elements' hard forms alone: a hard target gives the
+    /// same bits whether or not its block (the kernels' `sigmoidBlock`, 256 elements) holds a soft target,
+    /// for every loss and parameter set, storage type, tier and instruction set.
+    @Test(arguments: familyCases.filter { if case .family = $0.kind { true } else { false } })
+    func hardTargetBitsDoNotDependOnTheirBlock(_ c: FamilyCase) throws {
+        var rng = SplitMix(seed: 1431)
+        let block = 256  // the kernels' `sigmoidBlock`
+        let n = 3 * block
+        var x: [Double] = (0 ..< n).map { _ in Double.random(in: -30 ... 30, using: &rng) }
+        x[11] = .infinity; x[12] = -.infinity; x[13] = 0; x[14] = 1e-320; x[300] = .infinity; x[301] = -.infinity
+        let hard: [Double] = (0 ..< n).map { k in k % 3 == 0 ? 1 : 0 }
+        // A soft target in each of the first two blocks; the third stays hard in both runs.
+        var mixed = hard
+        mixed[7] = 0.375; mixed[block + 200] = 0.9
+        func compare<T: Storage>(_: T.Type) throws {
+            for isa in runnableInstructionSets {
+                for precision in [Precision.exact, .fast] {
+                    var options = c.options
+                    options.instructionSet = isa; options.precision = precision
+                    let alone = try sigmoid(T.self, logits: x, targets: hard, options: options)
+                    let beside = try sigmoid(T.self, logits: x, targets: mixed, options: options)
+                    for i in 0 ..< n where hard[i] == mixed[i] {
+                        #expect(sameBytes([alone.loss[i], alone.grad[i]], [beside.loss[i], beside.grad[i]]),
+                                "\(c.testDescription) \(T.self) \(isa) \(precision) x=\(x[i]) t=\(hard[i])")
+                    }
+                }
+            }
+        }
+        try compare(Float.self)
+        try compare(Double.self)
+    }
+
     @Test(arguments: threadCases)
     func bitwiseIdenticalForEveryThreadCount(_ c: FamilyCase) throws {
         var rng = SplitMix(seed: 1430)
