@@ -5,8 +5,10 @@ import _KernelInterface
 // through the sigmoid kernel's `storeBlock` (weights, reductions, upstream gradients): the same
 // blocks and lane sums as the focal loss, so results are bitwise identical for every thread
 // count. Every function computes in double in both tiers, with the storage type's exp and log1p
-// (`KernelScalar`), as the exact tier does. Each block is first scanned for soft targets (as the
-// focal loss's blocks are): a block of 0/1 targets runs the elements' hard forms alone (`hard`).
+// (`KernelScalar`), as the exact tier does. Each block is first scanned for soft targets and
+// infinite logits (as the focal loss's blocks are): a block of 0/1 targets runs the elements' hard
+// forms alone (`hard`), and a block without an infinite logit plain products where the limits are
+// taken (`limits`); an element gives the same bits in every kind of block.
 // The loop is vectorized and computes every case of an element for every lane, so each element
 // evaluates each transcendental function once, on its own case's argument, where it can.
 //
@@ -36,10 +38,11 @@ struct SigmoidParts {
         logSBar = min(-x, 0) - log1pE
     }
 
-    /// B(x, t), with 0 for a term whose weight is 0 (also where its log is −∞).
+    /// B(x, t), with 0 for a term whose weight is 0 (also where its log is −∞: `limits`, a
+    /// block with an infinite logit; for finite logits both forms give the same bits).
     @inline(__always)
-    func bce(_ t: Double) -> Double {
-        (t == 0 ? 0 : -t * logS) + (t == 1 ? 0 : -(1 - t) * logSBar)
+    func bce(_ t: Double, limits: Bool) -> Double {
+        limits ? (t == 0 ? 0 : -t * logS) + (t == 1 ? 0 : -(1 - t) * logSBar) : (-t * logS) + (-(1 - t) * logSBar)
     }
 
     /// `s − t`.
@@ -61,12 +64,20 @@ func familyPower(_ logU: Double, _ g: Double) -> Double { g == 0 ? 1 : FastMath.
 @inline(__always)
 func limitProduct(_ a: Double, _ b: Double) -> Double { a == 0 ? 0 : a * b }
 
+/// `limitProduct` in a block with an infinite logit (`limits`), the plain product in others:
+/// there `b` is finite, and each caller's `a` and `b` are of signs whose product is +0 where
+/// `a` is 0, so both forms give the same bits (the selects cost mask registers, of which
+/// AVX-512 has eight).
+@inline(__always)
+func limitProduct(_ a: Double, _ b: Double, limits: Bool) -> Double { limits ? limitProduct(a, b) : a * b }
+
 protocol FamilyElement {
     /// The loss and its derivative with respect to the logit `x`, for a target `t ∈ [0, 1]`.
     /// `hard` (a constant at each call site) says that t is 0 or 1: the block of targets has
-    /// no soft one, and the element leaves out what only soft targets need. A hard target gives
-    /// the same bits either way.
-    func callAsFunction(_ x: Double, _ t: Double, hard: Bool) -> (loss: Double, derivative: Double)
+    /// no soft one, and the element leaves out what only soft targets need. `limits` (also a
+    /// constant) says that the block has an infinite logit: without one, the products taken as
+    /// limits are plain products. An element gives the same bits in every kind of block.
+    func callAsFunction(_ x: Double, _ t: Double, hard: Bool, limits: Bool) -> (loss: Double, derivative: Double)
 }
 
 /// FL*: with `x_t = (2t − 1)·x` (fvcore's linear form for a soft t) and `z = γ·x_t + β`,
@@ -82,7 +93,7 @@ struct FocalStarElement<T: KernelScalar>: FamilyElement {
     }
 
     @inline(__always)
-    func callAsFunction(_ x: Double, _ t: Double, hard: Bool) -> (loss: Double, derivative: Double) {
+    func callAsFunction(_ x: Double, _ t: Double, hard: Bool, limits: Bool) -> (loss: Double, derivative: Double) {
         let sign = 2 * t - 1
         let xT = sign == 0 ? 0 : sign * x   // t = ½: x_t = 0 for every x, ±∞ included
         let q = xT + betaOverGamma
@@ -112,7 +123,7 @@ struct AsymmetricElement<T: KernelScalar>: FamilyElement {
     let gammaPositive: Double, gammaNegative: Double, margin: Double
 
     @inline(__always)
-    func callAsFunction(_ x: Double, _ t: Double, hard: Bool) -> (loss: Double, derivative: Double) {
+    func callAsFunction(_ x: Double, _ t: Double, hard: Bool, limits: Bool) -> (loss: Double, derivative: Double) {
         let p = SigmoidParts(T.self, x)
         let m = margin
         let one = t == 1, zero = t == 0
@@ -137,25 +148,29 @@ struct AsymmetricElement<T: KernelScalar>: FamilyElement {
         let g = one ? gammaPositive : (hard || zero ? gammaNegative : gammaPositive * t + gammaNegative * (1 - t))
         let weight = familyPower(one ? p.logSBar : (hard || zero ? logPm : logValue), g)
         // t = 1: −s̄^{γ+}·log s.
-        let b = -p.logS
-        let positiveLoss = limitProduct(weight, b)
-        let positiveDerivative = -weight * (p.sBar + gammaPositive * limitProduct(p.s, b))
+        // `0 − log s`, not `−log s`: +0 where log s = 0, so that its products are +0 in every kind
+        // of block (here and below).
+        let b = 0 - p.logS
+        let positiveLoss = limitProduct(weight, b, limits: limits)
+        let positiveDerivative = -weight * (p.sBar + gammaPositive * limitProduct(p.s, b, limits: limits))
         // t = 0: −p_m^{γ−}·L, 0 below the margin.
         let ratio = pm < 1e-8 ? -1 - 0.5 * pm : l / pm        // L/p_m
         let slopeOverOneMinus = m == 0 ? p.s : p.slope / (p.sBar + m)
-        let slopeRatio = limitProduct(p.slope, ratio)         // s·s̄·L/p_m
-        let negativeLoss = above ? limitProduct(weight, -l) : 0
+        // (s·s̄ = 0 gives −0 here without `limits`, and the same bits below: γ−·(−0) is
+        // subtracted from +0.)
+        let slopeRatio = limitProduct(p.slope, ratio, limits: limits)         // s·s̄·L/p_m
+        let negativeLoss = above ? limitProduct(weight, 0 - l, limits: limits) : 0
         let negativeDerivative = above ? weight * (slopeOverOneMinus - gammaNegative * slopeRatio) : 0
         if hard { return (one ? positiveLoss : negativeLoss, one ? positiveDerivative : negativeDerivative) }
         // Soft t: −u^g·A.
-        let a = limitProduct(t, p.logS) + (above ? (1 - t) * l : 0)
+        let a = limitProduct(t, p.logS, limits: limits) + (above ? (1 - t) * l : 0)  // (soft t > 0)
         // u' = s·s̄·(1 − 2t) above the margin, −t·s·s̄ below; A' = t·s̄ − (1 − t)·s·s̄/(s̄ + m)
         // = −s̄·(s − t·(1 + m))/(s̄ + m) above (= t − s at m = 0), t·s̄ below: the difference
         // formed by `sigmoidMinusTarget`, not by cancelling two terms near s ≈ t·(1 + m).
         let du = p.slope * (above ? 1 - 2 * t : -t)
         let dA = above ? (m == 0 ? -p.minus(t) : -p.sBar * p.minus(t * (1 + m)) / (p.sBar + m)) : t * p.sBar
         let uTerm = du == 0 || u == 0 ? 0 : g * du * (a / u)
-        let softLoss = limitProduct(weight, -a)
+        let softLoss = limitProduct(weight, 0 - a, limits: limits)
         let softDerivative = -weight * (uTerm + dA)
         return (one ? positiveLoss : (zero ? negativeLoss : softLoss),
                 one ? positiveDerivative : (zero ? negativeDerivative : softDerivative))
@@ -177,7 +192,7 @@ struct QualityElement<T: KernelScalar, Law: FocusingLaw, LawBelow: FocusingLaw>:
     let law: Law, lawBelow: LawBelow
 
     @inline(__always)
-    func callAsFunction(_ x: Double, _ t: Double, hard: Bool) -> (loss: Double, derivative: Double) {
+    func callAsFunction(_ x: Double, _ t: Double, hard: Bool, limits: Bool) -> (loss: Double, derivative: Double) {
         let p = SigmoidParts(T.self, x)
         let d = t == 0 ? p.s : (hard || t == 1 ? -p.sBar : p.minus(t))
         let ad = abs(d)
@@ -189,17 +204,17 @@ struct QualityElement<T: KernelScalar, Law: FocusingLaw, LawBelow: FocusingLaw>:
         let base = !hard && tinyHalf ? abs(x) * 0.25 : ad
         let cusp = !hard && tinyHalf ? x == 0 : d == 0
         let negative = !hard && tinyHalf ? x < 0 : d < 0
-        let b = p.bce(t)
+        let b = p.bce(t, limits: limits)
         let power = law(base, log: logAd)
         // β·|d|^{β−1}·s·s̄·B: for hard targets |d|^β·(s·s̄/|d|) with s·s̄/|d| = s̄ or s exactly;
         // for soft ones |d|^{β−1}·s·s̄, which stays finite where s·s̄/|d| would overflow.
         let hardQ = t == 0 ? p.sBar : p.s
         let second = beta == 0 ? 0 : (hard || t == 0 || t == 1
-            ? beta * power * limitProduct(hardQ, b)
-            : beta * lawBelow(base, log: logAd) * limitProduct(p.slope, b))
+            ? beta * power * limitProduct(hardQ, b, limits: limits)
+            : beta * lawBelow(base, log: logAd) * limitProduct(p.slope, b, limits: limits))
         let magnitude = power * ad + second
         let derivative = cusp ? 0 : (negative ? -magnitude : magnitude)
-        return (limitProduct(power, b), derivative)
+        return (limitProduct(power, b, limits: limits), derivative)
     }
 }
 
@@ -212,39 +227,40 @@ struct VarifocalElement<T: KernelScalar, Law: FocusingLaw>: FamilyElement {
     let alpha: Double, gamma: Double, iouWeighted: Bool, law: Law
 
     @inline(__always)
-    func callAsFunction(_ x: Double, _ t: Double, hard: Bool) -> (loss: Double, derivative: Double) {
+    func callAsFunction(_ x: Double, _ t: Double, hard: Bool, limits: Bool) -> (loss: Double, derivative: Double) {
         let p = SigmoidParts(T.self, x)
         if t > 0 {
             let w = iouWeighted ? t : 1
             // s − 1 = −s̄ exactly.
-            return (w * p.bce(t), w * (hard || t == 1 ? -p.sBar : p.minus(t)))
+            return (w * p.bce(t, limits: limits), w * (hard || t == 1 ? -p.sBar : p.minus(t)))
         }
         let focus = law(p.s, log: p.logS)
-        let plus = -p.logSBar
+        let plus = 0 - p.logSBar  // (+0 where log s̄ = 0, as ASL's B)
         let weighted = alpha * focus
-        return (limitProduct(weighted, plus), weighted * (p.s + gamma * limitProduct(p.sBar, plus)))
+        return (limitProduct(weighted, plus, limits: limits),
+                weighted * (p.s + gamma * limitProduct(p.sBar, plus, limits: limits)))
     }
 }
 
-/// Whether a block's targets are all 0 or 1, as a type, so that each kind of block has its own
-/// specialization of `familyBlock`.
-protocol TargetKind { static var hard: Bool { get } }
-enum HardTargets: TargetKind { static var hard: Bool { true } }
-enum SoftTargets: TargetKind { static var hard: Bool { false } }
+/// A property of a block (its targets all 0 or 1; an infinite logit in it) as a type, so that
+/// each kind of block has its own specialization of `familyBlock`.
+protocol BlockFlag { static var value: Bool { get } }
+enum Yes: BlockFlag { static var value: Bool { true } }
+enum No: BlockFlag { static var value: Bool { false } }
 
 /// One block's losses and derivatives. A plain loop, not `forEach`: with a closure the larger
 /// elements (ASL, QFL, VFL) stayed a call per element, which the loop vectorizer cannot see
 /// through. Not inlined: each loss and kind of block has a function of its own (measured as
 /// fast as, or faster than, both kinds' loops inlined into `familyChunk`).
 @inline(never)
-func familyBlock<T: KernelScalar, L: FamilyElement, Kind: TargetKind>(
+func familyBlock<T: KernelScalar, L: FamilyElement, Hard: BlockFlag, Limits: BlockFlag>(
     _ element: L, _ x: UnsafePointer<T>, _ t: UnsafePointer<T>, _ count: Int, _ losses: UnsafeMutablePointer<Double>,
-    _ derivatives: UnsafeMutablePointer<Double>, _: Kind.Type
+    _ derivatives: UnsafeMutablePointer<Double>, hard _: Hard.Type, limits _: Limits.Type
 ) {
     var i = 0
     while i < count {
         let xi = x[i].double
-        let (loss, derivative) = element(xi, t[i].double, hard: Kind.hard)
+        let (loss, derivative) = element(xi, t[i].double, hard: Hard.value, limits: Limits.value)
         // A NaN logit poisons its own element only (DESIGN §1.4).
         let defined = abs(xi) <= .infinity
         losses[i] = defined ? loss : .nan
@@ -293,13 +309,17 @@ func familyChunk<T: KernelScalar, L: FamilyElement>(_ a: SigmoidKernelArguments<
             let count = min(sigmoidBlock, range.upperBound - start)
             let x = a.logits + start
             let t = a.targets + start
-            // `softTargetKey` is 0 exactly for hard targets (an integer OR: see `sigmoidChunk`).
-            var softTargets: T.Key = 0
-            forEach(count) { i in softTargets |= T.softTargetKey(t[i]) }
-            if softTargets == 0 {
-                familyBlock(element, x, t, count, losses, derivatives, HardTargets.self)
-            } else {
-                familyBlock(element, x, t, count, losses, derivatives, SoftTargets.self)
+            // `softTargetKey` is 0 exactly for hard targets (integer ORs: see `sigmoidChunk`).
+            var softTargets: T.Key = 0, infiniteLogits: T.Key = 0
+            forEach(count) { i in
+                softTargets |= T.softTargetKey(t[i])
+                infiniteLogits |= x[i].magnitude == .infinity ? 1 : 0
+            }
+            switch (softTargets == 0, infiniteLogits != 0) {
+            case (true, false): familyBlock(element, x, t, count, losses, derivatives, hard: Yes.self, limits: No.self)
+            case (true, true): familyBlock(element, x, t, count, losses, derivatives, hard: Yes.self, limits: Yes.self)
+            case (false, false): familyBlock(element, x, t, count, losses, derivatives, hard: No.self, limits: No.self)
+            case (false, true): familyBlock(element, x, t, count, losses, derivatives, hard: No.self, limits: Yes.self)
             }
             storeBlock(a, start, count, losses, derivatives, scratch, &total)
             start += count
