@@ -181,7 +181,7 @@ public typealias SoftmaxKernel<T, Target> = @Sendable (SoftmaxKernelArguments<T,
 
 /// Every kernel of one 16-bit storage type (`Float16`, `BFloat16`), per family, label or
 /// target type and tier, in one instruction-set build.
-public struct HalfKernels<T>: Sendable {
+public final class HalfKernels<T>: Sendable {
     public let sigmoid: SigmoidKernel<T>
     public let sigmoidFast: SigmoidKernel<T>
     public let labelsI32: SigmoidLabelsKernel<T, Int32>
@@ -211,7 +211,11 @@ public struct HalfKernels<T>: Sendable {
 }
 
 /// Every kernel of one instruction-set build, one per storage and target type.
-public struct KernelTable: Sendable {
+///
+/// A class, as are `HalfKernels` and `GradHessKernels`: a call takes its table by one
+/// reference, where copying a struct of some sixty closures retained and released each of them
+/// (a third of an 8-element call's cost by `perf record`).
+public final class KernelTable: Sendable {
     public let sigmoidF32: SigmoidKernel<Float>
     /// The fast tier (float32 arithmetic) of `sigmoidF32`.
     public let sigmoidF32Fast: SigmoidKernel<Float>
@@ -332,7 +336,7 @@ public typealias SigmoidGradHessKernel<T> = @Sendable (SigmoidGradHessArguments<
 public typealias SoftmaxGradHessKernel<T, Target> = @Sendable (SoftmaxGradHessArguments<T, Target>, Range<Int>) -> Void
 
 /// The gradient-and-Hessian kernels of one instruction-set build (float32 in both tiers, float64).
-public struct GradHessKernels: Sendable {
+public final class GradHessKernels: Sendable {
     public let sigmoidF32: SigmoidGradHessKernel<Float>
     public let sigmoidF32Fast: SigmoidGradHessKernel<Float>
     public let sigmoidF64: SigmoidGradHessKernel<Double>
