@@ -5,7 +5,9 @@
 Runs the same calls, through the ctypes backend of the Python package of the checkout each library
 was built in (found above the library's path; this checkout's package otherwise), against each library:
 both families and dtypes, hard and soft targets, extreme finite logits (|x| up to 1e30), several
-gammas, every reduction, class weights, ignored targets and label smoothing, one and several chunks.
+gammas, every reduction, class weights, ignored targets and label smoothing, one and several chunks;
+softmax rows of 1 to 16 classes in float32, float64 and float16, with position weights, and the
+softmax gradient and Hessian.
 Prints how many calls differ and exits non-zero if any does: a change meant to keep finite results
 as they were is checked with it against the previous build.
 """
@@ -39,6 +41,19 @@ for dt in (np.float32, np.float64):
                 for eps in (0.0, 0.1):
                     out.append(focalloss.softmax_focal_loss(x, y, alpha=list(range(1, C + 1)), gamma=g, label_smoothing=eps, reduction="none", return_grad=True, precision=P))
                     out.append(focalloss.softmax_focal_loss(x, y, gamma=g, label_smoothing=eps, return_grad=True, precision=P))
+# Rows of every class count that the softmax transposes into tiles (C < 16), and 16, in each
+# storage type, with position weights, and the softmax gradient and Hessian (exact tier only).
+for dt in (np.float32, np.float64, np.float16):
+    for C in range(1, 17):
+        for N in (5, 64, 200):
+            x = (rng.normal(0, 4, (N, C)) * rng.choice([1, 30], (N, C))).astype(dt)
+            y = rng.integers(0, C, N); y[::5] = -100
+            w = rng.random(N).astype(dt)
+            for g in (0.0, 2.0, 2.5):
+                out.append(focalloss.softmax_focal_loss(x, y, gamma=g, reduction="none", return_grad=True, precision=P))
+                out.append(focalloss.softmax_focal_loss(x, y, alpha=list(range(1, C + 1)), gamma=g, label_smoothing=0.1, weights=w, reduction="none", return_grad=True, precision=P))
+            if dt != np.float16:
+                out.append(focalloss.softmax_focal_grad_hess(x, y, gamma=2.0))
 sys.stdout.buffer.write(pickle.dumps(out))
 '''
 def package_of(lib):

@@ -355,13 +355,13 @@ func softmaxGradHessGroups<T: KernelScalar, Target: FixedWidthInteger, Law: Focu
                 let first = start
                 if inner == 1 {
                     let count = min(fitting, softmaxScratch / (4 * classes), range.upperBound - start)
-                    group.transposedRows(start, count, &total) { logits, exps in
+                    group.transposedRows(start, count, &total) { logit, exps in
                         guard let h = a.hessian?.advanced(by: first * classes) else { return }
                         hessianFactors(count)
                         // A class's values across the rows, then stored at stride C.
                         for c in 0 ..< classes {
-                            let (x, e) = (logits + c * count, exps + c * count)
-                            forEach(count) { j in column[j] = weightedHessian(c, j, logit: x[j], exp: e[j]) }
+                            let (x, e) = (c * count, exps + c * count)
+                            forEach(count) { j in column[j] = weightedHessian(c, j, logit: logit(x &+ j), exp: e[j]) }
                             forEach(count) { j in h[j &* classes &+ c] = T(rounding: column[j]) }
                         }
                     }

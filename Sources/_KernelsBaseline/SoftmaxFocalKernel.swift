@@ -173,7 +173,10 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
     /// unused tail; `rowValues` is the same memory in A's type (the row path's e^{d_c}).
     let rowBlock: UnsafeMutablePointer<Double>
     let rowValues: UnsafeMutablePointer<A.Value>
-    let maxKey, minKey, target: UnsafeMutablePointer<Int64>
+    let target: UnsafeMutablePointer<Int64>
+    /// The maxima's integer keys, `softmaxGroup` of each, in the key type of the logits they
+    /// come from (`keys(_:)`): float32's Int32 keys take 16 lanes.
+    let keyStorage: UnsafeMutableRawPointer
     /// The tile path's gradient factors in A's type, `softmaxGroup` each, one double array's
     /// worth of bytes apart (see `gradientFactors`), and `savedGradient`, an accumulated
     /// gradient's value at the target class before the class loop overwrote it.
@@ -207,11 +210,20 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
         }
         (upValue, invZValue, kValue, targetGradient) = (values(17), values(18), values(19), values(20))
         savedGradient = arrays + 21 * softmaxGroup
-        (maxKey, minKey, target) = (integers, integers + softmaxGroup, integers + 2 * softmaxGroup)
+        keyStorage = UnsafeMutableRawPointer(integers)
+        target = integers + 2 * softmaxGroup
         state = UnsafeMutableRawPointer(integers + 3 * softmaxGroup).bindMemory(to: A.Value.Key.self, capacity: softmaxGroup)
     }
 
     // MARK: Per position, shared by both layouts (vector loops over the group)
+
+    /// The arrays of the maxima's keys (the largest and the smallest per position) in the key
+    /// type `K` (two Int64 arrays' worth of bytes, bound to K: free at run time).
+    @inline(__always)
+    func keys<K: FixedWidthInteger>(_: K.Type) -> (max: UnsafeMutablePointer<K>, min: UnsafeMutablePointer<K>) {
+        let bound = keyStorage.bindMemory(to: K.self, capacity: 2 * softmaxGroup * 8 / MemoryLayout<K>.size)
+        return (bound, bound + softmaxGroup)
+    }
 
     /// The maximum, and whether the row has a value, from the integer keys' extremes, keys of
     /// type `S` (the storage type, or Double for a transposed tile: the same maximum, since
@@ -220,12 +232,13 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
     /// (either sign: its key lies beyond ±∞'s), a +∞, or a row of −∞ alone has none.
     @inline(__always)
     func finishMaxima<S: KernelScalar>(_ count: Int, _: S.Type) {
-        let infinityKey = Int64(S.infinity.orderedKey), negativeInfinityKey = Int64((-S.infinity).orderedKey)
+        let infinityKey = S.infinity.orderedKey, negativeInfinityKey = (-S.infinity).orderedKey
+        let (maxKey, minKey) = keys(S.Key.self)
         forEach(count) { j in
             // Selects, not `&&`: a branch would keep the loop scalar.
             let hasValue = maxKey[j] > negativeInfinityKey ? (minKey[j] >= negativeInfinityKey ? 1.0 : 0) : 0
             finite[j] = maxKey[j] < infinityKey ? hasValue : 0
-            maxLogit[j] = S(orderedKey: S.Key(truncatingIfNeeded: maxKey[j])).double
+            maxLogit[j] = S(orderedKey: maxKey[j]).double
         }
     }
 
@@ -421,6 +434,7 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
         let x = a.logits + start * classes
         let cached = count * classes <= softmaxScratch
         // The maximum, and whether the row has a value, by integer min/max of the keys.
+        let (maxKey, minKey) = keys(T.Key.self)
         for j in 0 ..< count {
             let row = x + j * classes
             var high = T.Key.min, low = T.Key.max
@@ -429,8 +443,8 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
                 high = Swift.max(high, key)
                 low = Swift.min(low, key)
             }
-            maxKey[j] = Int64(high)
-            minKey[j] = Int64(low)
+            maxKey[j] = high
+            minKey[j] = low
         }
         finishMaxima(count, T.self)
         // S' = every e^{d_c} but one maximum's 1, lane-summed a block at a time.
@@ -566,14 +580,15 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
                                terms: UnsafeMutablePointer<Double>?, gradient: Bool, _ total: inout CompensatedSum,
                                store: (_ c: Int, _ value: (Int) -> A.Value) -> Void,
                                storeTarget: (_ j: Int, _ y: Int, _ value: A.Value) -> Void) {
+        let (maxKey, minKey) = keys(S.Key.self)
         forEach(count) { j in
-            maxKey[j] = Int64(S.Key.min)
-            minKey[j] = Int64(S.Key.max)
+            maxKey[j] = S.Key.min
+            minKey[j] = S.Key.max
         }
         for c in 0 ..< classes {
             let row = x + c &* stride
             forEach(count) { j in
-                let key = Int64(row[j].orderedKey)
+                let key = row[j].orderedKey
                 maxKey[j] = Swift.max(maxKey[j], key)
                 minKey[j] = Swift.min(minKey[j], key)
             }
@@ -696,57 +711,70 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
 
     // MARK: inner = 1 with few classes: rows transposed into a tile
 
-    /// Rows `start ..< start + count`, transposed into a (C × count) tile in A's type, computed
-    /// by the tile path, and their gradient transposed back. The scratch holds four such tiles:
-    /// e^{d_c}, the logits, and two of per-class terms (the second of which also takes the
-    /// gradient). In the exact tier the values and their order of additions are the row path's,
-    /// so the results are its bits (below 8 classes `laneSum` adds a row's terms one at a time,
-    /// as the tile path does without `terms`); the fast tier sums in float32 (`A.sumsInRowOrder`).
-    /// `then` runs once the tile is computed, with the per-position arrays holding the group's
-    /// values, and sees the logits' and the e^{d_c} tiles (class c's at `c · count`): the
-    /// gradient-and-Hessian kernel's Hessian pass.
+    /// Rows `start ..< start + count`, transposed into a (C × count) tile, computed by the tile
+    /// path, and their gradient transposed back. The scratch holds four such tiles: e^{d_c}, the
+    /// logits, and two of per-class terms (the second of which also takes the gradient). The
+    /// logits' tile holds them in their storage type (float32 logits in either tier: the tile
+    /// path reads them as the row path does, and their Int32 keys take 16 lanes), 16-bit ones
+    /// converted to A's type. In the exact tier the values and their order of additions are the
+    /// row path's, so the results are its bits (below 8 classes `laneSum` adds a row's terms one
+    /// at a time, as the tile path does without `terms`); the fast tier sums in float32
+    /// (`A.sumsInRowOrder`). `then` runs once the tile is computed, with the per-position arrays
+    /// holding the group's values, and sees each logit (class c's of position j at `c · count + j`)
+    /// and the e^{d_c} tile (the same layout): the gradient-and-Hessian kernel's Hessian pass.
     @inline(__always)
     func transposedRows(_ start: Int, _ count: Int, _ total: inout CompensatedSum,
-                        then: (_ logits: UnsafePointer<A.Value>, _ exps: UnsafePointer<A.Value>) -> Void = { _, _ in }) {
+                        then: (_ logit: (Int) -> Double, _ exps: UnsafePointer<A.Value>) -> Void = { _, _ in }) {
         let x = a.logits + start * classes
         let size = classes * count
-        // Four tiles of `size` doubles' worth of bytes each; e^{d_c}, the logits and the
-        // gradients in A's type (the logits' own values: a float32 logit is exactly the A.Value
-        // of the fast tier), the terms in double.
+        // Four tiles of `size` doubles' worth of bytes each: e^{d_c} and the gradients in A's
+        // type, the logits in theirs, the terms in double.
         let raw = UnsafeMutableRawPointer(exps), tileBytes = size * MemoryLayout<Double>.size
-        let logits = (raw + tileBytes).bindMemory(to: A.Value.self, capacity: size)
         let terms = (raw + 2 * tileBytes).bindMemory(to: Double.self, capacity: 2 * size)
-        // 16-bit storage converts in contiguous, vectorized passes through the e^{d_c} tile (free
-        // until the tile computation), and transposes values of A's type, as float32 does:
-        // a strided loop converting one 16-bit value at a time cost as much as the rest of a call.
-        let halfStorage = MemoryLayout<T>.size == 2
-        if halfStorage {
-            let rowMajor = raw.bindMemory(to: A.Value.self, capacity: size)
-            forEach(size) { i in rowMajor[i] = A.Value(x[i].double) }
-            for c in 0 ..< classes {
-                let column = logits + c * count
-                forEach(count) { j in column[j] = rowMajor[j &* classes &+ c] }
-            }
-        } else {
-            for c in 0 ..< classes {
-                let column = logits + c * count
-                forEach(count) { j in column[j] = A.Value(x[j &* classes &+ c].double) }
-            }
-        }
-        let g = a.gradient?.advanced(by: start * classes)
         // The gradients' tile is the second tile of terms, bound to A's type once those are summed
         // (binding is free at run time).
         let gradientTile = raw + 3 * tileBytes
         let ordered = classes >= 8 && A.sumsInRowOrder
-        tile(start, count, logits: UnsafePointer(logits), stride: count, cached: true, terms: ordered ? terms : nil,
-             gradient: g != nil, &total, store: { c, value in
-                 let column = gradientTile.bindMemory(to: A.Value.self, capacity: size) + c * count
-                 forEach(count) { j in column[j] = value(j) }
-             }, storeTarget: { j, y, value in
-                 gradientTile.assumingMemoryBound(to: A.Value.self)[y &* count &+ j] = value
-             })
-        then(UnsafePointer(logits), UnsafePointer(exps))
-        guard let g else { return }
+        @inline(__always) func compute<S: KernelScalar>(_ logits: UnsafePointer<S>) {
+            tile(start, count, logits: logits, stride: count, cached: true, terms: ordered ? terms : nil,
+                 gradient: a.gradient != nil, &total, store: { c, value in
+                     let column = gradientTile.bindMemory(to: A.Value.self, capacity: size) + c * count
+                     forEach(count) { j in column[j] = value(j) }
+                 }, storeTarget: { j, y, value in
+                     gradientTile.assumingMemoryBound(to: A.Value.self)[y &* count &+ j] = value
+                 })
+            then({ logits[$0].double }, UnsafePointer(exps))
+        }
+        let halfStorage = MemoryLayout<T>.size == 2
+        if halfStorage {
+            // 16-bit storage converts in contiguous, vectorized passes through the e^{d_c} tile
+            // (free until the tile computation), and transposes values of A's type: a strided
+            // loop converting one 16-bit value at a time cost as much as the rest of a call.
+            let logits = (raw + tileBytes).bindMemory(to: A.Value.self, capacity: size)
+            let rowMajor = raw.bindMemory(to: A.Value.self, capacity: size)
+            forEach(size) { i in rowMajor[i] = A.Value(x[i].double) }
+            // Through the tiles of terms (free until the tile computation).
+            if !transposeTile(rows: raw, tile: raw + tileBytes, middle: raw + 2 * tileBytes, classes: classes, count: count,
+                              unit: MemoryLayout<A.Value>.size, toColumns: true) {
+                for c in 0 ..< classes {
+                    let column = logits + c * count
+                    forEach(count) { j in column[j] = rowMajor[j &* classes &+ c] }
+                }
+            }
+            compute(UnsafePointer(logits))
+        } else {
+            let logits = (raw + tileBytes).bindMemory(to: T.self, capacity: size)
+            // Through the e^{d_c} tile (free until the tile computation); the rows are only read.
+            if !transposeTile(rows: UnsafeMutableRawPointer(mutating: x), tile: raw + tileBytes, middle: raw, classes: classes,
+                              count: count, unit: MemoryLayout<T>.size, toColumns: true) {
+                for c in 0 ..< classes {
+                    let column = logits + c * count
+                    forEach(count) { j in column[j] = x[j &* classes &+ c] }
+                }
+            }
+            compute(UnsafePointer(logits))
+        }
+        guard let g = a.gradient?.advanced(by: start * classes) else { return }
         let gradients = gradientTile.assumingMemoryBound(to: A.Value.self)
         if a.accumulate {
             for c in 0 ..< classes {
@@ -757,17 +785,33 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
                 }
             }
         } else if halfStorage {
-            // Transposed in A's type into the logits' tile (free now), then rounded in one pass.
-            let rowMajor = logits
-            for c in 0 ..< classes {
-                let column = gradients + c * count
-                forEach(count) { j in rowMajor[j &* classes &+ c] = column[j] }
+            // Transposed in A's type into the logits' tile (free now, as is the e^{d_c} tile),
+            // then rounded in one pass.
+            let rowMajor = (raw + tileBytes).bindMemory(to: A.Value.self, capacity: size)
+            if !transposeTile(rows: raw + tileBytes, tile: gradientTile, middle: raw, classes: classes, count: count,
+                              unit: MemoryLayout<A.Value>.size, toColumns: false) {
+                for c in 0 ..< classes {
+                    let column = gradients + c * count
+                    forEach(count) { j in rowMajor[j &* classes &+ c] = column[j] }
+                }
             }
             forEach(size) { i in g[i] = T(rounding: rowMajor[i].double) }
         } else {
-            for c in 0 ..< classes {
-                let column = gradients + c * count
-                forEach(count) { j in g[j &* classes &+ c] = T(rounding: column[j].double) }
+            // Rounded in one pass where A's type is not the storage type (into the logits' tile,
+            // free now), then transposed through the e^{d_c} tile (free too).
+            let same = MemoryLayout<A.Value>.size == MemoryLayout<T>.size
+            let rounded = same ? gradientTile : raw + tileBytes
+            if !same {
+                let storage = rounded.bindMemory(to: T.self, capacity: size)
+                forEach(size) { i in storage[i] = T(rounding: gradients[i].double) }
+            }
+            if !transposeTile(rows: UnsafeMutableRawPointer(g), tile: rounded, middle: raw, classes: classes, count: count,
+                              unit: MemoryLayout<T>.size, toColumns: false) {
+                let columns = rounded.assumingMemoryBound(to: T.self)
+                for c in 0 ..< classes {
+                    let column = columns + c * count
+                    forEach(count) { j in g[j &* classes &+ c] = column[j] }
+                }
             }
         }
     }

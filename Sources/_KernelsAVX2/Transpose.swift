@@ -1,0 +1,1 @@
+../_KernelsBaseline/Transpose.swift
