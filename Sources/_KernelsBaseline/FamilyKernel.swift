@@ -309,17 +309,11 @@ func familyChunk<T: KernelScalar, L: FamilyElement>(_ a: SigmoidKernelArguments<
             let count = min(sigmoidBlock, range.upperBound - start)
             let x = a.logits + start
             let t = a.targets + start
-            // `softTargetKey` is 0 exactly for hard targets (integer ORs: see `sigmoidChunk`).
-            var softTargets: T.Key = 0, infiniteLogits: T.Key = 0
-            forEach(count) { i in
-                softTargets |= T.softTargetKey(t[i])
-                infiniteLogits |= x[i].magnitude == .infinity ? 1 : 0
-            }
-            switch (softTargets == 0, infiniteLogits != 0) {
-            case (true, false): familyBlock(element, x, t, count, losses, derivatives, hard: Yes.self, limits: No.self)
-            case (true, true): familyBlock(element, x, t, count, losses, derivatives, hard: Yes.self, limits: Yes.self)
-            case (false, false): familyBlock(element, x, t, count, losses, derivatives, hard: No.self, limits: No.self)
-            case (false, true): familyBlock(element, x, t, count, losses, derivatives, hard: No.self, limits: Yes.self)
+            switch blockKind(x, t, count) {
+            case (soft: false, infinite: false): familyBlock(element, x, t, count, losses, derivatives, hard: Yes.self, limits: No.self)
+            case (soft: false, infinite: true): familyBlock(element, x, t, count, losses, derivatives, hard: Yes.self, limits: Yes.self)
+            case (soft: true, infinite: false): familyBlock(element, x, t, count, losses, derivatives, hard: No.self, limits: No.self)
+            case (soft: true, infinite: true): familyBlock(element, x, t, count, losses, derivatives, hard: No.self, limits: Yes.self)
             }
             storeBlock(a, start, count, losses, derivatives, scratch, &total)
             start += count

@@ -120,12 +120,8 @@ func sigmoidGradHessChunk<T: KernelScalar, A: Arithmetic, Law: FocusingLaw>(
             let count = min(sigmoidBlock, range.upperBound - start)
             let x = a.logits + start
             let t = a.targets + start
-            var softTargets: T.Key = 0, infiniteLogits: T.Key = 0
-            forEach(count) { i in
-                softTargets |= T.softTargetKey(t[i])
-                infiniteLogits |= x[i].magnitude == .infinity ? 1 : 0
-            }
-            if softTargets != 0 {
+            let (soft, infinite) = blockKind(x, t, count)
+            if soft {
                 let derivatives = buffer, hessians = derivatives + sigmoidBlock, exps = hessians + sigmoidBlock
                 forEach(count) { i in exps[i] = T.exp(-abs(x[i].double)) }
                 @inline(__always) func elements(limits: Bool, mode: HessianMode) {
@@ -138,7 +134,7 @@ func sigmoidGradHessChunk<T: KernelScalar, A: Arithmetic, Law: FocusingLaw>(
                             law: law, mode: mode)
                     }
                 }
-                forEachMode(a.mode, limits: infiniteLogits != 0, elements)
+                forEachMode(a.mode, limits: infinite, elements)
                 storeGradHess(a, start, count, derivatives, hessians, exps)
             } else {
                 UnsafeMutableRawPointer(buffer).withMemoryRebound(to: A.Value.self, capacity: 3 * sigmoidBlock) { values in
@@ -155,7 +151,7 @@ func sigmoidGradHessChunk<T: KernelScalar, A: Arithmetic, Law: FocusingLaw>(
                                 alpha: alpha, gamma: gamma, law: law, mode: mode)
                         }
                     }
-                    forEachMode(a.mode, limits: infiniteLogits != 0, elements)
+                    forEachMode(a.mode, limits: infinite, elements)
                     storeGradHess(a, start, count, derivatives, hessians, exps)
                 }
             }

@@ -313,6 +313,20 @@ func laneSum<V: KernelScalar>(_ values: UnsafePointer<V>, _ count: Int) -> Doubl
     return sum
 }
 
+/// What a block of sigmoid elements holds, from one pass over it: soft targets (any target but
+/// 0 and 1: `softTargetKey` is 0 exactly for hard ones) and infinite logits. The sigmoid, family
+/// and gradient-and-Hessian kernels choose their blocks' loops by it. Integer ORs, because LLVM
+/// keeps a loop computing "any" scalar.
+@inline(__always)
+func blockKind<T: KernelScalar>(_ x: UnsafePointer<T>, _ t: UnsafePointer<T>, _ count: Int) -> (soft: Bool, infinite: Bool) {
+    var softTargets: T.Key = 0, infiniteLogits: T.Key = 0
+    forEach(count) { i in
+        softTargets |= T.softTargetKey(t[i])
+        infiniteLogits |= x[i].magnitude == .infinity ? 1 : 0
+    }
+    return (softTargets != 0, infiniteLogits != 0)
+}
+
 /// `body(i)` for i in `0 ..< count`, in order. The kernels' vectorizable loops use this rather
 /// than `for i in 0 ..< count`: when LLVM cannot bound `count`, the range iterator keeps an
 /// overflow trap in the loop, a second exit that stops vectorization.

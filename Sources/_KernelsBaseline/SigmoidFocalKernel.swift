@@ -218,15 +218,8 @@ func sigmoidChunk<T: KernelScalar, A: Arithmetic, Law: FocusingLaw>(
             let count = min(sigmoidBlock, range.upperBound - start)
             let x = a.logits + start
             let t = a.targets + start
-            // `softTargetKey` is 0 exactly for hard targets. An integer OR, because LLVM keeps a
-            // loop computing "any" scalar.
-            var softTargets: T.Key = 0, infiniteLogits: T.Key = 0
-            forEach(count) { i in
-                softTargets |= T.softTargetKey(t[i])
-                infiniteLogits |= x[i].magnitude == .infinity ? 1 : 0
-            }
-            // (A `let`: a nested function capturing the `var` itself would box it on the heap.)
-            let soft = softTargets != 0
+            // (`let`s: a nested function capturing a `var` would box it on the heap.)
+            let (soft, infinite) = blockKind(x, t, count)
             if soft || a.poly1 != nil {
                 // Soft targets, and Poly-1's blocks (in double: `sigmoidChunk` hands them to the
                 // exact tier).
@@ -252,7 +245,7 @@ func sigmoidChunk<T: KernelScalar, A: Arithmetic, Law: FocusingLaw>(
                         elements(limits: limits, soft: true, poly: nil)
                     }
                 }
-                if infiniteLogits != 0 { elements(limits: true) } else { elements(limits: false) }
+                if infinite { elements(limits: true) } else { elements(limits: false) }
                 storeBlock(a, start, count, losses, derivatives, exps, &total)
             } else {
                 // The block's arrays in A's type: 3 · 256 of them fit the scratch whether A.Value
@@ -268,7 +261,7 @@ func sigmoidChunk<T: KernelScalar, A: Arithmetic, Law: FocusingLaw>(
                                 alpha: alpha, gamma: gamma, law: law)
                         }
                     }
-                    if infiniteLogits != 0 { elements(limits: true) } else { elements(limits: false) }
+                    if infinite { elements(limits: true) } else { elements(limits: false) }
                     storeBlock(a, start, count, losses, derivatives, exps, &total)
                 }
             }
