@@ -226,8 +226,9 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
     }
 
     /// The maximum, and whether the row has a value, from the integer keys' extremes, keys of
-    /// type `S` (the storage type, or Double for a transposed tile: the same maximum, since
-    /// widening keeps the order, −0 < +0 and NaN outside the infinities included): every logit is
+    /// type `S` (the storage type, or A's type for a transposed tile of 16-bit logits: the same
+    /// maximum, since widening keeps the order, −0 < +0 and NaN outside the infinities
+    /// included), in the arrays of `keys(S.Key.self)`: every logit is
     /// finite or −∞ (a class of probability 0, as in cross_entropy), and one is finite. A NaN
     /// (either sign: its key lies beyond ±∞'s), a +∞, or a row of −∞ alone has none.
     @inline(__always)
