@@ -755,24 +755,14 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
             let rowMajor = raw.bindMemory(to: A.Value.self, capacity: size)
             forEach(size) { i in rowMajor[i] = A.Value(x[i].double) }
             // Through the tiles of terms (free until the tile computation).
-            if !transposeTile(rows: raw, tile: raw + tileBytes, middle: raw + 2 * tileBytes, classes: classes, count: count,
-                              unit: MemoryLayout<A.Value>.size, toColumns: true) {
-                for c in 0 ..< classes {
-                    let column = logits + c * count
-                    forEach(count) { j in column[j] = rowMajor[j &* classes &+ c] }
-                }
-            }
+            transposeTile(rows: raw, tile: raw + tileBytes, middle: raw + 2 * tileBytes, classes: classes, count: count,
+                          unit: MemoryLayout<A.Value>.size, toColumns: true)
             compute(UnsafePointer(logits))
         } else {
             let logits = (raw + tileBytes).bindMemory(to: T.self, capacity: size)
             // Through the e^{d_c} tile (free until the tile computation); the rows are only read.
-            if !transposeTile(rows: UnsafeMutableRawPointer(mutating: x), tile: raw + tileBytes, middle: raw, classes: classes,
-                              count: count, unit: MemoryLayout<T>.size, toColumns: true) {
-                for c in 0 ..< classes {
-                    let column = logits + c * count
-                    forEach(count) { j in column[j] = x[j &* classes &+ c] }
-                }
-            }
+            transposeTile(rows: UnsafeMutableRawPointer(mutating: x), tile: raw + tileBytes, middle: raw, classes: classes,
+                          count: count, unit: MemoryLayout<T>.size, toColumns: true)
             compute(UnsafePointer(logits))
         }
         guard let g = a.gradient?.advanced(by: start * classes) else { return }
@@ -789,13 +779,8 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
             // Transposed in A's type into the logits' tile (free now, as is the e^{d_c} tile),
             // then rounded in one pass.
             let rowMajor = (raw + tileBytes).bindMemory(to: A.Value.self, capacity: size)
-            if !transposeTile(rows: raw + tileBytes, tile: gradientTile, middle: raw, classes: classes, count: count,
-                              unit: MemoryLayout<A.Value>.size, toColumns: false) {
-                for c in 0 ..< classes {
-                    let column = gradients + c * count
-                    forEach(count) { j in rowMajor[j &* classes &+ c] = column[j] }
-                }
-            }
+            transposeTile(rows: raw + tileBytes, tile: gradientTile, middle: raw, classes: classes, count: count,
+                          unit: MemoryLayout<A.Value>.size, toColumns: false)
             forEach(size) { i in g[i] = T(rounding: rowMajor[i].double) }
         } else {
             // Rounded in one pass where A's type is not the storage type (into the logits' tile,
@@ -806,14 +791,8 @@ struct SoftmaxGroup<T: KernelScalar, Target: FixedWidthInteger, A: Arithmetic, L
                 let storage = rounded.bindMemory(to: T.self, capacity: size)
                 forEach(size) { i in storage[i] = T(rounding: gradients[i].double) }
             }
-            if !transposeTile(rows: UnsafeMutableRawPointer(g), tile: rounded, middle: raw, classes: classes, count: count,
-                              unit: MemoryLayout<T>.size, toColumns: false) {
-                let columns = rounded.assumingMemoryBound(to: T.self)
-                for c in 0 ..< classes {
-                    let column = columns + c * count
-                    forEach(count) { j in g[j &* classes &+ c] = column[j] }
-                }
-            }
+            transposeTile(rows: UnsafeMutableRawPointer(g), tile: rounded, middle: raw, classes: classes, count: count,
+                          unit: MemoryLayout<T>.size, toColumns: false)
         }
     }
 }

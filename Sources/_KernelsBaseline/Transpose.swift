@@ -79,39 +79,56 @@ func transposeUnits<U: FixedWidthInteger, W: StaticWidth, D: StaticWidth>(
     }
 }
 
-/// `count` rows of `classes` units of `unit` bytes (4 or 8) and a (classes × count) tile,
-/// copied one way or the other by `transposeUnits` (through `middle`, classes·count units,
-/// overwritten), for the classes it has a vectorized form for: 1 to 10, 12, 14 and 15.
-/// Returns false, having copied nothing, for any other.
+/// `count` rows of `classes` units of `unit` bytes (2, 4 or 8) and a (classes × count) tile
+/// (column c at `tile + c·count` units), copied one way or the other: by `transposeUnits`
+/// (through `middle`, classes·count units, overwritten) for the classes it has a vectorized form
+/// for (1 to 10, 12, 14 and 15), one unit at a time at the run-time stride `classes` for any other.
 @inline(never)
 func transposeTile(rows: UnsafeMutableRawPointer, tile: UnsafeMutableRawPointer, middle: UnsafeMutableRawPointer,
-                   classes: Int, count: Int, unit: Int, toColumns: Bool) -> Bool {
-    @inline(__always) func move<U: FixedWidthInteger>(_: U.Type) -> Bool {
-        @inline(__always) func by<W: StaticWidth, D: StaticWidth>(_: W.Type, _: D.Type) -> Bool {
+                   classes: Int, count: Int, unit: Int, toColumns: Bool) {
+    @inline(__always) func move<U: FixedWidthInteger>(_: U.Type) {
+        @inline(__always) func by<W: StaticWidth, D: StaticWidth>(_: W.Type, _: D.Type) {
             transposeUnits(rows: rows, tile: tile, middle: middle, count: count, toColumns: toColumns,
                            U.self, W.self, D.self)
-            return true
+        }
+        @inline(__always) func unitByUnit() {
+            let unit = MemoryLayout<U>.size
+            for c in 0 ..< classes {
+                let column = tile + c &* count &* unit
+                if toColumns {
+                    forEach(count) { j in
+                        let value = rows.load(fromByteOffset: (j &* classes &+ c) &* unit, as: U.self)
+                        column.storeBytes(of: value, toByteOffset: j &* unit, as: U.self)
+                    }
+                } else {
+                    forEach(count) { j in
+                        let value = column.load(fromByteOffset: j &* unit, as: U.self)
+                        rows.storeBytes(of: value, toByteOffset: (j &* classes &+ c) &* unit, as: U.self)
+                    }
+                }
+            }
         }
         switch classes {
-        case 1: return by(Width1.self, Width1.self)
-        case 2: return by(Width2.self, Width1.self)
-        case 3: return by(Width3.self, Width1.self)
-        case 4: return by(Width4.self, Width1.self)
-        case 5: return by(Width5.self, Width1.self)
-        case 6: return by(Width6.self, Width1.self)
-        case 7: return by(Width7.self, Width1.self)
-        case 8: return by(Width8.self, Width1.self)
-        case 9: return by(Width3.self, Width3.self)
-        case 10: return by(Width5.self, Width2.self)
-        case 12: return by(Width6.self, Width2.self)
-        case 14: return by(Width7.self, Width2.self)
-        case 15: return by(Width5.self, Width3.self)
-        default: return false
+        case 1: by(Width1.self, Width1.self)
+        case 2: by(Width2.self, Width1.self)
+        case 3: by(Width3.self, Width1.self)
+        case 4: by(Width4.self, Width1.self)
+        case 5: by(Width5.self, Width1.self)
+        case 6: by(Width6.self, Width1.self)
+        case 7: by(Width7.self, Width1.self)
+        case 8: by(Width8.self, Width1.self)
+        case 9: by(Width3.self, Width3.self)
+        case 10: by(Width5.self, Width2.self)
+        case 12: by(Width6.self, Width2.self)
+        case 14: by(Width7.self, Width2.self)
+        case 15: by(Width5.self, Width3.self)
+        default: unitByUnit()
         }
     }
     switch unit {
-    case 4: return move(UInt32.self)
-    case 8: return move(UInt64.self)
-    default: return false
+    case 2: move(UInt16.self)
+    case 4: move(UInt32.self)
+    case 8: move(UInt64.self)
+    default: preconditionFailure("transposeTile: units of \(unit) bytes")
     }
 }
