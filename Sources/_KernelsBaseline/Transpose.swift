@@ -79,7 +79,7 @@ func transposeUnits<U: FixedWidthInteger, W: StaticWidth, D: StaticWidth>(
     }
 }
 
-/// `count` rows of `classes` units of `unit` bytes (2, 4 or 8) and a (classes × count) tile
+/// `count` rows of `classes` units of `unit` bytes (4 or 8) and a (classes × count) tile
 /// (column c at `tile + c·count` units), copied one way or the other: by `transposeUnits`
 /// (through `middle`, classes·count units, overwritten) for the classes it has a vectorized form
 /// for (1 to 10, 12, 14 and 15), one unit at a time at the run-time stride `classes` for any other.
@@ -126,7 +126,6 @@ func transposeTile(rows: UnsafeMutableRawPointer, tile: UnsafeMutableRawPointer,
         }
     }
     switch unit {
-    case 2: move(UInt16.self)
     case 4: move(UInt32.self)
     case 8: move(UInt64.self)
     default: preconditionFailure("transposeTile: units of \(unit) bytes")
