@@ -25,7 +25,12 @@ SONAME        := libfocalloss.so.$(VERSION_MAJOR)
 
 # The shipping library: Swift runtime linked in statically, only focal_* exported,
 # every symbol resolved at link time. Kept out of Package.swift on purpose (TOOLCHAIN.md).
-SHIP_FLAGS := -c release --product focalloss --scratch-path $(SCRATCH) \
+# SHIP_CONFIGURATION=debug (make's variable or the environment) builds the same library with
+# the same flags in Swift's debug configuration: unoptimized but for the kernels, slower, and
+# built in about 2 minutes instead of 10 to 18; only test-sdist uses it (a clean clone's
+# `make test` builds the release library once, for everything else).
+SHIP_CONFIGURATION ?= release
+SHIP_FLAGS := -c $(SHIP_CONFIGURATION) --product focalloss --scratch-path $(SCRATCH) \
               -Xswiftc -static-stdlib \
               -Xlinker --no-undefined \
               -Xlinker -soname=$(SONAME) \
@@ -48,7 +53,7 @@ all: $(LIB) python
 $(LIB): $(SOURCES)
 	$(SWIFT) build $(SHIP_FLAGS)
 	mkdir -p $(BUILD_DIR)
-	cp $(SCRATCH)/release/libfocalloss.so $(LIB).tmp
+	cp $(SCRATCH)/$(SHIP_CONFIGURATION)/libfocalloss.so $(LIB).tmp
 	strip --strip-unneeded $(LIB).tmp
 	mv $(LIB).tmp $(LIB)
 	ln -sf libfocalloss.so $(BUILD_DIR)/$(SONAME)
@@ -160,7 +165,7 @@ test-docs: all test-venv
 
 test-symbols: $(LIB) $(BUILD_DIR)/quickstart
 	sh tools/check_symbols.sh $(LIB) include/focalloss.h
-	sh tools/check_dispatch.sh $(SCRATCH)/release/libfocalloss.so
+	sh tools/check_dispatch.sh $(SCRATCH)/$(SHIP_CONFIGURATION)/libfocalloss.so
 	sh tools/check_standalone.sh $(LIB) $(BUILD_DIR)/quickstart
 
 # The Python suite once per backend, then the slow packaging test (pip install into a fresh venv).
@@ -208,6 +213,11 @@ $(TEST_VENV)/.jax: $(TEST_VENV)/.torch
 # ---------------------------------------------------------------- hardening (Tests/fuzz, Tests/c)
 # Sanitizer builds of the library: ASan + coverage (for libFuzzer) and TSan. They use the Swift
 # runtime's shared libraries from the toolchain, which the binaries find through its RUNPATH.
+# Debug configuration: the kernels are optimized in every configuration (Package.swift's
+# kernelSettings), the rest (options, validation, threading, the C layer) is not, which keeps
+# every check of the sanitizers and builds in about 2 minutes each where the release
+# configuration's whole-module builds took 13 (TSan) and 32 (ASan + fuzzer) on a slower 2-core
+# machine (docs/testing.md, make test's time).
 SANITIZER_CC   := clang
 SWIFT_LIB_DIR  := $(dir $(shell command -v swiftc))../lib/swift/linux
 ASAN_LIB       := $(BUILD_DIR)/asan/libfocalloss.so
@@ -219,15 +229,15 @@ FUZZ_TEST_SECONDS ?= 60
 SAN_ENV        := SWIFT_BACKTRACE=enable=no
 
 $(ASAN_LIB): $(SOURCES)
-	$(SWIFT) build -c release --product focalloss --scratch-path .build-asan -Xswiftc -sanitize=fuzzer,address \
+	$(SWIFT) build -c debug --product focalloss --scratch-path .build-asan -Xswiftc -sanitize=fuzzer,address \
 	    -Xswiftc -DFOCAL_SCRATCH_POISON
 	mkdir -p $(@D)
-	cp .build-asan/release/libfocalloss.so $@
+	cp .build-asan/debug/libfocalloss.so $@
 
 $(TSAN_LIB): $(SOURCES)
-	$(SWIFT) build -c release --product focalloss --scratch-path .build-tsan -Xswiftc -sanitize=thread
+	$(SWIFT) build -c debug --product focalloss --scratch-path .build-tsan -Xswiftc -sanitize=thread
 	mkdir -p $(@D)
-	cp .build-tsan/release/libfocalloss.so $@
+	cp .build-tsan/debug/libfocalloss.so $@
 
 $(BUILD_DIR)/asan/test_api: Tests/c/test_api.c Tests/c/check.h include/focalloss.h $(ASAN_LIB)
 	$(SANITIZER_CC) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ \
@@ -540,15 +550,18 @@ test-wheel: wheel test-venv
 test: test-wheel
 
 # The sdist built from source as a user would: `pip install focalloss-X.Y.Z.tar.gz` into a fresh
-# venv (build/sdist-venv; pip fetches setuptools and wheel for the isolated build), a full release
-# build of the library by Swift (7 minutes here on 2 cores, 500 s of CPU), then the smoke test
-# without Swift. Part of `make test`: 7 to 12 minutes, for the build from the sdist's own native/
-# copy (`make test-wheel` and the slow Python test build from the checkout's tree).
+# venv (build/sdist-venv; pip fetches setuptools and wheel for the isolated build), the library
+# built by the sdist's own Makefile from its own native/ copy, then the smoke test without Swift.
+# The build is Swift's debug configuration (SHIP_CONFIGURATION=debug, which pip passes on to
+# make through the environment): the same sources, Makefile rule and link flags as a user's
+# release build, in about 2 minutes where the release build took 7 to 15 (it is built and tested
+# once already, from the checkout's tree, for everything else in `make test`).
 SDIST_VENV     := $(BUILD_DIR)/sdist-venv
 test-sdist: sdist
 	rm -rf $(SDIST_VENV)
 	$(PYTHON) -m venv --system-site-packages $(SDIST_VENV)
-	cd / && $(CURDIR)/$(SDIST_VENV)/bin/python -m pip install -q --disable-pip-version-check $(CURDIR)/$(SDIST)
+	cd / && SHIP_CONFIGURATION=debug $(CURDIR)/$(SDIST_VENV)/bin/python -m pip install -q --disable-pip-version-check \
+	    $(CURDIR)/$(SDIST)
 	cd / && for backend in ctypes extension; do \
 	    $(NO_SWIFT_ENV) FOCALLOSS_BACKEND=$$backend $(CURDIR)/$(SDIST_VENV)/bin/python -I \
 	        $(CURDIR)/tools/wheel_smoke.py --checkout $(CURDIR) || exit 1; done
