@@ -217,7 +217,7 @@ $(TEST_VENV)/.jax: $(TEST_VENV)/.torch
 # kernelSettings), the rest (options, validation, threading, the C layer) is not, which keeps
 # every check of the sanitizers and builds in about 2 minutes each where the release
 # configuration's whole-module builds took 13 (TSan) and 32 (ASan + fuzzer) on a slower 2-core
-# machine (docs/testing.md, make test's time).
+# machine (docs/hardening.md, make test's time).
 SANITIZER_CC   := clang
 SWIFT_LIB_DIR  := $(dir $(shell command -v swiftc))../lib/swift/linux
 ASAN_LIB       := $(BUILD_DIR)/asan/libfocalloss.so
