@@ -27,8 +27,9 @@ SONAME        := libfocalloss.so.$(VERSION_MAJOR)
 # every symbol resolved at link time. Kept out of Package.swift on purpose (TOOLCHAIN.md).
 # SHIP_CONFIGURATION=debug (make's variable or the environment) builds the same library with
 # the same flags in Swift's debug configuration: unoptimized but for the kernels, slower, and
-# built in about 2 minutes instead of 10 to 18; only test-sdist uses it (a clean clone's
-# `make test` builds the release library once, for everything else).
+# built in about 2 minutes instead of 7 to 15; only test-sdist uses it (a clean clone's
+# `make test` builds the release library once, for everything else). build/ship-configuration
+# records the configuration of build/libfocalloss.so, so that changing it rebuilds the library.
 SHIP_CONFIGURATION ?= release
 SHIP_FLAGS := -c $(SHIP_CONFIGURATION) --product focalloss --scratch-path $(SCRATCH) \
               -Xswiftc -static-stdlib \
@@ -50,13 +51,19 @@ PY_EXT      = $(PY_PACKAGE)/_ext$(PY_EXT_SUFFIX)
 
 all: $(LIB) python
 
-$(LIB): $(SOURCES)
+$(LIB): $(SOURCES) $(BUILD_DIR)/ship-configuration
 	$(SWIFT) build $(SHIP_FLAGS)
 	mkdir -p $(BUILD_DIR)
 	cp $(SCRATCH)/$(SHIP_CONFIGURATION)/libfocalloss.so $(LIB).tmp
 	strip --strip-unneeded $(LIB).tmp
 	mv $(LIB).tmp $(LIB)
 	ln -sf libfocalloss.so $(BUILD_DIR)/$(SONAME)
+
+# Rewritten only when the configuration differs from the one recorded (make then sees it newer).
+$(BUILD_DIR)/ship-configuration: FORCE
+	@mkdir -p $(@D)
+	@echo $(SHIP_CONFIGURATION) | cmp -s - $@ || echo $(SHIP_CONFIGURATION) > $@
+.PHONY: FORCE
 
 # The Python package, importable from the checkout with PYTHONPATH=bindings/python: the
 # library next to the package under its SONAME, the name the extension records as NEEDED
@@ -213,11 +220,10 @@ $(TEST_VENV)/.jax: $(TEST_VENV)/.torch
 # ---------------------------------------------------------------- hardening (Tests/fuzz, Tests/c)
 # Sanitizer builds of the library: ASan + coverage (for libFuzzer) and TSan. They use the Swift
 # runtime's shared libraries from the toolchain, which the binaries find through its RUNPATH.
-# Debug configuration: the kernels are optimized in every configuration (Package.swift's
-# kernelSettings), the rest (options, validation, threading, the C layer) is not, which keeps
-# every check of the sanitizers and builds in about 2 minutes each where the release
-# configuration's whole-module builds took 13 (TSan) and 32 (ASan + fuzzer) on a slower 2-core
-# machine (docs/hardening.md, make test's time).
+# Both are debug builds: the kernels are optimized in every configuration (Package.swift's
+# kernelSettings), the rest (options, validation, threading, the C layer) is not. Each builds in
+# about 2 minutes where the release configuration's whole-module builds took 13 (TSan) and 32
+# (ASan + fuzzer) minutes on a slow 2-core machine (docs/hardening.md, make test's time).
 SANITIZER_CC   := clang
 SWIFT_LIB_DIR  := $(dir $(shell command -v swiftc))../lib/swift/linux
 ASAN_LIB       := $(BUILD_DIR)/asan/libfocalloss.so
